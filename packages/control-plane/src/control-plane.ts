@@ -1,0 +1,66 @@
+import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
+import {
+  JetStreamKV, commonOptionsShape, openKvBucket, parseConfig, startNode, type HostTimeouts, type HubspokeNode,
+  type LogOptions, type PluginSpec,
+} from '@hubspoke/runtime';
+import type { Logger as Pino } from 'pino';
+import { z } from 'zod';
+
+/** Options of {@link startControlPlane}. */
+export interface ControlPlaneOptions {
+  /** The hub's NATS URL(s). */
+  natsUrl: string | string[];
+  /** Plugins in load order: instances, classes, module paths, or `{ plugin, config }`. @default [] */
+  plugins?: PluginSpec[];
+  /** Path of the control plane's nkey seed file. @default none (no authentication) */
+  credentials?: string;
+  /** A pino logger, or options of the one to create. @default pino to stdout, level HUBSPOKE_LOG_LEVEL or info */
+  log?: LogOptions | Pino;
+  /** Publishing limits. @default DEFAULT_LIMITS */
+  limits?: Partial<Limits>;
+  /** Events a subscription holds while its handler is busy. @default 1024 */
+  queueSize?: number;
+  /** How long to try the first connection. @default 30000 */
+  connectTimeoutMs?: number;
+  /** Plugin lifecycle timeouts. @default 10000 each */
+  timeouts?: Partial<HostTimeouts>;
+  /** The JetStream KV bucket of the plugins' KV at the hub. @default 'hs-kv' */
+  kvBucket?: string;
+}
+
+/** The zod schema of {@link ControlPlaneOptions}. */
+export const controlPlaneOptionsSchema = z
+  .object({ ...commonOptionsShape, kvBucket: z.string().regex(/^[\w-]{1,64}$/).default('hs-kv') })
+  .strict();
+
+/** A running control plane. */
+export interface ControlPlane {
+  readonly nodeId: 'control';
+  /** The node underneath: NATS connection, bus, counters (for tools and tests). */
+  readonly node: HubspokeNode;
+  /** An Events service for code outside plugins (tools, tests), publishing as `plugin:control@control`. */
+  readonly events: EventsService;
+  /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
+  close(): Promise<void>;
+}
+
+/** Starts a control plane; resolves once connected and every plugin's `onSessionReady` has run. */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
+  const node = await startNode({
+    identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
+    servers: o.natsUrl,
+    credentials: o.credentials,
+    plugins: o.plugins as PluginSpec[],
+    log: o.log as LogOptions | Pino | undefined,
+    limits: o.limits as Partial<Limits> | undefined,
+    queueSize: o.queueSize,
+    connectTimeoutMs: o.connectTimeoutMs,
+    timeouts: o.timeouts as Partial<HostTimeouts> | undefined,
+    openKv: async (nc) => {
+      const bucket = await openKvBucket(nc, o.kvBucket);
+      return (plugin) => new JetStreamKV(bucket, plugin);
+    },
+  });
+  return { nodeId: 'control', node, events: node.eventsFor('control'), close: () => node.close() };
+}

@@ -1,0 +1,2 @@
+export { startControlPlane, controlPlaneOptionsSchema } from './control-plane.js';
+export type { ControlPlane, ControlPlaneOptions } from './control-plane.js';

@@ -1,0 +1,160 @@
+import {
+  Direction, ErrorCode, HubspokeError, Runtime, decodeEnvelope, type Envelope, type EnvelopeEncoder, type Limits,
+} from '@hubspoke/sdk';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger as Pino } from 'pino';
+import { FabricEvent } from './event.js';
+import type { LocalBus } from './local-bus.js';
+import { RecentIds } from './recent-ids.js';
+import { ALL, parseEventSubject, subjects } from './subjects.js';
+
+/** Who this node is on the fabric. */
+export interface NodeIdentity {
+  runtime: Runtime;
+  nodeId: string;
+  /** The edge's namespace; undefined on the control plane. */
+  namespace: string | undefined;
+}
+
+/** One event to publish, checked and with its payload already in bytes. */
+export interface OutgoingEvent {
+  encoder: EnvelopeEncoder;
+  origin: string;
+  topic: string;
+  dir: Direction;
+  payload: Uint8Array;
+  contentType: string;
+  correlationId?: string | undefined;
+  causationId?: string | undefined;
+  traceparent?: string | undefined;
+  metadata?: Readonly<Record<string, string>> | undefined;
+  target?: { namespace?: string | undefined; edgeId?: string | undefined };
+}
+
+const REJECT_LOG_INTERVAL_MS = 5000;
+
+/**
+ * Joins a node's local bus to NATS. The node subscribes once to the subjects that can address it (all Up on
+ * the control plane; the four Down subjects of an edge) before anything runs, so a local subscription is live
+ * across the fabric as soon as it is registered. What arrives is checked against its subject, deduplicated by
+ * id and delivered locally as `Local`; it is never forwarded again.
+ */
+export class Fabric {
+  private readonly recent = new RecentIds();
+  private readonly subs: Subscription[] = [];
+  private lastRejectLog = 0;
+  private idSeq = 0;
+  private readonly idPrefix: string;
+
+  constructor(
+    private readonly me: NodeIdentity,
+    private readonly nc: NatsConnection,
+    private readonly bus: LocalBus,
+    private readonly log: Pino,
+    readonly limits: Readonly<Limits>,
+    idPrefix: string,
+  ) {
+    this.idPrefix = idPrefix;
+  }
+
+  /** Subscribes to this node's remote subjects and waits until the server has them. */
+  async start(): Promise<void> {
+    const list =
+      this.me.runtime === Runtime.Control
+        ? [subjects.upAll]
+        : subjects.downFor(this.me.namespace as string, this.me.nodeId);
+    for (const subject of list) {
+      this.subs.push(this.nc.subscribe(subject, { callback: (err, msg) => this.onRemote(err, msg) }));
+    }
+    await this.nc.flush();
+  }
+
+  /** A new event id: unique per process (a random prefix, then a counter), cheap to make. */
+  nextId(): string {
+    return this.idPrefix + (++this.idSeq).toString(36);
+  }
+
+  /** Delivers locally, then sends it the way its direction and this node's runtime say. Returns the id. */
+  publish(o: OutgoingEvent): string {
+    if (this.nc.isClosed()) throw new HubspokeError(ErrorCode.Closed, 'the node is closed');
+    const id = this.nextId();
+    const time = Date.now();
+    const remote =
+      (o.dir === Direction.Up && this.me.runtime === Runtime.Edge) ||
+      (o.dir === Direction.Down && this.me.runtime === Runtime.Control);
+    const target =
+      o.dir === Direction.Down
+        ? { namespace: o.target?.namespace ?? '', edgeId: o.target?.edgeId ?? '' }
+        : { namespace: this.me.namespace ?? '', edgeId: this.me.runtime === Runtime.Edge ? this.me.nodeId : '' };
+    this.bus.counters.published++;
+    if (this.bus.wants(o.topic)) {
+      const env: Envelope = {
+        id, topic: o.topic, direction: o.dir, origin: o.origin, namespace: target.namespace, edgeId: target.edgeId,
+        correlationId: o.correlationId ?? '', causationId: o.causationId ?? '', timeUnixMs: time,
+        metadata: o.metadata ?? {}, traceparent: o.traceparent ?? '', contentType: o.contentType, payload: o.payload,
+      };
+      this.bus.dispatch(new FabricEvent(env, o.dir, new Date(time)));
+    }
+    if (remote) {
+      const data = o.encoder.encode({
+        id, topic: o.topic, direction: o.dir, timeUnixMs: time, contentType: o.contentType, payload: o.payload,
+        correlationId: o.correlationId, causationId: o.causationId, traceparent: o.traceparent, metadata: o.metadata,
+        namespace: target.namespace, edgeId: target.edgeId,
+      });
+      const subject =
+        o.dir === Direction.Up
+          ? subjects.up(target.namespace, target.edgeId, o.topic)
+          : subjects.down(target.namespace, target.edgeId, o.topic);
+      this.nc.publish(subject, data);
+    }
+    return id;
+  }
+
+  private onRemote(err: Error | null, msg: Msg): void {
+    if (err) {
+      this.log.error({ err: String(err) }, 'NATS refused a subscription of this node');
+      return;
+    }
+    const parsed = parseEventSubject(msg.subject);
+    if (!parsed) return this.reject(msg.subject, 'subject is not an event subject');
+    if (!this.bus.wants(parsed.topic)) return;
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(msg.data, { limits: this.limits });
+    } catch (e) {
+      return this.reject(msg.subject, (e as Error).message);
+    }
+    const problem = this.contradiction(env, parsed);
+    if (problem) return this.reject(msg.subject, `${ErrorCode.EnvelopeMalformed}: envelope contradicts its subject: ${problem}`);
+    if (!this.recent.add(env.id)) {
+      this.bus.counters.duplicates++;
+      return;
+    }
+    this.bus.counters.received++;
+    this.bus.dispatch(new FabricEvent(env, Direction.Local, new Date()));
+  }
+
+  private contradiction(env: Envelope, s: NonNullable<ReturnType<typeof parseEventSubject>>): string | undefined {
+    if (env.topic !== s.topic) return `topic ${JSON.stringify(env.topic)} is not ${JSON.stringify(s.topic)}`;
+    const want = s.dir === 'up' ? Direction.Up : Direction.Down;
+    if (env.direction !== want) return `direction ${env.direction} is not ${want}`;
+    const ns = s.namespace === ALL ? '' : s.namespace;
+    const edge = s.edgeId === ALL ? '' : s.edgeId;
+    if (env.namespace !== ns) return `namespace ${JSON.stringify(env.namespace)} is not ${JSON.stringify(ns)}`;
+    if (env.edgeId !== edge) return `edge id ${JSON.stringify(env.edgeId)} is not ${JSON.stringify(edge)}`;
+    return undefined;
+  }
+
+  private reject(subject: string, why: string): void {
+    this.bus.counters.rejected++;
+    const now = Date.now();
+    if (now - this.lastRejectLog >= REJECT_LOG_INTERVAL_MS) {
+      this.lastRejectLog = now;
+      this.log.warn({ subject, reason: why, rejectedTotal: this.bus.counters.rejected }, 'message rejected');
+    }
+  }
+
+  stop(): void {
+    for (const s of this.subs.splice(0)) s.unsubscribe();
+  }
+}

@@ -1,0 +1,137 @@
+import {
+  ErrorCode, HubspokeError, capabilities, type Context, type Event, type EventHandler, type Plugin, type Services,
+} from '@hubspoke/sdk';
+import type { Logger as Pino } from 'pino';
+import type { NodeIdentity } from '../events/fabric.js';
+import type { HandlerRunner, LocalBus } from '../events/local-bus.js';
+import { handlerScope } from '../logger.js';
+import { validatePluginConfig } from './config-schema.js';
+import type { LoadedPlugin } from './load.js';
+
+/** A plugin the host runs. */
+export interface HostedPlugin {
+  readonly name: string;
+  readonly plugin: Plugin;
+  readonly ctx: Context;
+  readonly config: Record<string, unknown>;
+  readonly abort: AbortController;
+}
+
+/** Timeouts of plugin lifecycle calls. */
+export interface HostTimeouts {
+  /** @default 10000 */
+  initializeMs: number;
+  /** @default 10000 */
+  shutdownMs: number;
+}
+
+/** Runs `fn`, failing with `HS_ERR_PLUGIN` naming the plugin and the step when it throws or outlasts `ms`. */
+export async function pluginCall<T>(plugin: string, step: string, ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve().then(fn),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} did not finish within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } catch (err) {
+    if ((err as HubspokeError).code === ErrorCode.Plugin || (err as HubspokeError).code === ErrorCode.ConfigInvalid) throw err;
+    throw new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} failed: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The one plugin host of both runtimes: validates configs before anything runs, initializes in load order,
+ * tells session-aware plugins when the node is ready, runs event handlers in their plugin's scope, and shuts
+ * plugins down with their signal aborted. A handler that throws is logged and counted, never fatal.
+ */
+export class PluginHost {
+  private readonly hosted: HostedPlugin[] = [];
+  private initialized = 0;
+
+  constructor(
+    private readonly me: NodeIdentity,
+    private readonly log: Pino,
+    private readonly loaded: readonly LoadedPlugin[],
+    private readonly timeouts: HostTimeouts,
+  ) {
+    for (const { plugin, config } of loaded) {
+      if (capabilities.isConfigProvider(plugin)) validatePluginConfig(plugin.info.name, plugin.getConfigSchema(), config);
+    }
+  }
+
+  /** Runs a handler with its event in scope, so that log lines and events it publishes carry the event's ids. */
+  readonly runHandler: HandlerRunner = (handler: EventHandler, ev: Event) =>
+    handlerScope.run(
+      { eventId: ev.id, ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
+        ...(ev.traceparent ? { traceparent: ev.traceparent } : {}) },
+      handler,
+      ev,
+    );
+
+  /** The plugins in load order (the order receivers are offered payloads). */
+  list(): readonly HostedPlugin[] {
+    return this.hosted;
+  }
+
+  /** Initializes every plugin in load order; on a failure, shuts down those already initialized and throws. */
+  async initialize(servicesFor: (plugin: string) => Services): Promise<void> {
+    for (const { plugin, config } of this.loaded) {
+      const name = plugin.info.name;
+      const abort = new AbortController();
+      const ctx: Context = Object.freeze({
+        runtime: this.me.runtime,
+        nodeId: this.me.nodeId,
+        namespace: this.me.namespace,
+        plugin: plugin.info,
+        services: servicesFor(name),
+        signal: abort.signal,
+      });
+      const h: HostedPlugin = { name, plugin, ctx, config, abort };
+      this.hosted.push(h);
+      await pluginCall(name, 'initialize', this.timeouts.initializeMs, () => plugin.initialize(ctx, config));
+      this.initialized++;
+      this.log.info({ plugin: name, version: plugin.info.version }, 'plugin initialized');
+    }
+  }
+
+  /** Calls `onSessionReady` of every session-aware plugin, in load order. */
+  async sessionReady(): Promise<void> {
+    for (const h of this.hosted) {
+      const p = h.plugin;
+      if (capabilities.isSessionAware(p)) {
+        await pluginCall(h.name, 'onSessionReady', this.timeouts.initializeMs, () => p.onSessionReady(h.ctx));
+      }
+    }
+  }
+
+  /** Aborts every plugin's signal, ends its subscriptions, then calls `onSessionClosing` and `shutdown`, in reverse order. */
+  async shutdown(bus: LocalBus): Promise<void> {
+    for (const h of this.hosted) bus.removeOwner(h.name);
+    const started = this.hosted.splice(0, this.initialized);
+    this.hosted.length = 0;
+    this.initialized = 0;
+    for (const h of started.reverse()) {
+      h.abort.abort(new HubspokeError(ErrorCode.Closed, `node ${this.me.nodeId} is shutting down`));
+      bus.removeOwner(h.name);
+      const p = h.plugin;
+      try {
+        if (capabilities.isSessionAware(p) && p.onSessionClosing) {
+          const closing = p.onSessionClosing.bind(p);
+          await pluginCall(h.name, 'onSessionClosing', this.timeouts.shutdownMs, () => closing(h.ctx));
+        }
+        await pluginCall(h.name, 'shutdown', this.timeouts.shutdownMs, () => p.shutdown(h.ctx));
+      } catch (err) {
+        this.log.error({ err, plugin: h.name }, 'plugin shutdown failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+export { startNode } from './node.js';
+export { parseConfig, nameSchema, serversSchema, commonOptionsShape } from './config.js';
+export { loadPlugins } from './host/load.js';
+export { PluginHost, pluginCall } from './host/host.js';
+export { validatePluginConfig } from './host/config-schema.js';
+export { LocalBus } from './events/local-bus.js';
+export { Fabric } from './events/fabric.js';
+export { FabricEvent } from './events/event.js';
+export { PluginEvents } from './events/events-service.js';
+export { compilePattern } from './events/matcher.js';
+export { BoundedQueue } from './events/bounded-queue.js';
+export { RecentIds } from './events/recent-ids.js';
+export { ALL, subjects, parseEventSubject } from './events/subjects.js';
+export { JetStreamKV, openKvBucket } from './kv/jetstream-kv.js';
+export { FileKV } from './kv/file-kv.js';
+export { assertKey } from './kv/ttl.js';
+export { createRootLogger, pluginLogger, handlerScope } from './logger.js';
+export { connectNats, watchConnection } from './nats/connection.js';
+
+export type { NodeOptions, HubspokeNode } from './node.js';
+export type { PluginSource, PluginSpec, LoadedPlugin } from './host/load.js';
+export type { HostedPlugin, HostTimeouts } from './host/host.js';
+export type { EventCounters, HandlerRunner } from './events/local-bus.js';
+export type { NodeIdentity, OutgoingEvent } from './events/fabric.js';
+export type { ParsedEventSubject } from './events/subjects.js';
+export type { HandlerScope, LogOptions } from './logger.js';
+export type { ConnectOptions, ConnectionState } from './nats/connection.js';

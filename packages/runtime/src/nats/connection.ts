@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
+import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger as Pino } from 'pino';
+
+/** How a node reaches NATS. */
+export interface ConnectOptions {
+  servers: string | string[];
+  /** Client name shown by the server. */
+  name: string;
+  /** Prefix of request inboxes (edges use `_INBOX.<ns>.<edge>` so that permissions can confine replies). */
+  inboxPrefix?: string;
+  /** Path of an nkey seed file. @default none */
+  credentials?: string;
+  /** Give up on the first connection after this long. @default 30000 */
+  timeoutMs?: number;
+}
+
+/** The live state of a node's NATS connection. */
+export interface ConnectionState {
+  connected: boolean;
+  reconnects: number;
+  server: string;
+}
+
+/**
+ * Connects, retrying until the deadline (a server that is still starting, or reloading, is retried), then
+ * reconnects forever. Fails with `HS_ERR_NOT_CONNECTED` naming the servers when the deadline passes.
+ */
+export async function connectNats(opts: ConnectOptions, log: Pino): Promise<NatsConnection> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30000);
+  const authenticator = opts.credentials
+    ? nkeyAuthenticator(new TextEncoder().encode((await readFile(opts.credentials, 'utf8')).trim()))
+    : undefined;
+  let lastErr: unknown;
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
+    try {
+      return await connect({
+        servers: opts.servers,
+        name: opts.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        reconnectJitter: 100,
+        pingInterval: 10000,
+        timeout: Math.max(500, Math.min(5000, deadline - Date.now())),
+        ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
+        ...(authenticator ? { authenticator } : {}),
+      });
+    } catch (err) {
+      lastErr = err;
+      if (attempt === 1 || attempt % 10 === 0) {
+        log.warn({ servers: opts.servers, attempt, err: String(err) }, 'cannot reach NATS yet; retrying');
+      }
+      if (/Authorization|Authentication/i.test(String(err))) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new HubspokeError(
+    ErrorCode.NotConnected,
+    `cannot connect to NATS at ${[opts.servers].flat().join(', ')}: ${String(lastErr)}`,
+    { cause: lastErr },
+  );
+}
+
+/**
+ * Follows the connection's status: logs disconnects and reconnects, and after each reconnect flushes so that
+ * the server has every subscription again before `onReconnect` runs.
+ */
+export function watchConnection(nc: NatsConnection, log: Pino, onReconnect?: () => void): ConnectionState {
+  const state: ConnectionState = { connected: true, reconnects: 0, server: nc.getServer() };
+  void (async () => {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          state.connected = false;
+          log.warn({ server: s.server }, 'disconnected from NATS; reconnecting');
+          break;
+        case 'reconnect':
+          state.reconnects++;
+          state.server = s.server;
+          try {
+            await nc.flush();
+            state.connected = true;
+            log.info({ server: s.server, reconnects: state.reconnects }, 'reconnected to NATS');
+            onReconnect?.();
+          } catch (err) {
+            log.warn({ err: String(err) }, 'flush after reconnect failed');
+          }
+          break;
+        case 'error':
+          log.error({ err: String(s.error) }, 'NATS error');
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+  return state;
+}

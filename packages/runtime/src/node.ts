@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import {
+  DEFAULT_LIMITS, ErrorCode, HubspokeError, Runtime, type EventsService, type KVService, type Limits, type Services,
+} from '@hubspoke/sdk';
+import { ENVELOPE_OVERHEAD_BYTES } from '@hubspoke/sdk/internal';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger as Pino } from 'pino';
+import { PluginEvents } from './events/events-service.js';
+import { Fabric, type NodeIdentity } from './events/fabric.js';
+import { LocalBus, type EventCounters } from './events/local-bus.js';
+import { PluginHost, type HostTimeouts } from './host/host.js';
+import { loadPlugins, type PluginSpec } from './host/load.js';
+import { createRootLogger, pluginLogger, type LogOptions } from './logger.js';
+import { connectNats, watchConnection, type ConnectionState } from './nats/connection.js';
+
+/** What both runtimes have in common to start a node. */
+export interface NodeOptions {
+  identity: NodeIdentity;
+  servers: string | string[];
+  credentials?: string | undefined;
+  inboxPrefix?: string | undefined;
+  plugins: readonly PluginSpec[];
+  log?: LogOptions | Pino | undefined;
+  limits?: Partial<Limits> | undefined;
+  /** Events a subscription may hold while its handler is busy. @default 1024 */
+  queueSize?: number | undefined;
+  /** @default 30000 */
+  connectTimeoutMs?: number | undefined;
+  timeouts?: Partial<HostTimeouts> | undefined;
+  /** Opens the node's KV store once connected; returns the factory of each plugin's KV. */
+  openKv: (nc: NatsConnection, log: Pino) => Promise<(plugin: string) => KVService>;
+  /** The runtime-specific services of one plugin (edge or control). */
+  extraServices?: ((plugin: string) => Partial<Services>) | undefined;
+}
+
+/** A running node: the NATS connection, the bus, the fabric and the plugins. */
+export interface HubspokeNode {
+  readonly identity: NodeIdentity;
+  readonly nc: NatsConnection;
+  readonly log: Pino;
+  readonly bus: LocalBus;
+  readonly fabric: Fabric;
+  readonly host: PluginHost;
+  readonly connection: ConnectionState;
+  readonly limits: Readonly<Limits>;
+  readonly counters: Readonly<EventCounters>;
+  /** An Events service publishing as `plugin:<owner>@<node>`, for code outside plugins (tools, tests). */
+  eventsFor(owner: string): EventsService;
+  close(): Promise<void>;
+}
+
+function effectiveLimits(nc: NatsConnection, wanted: Partial<Limits> | undefined, log: Pino): Readonly<Limits> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...wanted };
+  const serverMax = nc.info?.max_payload;
+  if (serverMax && limits.maxPayloadBytes > serverMax - ENVELOPE_OVERHEAD_BYTES) {
+    const clamped = Math.max(1024, serverMax - ENVELOPE_OVERHEAD_BYTES);
+    log.info(
+      { wanted: limits.maxPayloadBytes, serverMaxPayload: serverMax, limit: clamped },
+      'payload limit lowered to fit the server max_payload with room for the envelope',
+    );
+    limits.maxPayloadBytes = clamped;
+  }
+  return Object.freeze(limits);
+}
+
+/**
+ * Starts a node: loads and checks plugins (before connecting, so a bad plugin fails fast), connects,
+ * subscribes the fabric, opens KV, initializes plugins, then runs `onSessionReady`. Anything that fails
+ * undoes what was done and rejects with a coded error.
+ */
+export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
+  const id = o.identity;
+  const log = createRootLogger(id.nodeId, o.log);
+  const loaded = await loadPlugins(o.plugins);
+  const host = new PluginHost(id, log, loaded, {
+    initializeMs: o.timeouts?.initializeMs ?? 10000,
+    shutdownMs: o.timeouts?.shutdownMs ?? 10000,
+  });
+  const nc = await connectNats(
+    {
+      servers: o.servers,
+      name: `hubspoke-${id.runtime}-${id.nodeId}`,
+      timeoutMs: o.connectTimeoutMs ?? 30000,
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(o.inboxPrefix ? { inboxPrefix: o.inboxPrefix } : {}),
+    },
+    log,
+  );
+  const bus = new LocalBus(log, host.runHandler, o.queueSize ?? 1024);
+  const limits = effectiveLimits(nc, o.limits, log);
+  const fabric = new Fabric(id, nc, bus, log, limits, `${randomBytes(9).toString('base64url')}.`);
+  const connection = watchConnection(nc, log);
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      await host.shutdown(bus);
+      fabric.stop();
+      try {
+        await nc.drain();
+      } catch {
+        await nc.close();
+      }
+      log.info('node stopped');
+    })());
+  try {
+    await fabric.start();
+    const kvFor = await o.openKv(nc, log);
+    await host.initialize((plugin) => ({
+      events: new PluginEvents(plugin, id, fabric, bus),
+      kv: kvFor(plugin),
+      logger: pluginLogger(log, plugin),
+      ...o.extraServices?.(plugin),
+    }));
+    await host.sessionReady();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err instanceof HubspokeError ? err : new HubspokeError(ErrorCode.Plugin, String(err), { cause: err });
+  }
+  log.info(
+    { runtime: id.runtime, namespace: id.namespace, server: nc.getServer(), plugins: host.list().map((h) => h.name) },
+    'node ready',
+  );
+  return {
+    identity: id, nc, log, bus, fabric, host, connection, limits, counters: bus.counters, close,
+    eventsFor: (owner) => new PluginEvents(owner, id, fabric, bus),
+  };
+}
+
+export { Runtime };
