@@ -324,7 +324,8 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
       case 8: env.causationId = readString(name as string); break;
       case 9: env.timeUnixMs = readVarint('time_unix_ms'); break;
       case 10: {
-        const [, e] = readLen('metadata');
+        const [s, e] = readLen('metadata');
+        pos = s;
         if (++metaCount > limits.maxMetadataEntries) {
           throw malformed(`metadata has more than ${limits.maxMetadataEntries} entries`);
         }
