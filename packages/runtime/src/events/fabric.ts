@@ -131,7 +131,7 @@ export class Fabric {
       return;
     }
     this.bus.counters.received++;
-    this.bus.dispatch(new FabricEvent(env, Direction.Local, new Date()));
+    this.bus.dispatch(new FabricEvent(env, Direction.Local, new Date()), true);
   }
 
   private contradiction(env: Envelope, s: NonNullable<ReturnType<typeof parseEventSubject>>): string | undefined {

@@ -98,9 +98,19 @@ export class LocalBus {
     return this.matching(topic).length > 0;
   }
 
-  /** Queues the event for every matching subscription; never waits for a handler. */
-  dispatch(ev: Event): void {
+  /**
+   * Hands the event to every matching subscription; never waits for a handler. With `inline` (events from
+   * NATS, whose callback runs outside any plugin's call stack), an idle subscription runs its handler at once,
+   * so a burst from one socket read does not fill queues of handlers that are not slow; an async handler then
+   * makes its subscription busy, and later events queue behind it. Local publishes always queue, so a handler
+   * that publishes never re-enters itself.
+   */
+  dispatch(ev: Event, inline = false): void {
     for (const s of this.matching(ev.topic)) {
+      if (inline && !s.draining) {
+        this.runOne(s, ev);
+        continue;
+      }
       if (!s.queue.push(ev)) {
         this.dropped(s, ev);
         continue;
@@ -110,6 +120,36 @@ export class LocalBus {
         queueMicrotask(() => void this.drain(s));
       }
     }
+  }
+
+  private runOne(s: Subscription, ev: Event): void {
+    let r: void | Promise<void>;
+    try {
+      r = this.run(s.handler, ev);
+    } catch (err) {
+      this.failed(s, ev, err);
+      return;
+    }
+    if (r === undefined || typeof (r as Promise<void>).then !== 'function') {
+      this.counters.delivered++;
+      return;
+    }
+    s.draining = true;
+    (r as Promise<void>).then(
+      () => {
+        this.counters.delivered++;
+        void this.drain(s);
+      },
+      (err: unknown) => {
+        this.failed(s, ev, err);
+        void this.drain(s);
+      },
+    );
+  }
+
+  private failed(s: Subscription, ev: Event, err: unknown): void {
+    this.counters.handlerErrors++;
+    this.log.error({ err, subscription: s.id, plugin: s.owner, topic: ev.topic, eventId: ev.id }, 'event handler failed');
   }
 
   private dropped(s: Subscription, ev: Event): void {
@@ -134,8 +174,7 @@ export class LocalBus {
           if (r !== undefined) await r;
           this.counters.delivered++;
         } catch (err) {
-          this.counters.handlerErrors++;
-          this.log.error({ err, subscription: s.id, plugin: s.owner, topic: ev.topic, eventId: ev.id }, 'event handler failed');
+          this.failed(s, ev, err);
         }
       }
     } finally {
