@@ -56,6 +56,7 @@ export async function pluginCall<T>(plugin: string, step: string, ms: number, fn
 export class PluginHost {
   private readonly hosted: HostedPlugin[] = [];
   private initialized = 0;
+  private readonly sessionStarted = new Set<string>();
 
   constructor(
     private readonly me: NodeIdentity,
@@ -108,6 +109,7 @@ export class PluginHost {
     for (const h of this.hosted) {
       const p = h.plugin;
       if (capabilities.isSessionAware(p)) {
+        this.sessionStarted.add(h.name);
         await pluginCall(h.name, 'onSessionReady', this.timeouts.initializeMs, () => p.onSessionReady(h.ctx));
       }
     }
@@ -124,7 +126,7 @@ export class PluginHost {
       bus.removeOwner(h.name);
       const p = h.plugin;
       try {
-        if (capabilities.isSessionAware(p) && p.onSessionClosing) {
+        if (capabilities.isSessionAware(p) && p.onSessionClosing && this.sessionStarted.delete(h.name)) {
           const closing = p.onSessionClosing.bind(p);
           await pluginCall(h.name, 'onSessionClosing', this.timeouts.shutdownMs, () => closing(h.ctx));
         }
