@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { Direction } from './direction.js';
 import { CONTENT_TYPE_JSON, type Envelope } from './envelope.js';
 import { ErrorCode, HubspokeError } from './errors.js';
+import type { Event } from './events.js';
 
 /** A CloudEvents 1.0 event in structured JSON form, with hubspoke's extension attributes. */
 export interface CloudEvent {
@@ -30,13 +31,50 @@ export interface CloudEvent {
 
 const DIRS = ['local', 'up', 'down'] as const;
 
-/** Maps an envelope onto a CloudEvent; {@link fromCloudEvent} gives it back unchanged. */
-export function toCloudEvent(env: Envelope): CloudEvent {
+/** RFC 3339 date-time, as CloudEvents `time` requires. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** CloudEvents: data of these content types (or none) is a JSON value; of any other, a string is the text itself. */
+function isJsonContentType(ct: string | undefined): boolean {
+  return ct === undefined || /^(application|text)\/([^;\s]*\+)?json\s*(;.*)?$/i.test(ct);
+}
+
+/** The payload as a JSON value when it is exactly the JSON text of that value (so it maps back byte for byte). */
+function jsonData(payload: Uint8Array): { value: unknown } | undefined {
+  const text = Buffer.from(payload).toString('utf8');
+  try {
+    const value: unknown = JSON.parse(text);
+    return JSON.stringify(value) === text ? { value } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The envelope an event was carried in (its direction as the subscriber saw it). */
+export function eventToEnvelope(ev: Event): Envelope {
+  return {
+    id: ev.id, topic: ev.topic, direction: ev.dir, origin: ev.origin, namespace: ev.namespace ?? '',
+    edgeId: ev.edgeId ?? '', correlationId: ev.correlationId ?? '', causationId: ev.causationId ?? '',
+    timeUnixMs: ev.timestamp.getTime(), metadata: { ...ev.metadata }, traceparent: ev.traceparent ?? '',
+    contentType: ev.contentType, payload: ev.raw,
+  };
+}
+
+/** Maps an envelope (or an event) onto a CloudEvent; {@link fromCloudEvent} gives the envelope back unchanged. */
+export function toCloudEvent(source: Envelope | Event): CloudEvent {
+  const env = 'dir' in source ? eventToEnvelope(source) : source;
   const ce: CloudEvent = { specversion: '1.0', id: env.id, source: env.origin, type: env.topic };
-  if (env.timeUnixMs) ce.time = new Date(env.timeUnixMs).toISOString();
+  if (env.timeUnixMs) {
+    const time = new Date(env.timeUnixMs);
+    if (Number.isNaN(time.getTime())) throw bad(`time_unix_ms ${env.timeUnixMs} is outside the range of a timestamp`);
+    ce.time = time.toISOString();
+  }
   if (env.contentType) ce.datacontenttype = env.contentType;
   if (env.payload.length) {
-    if (env.contentType === CONTENT_TYPE_JSON) ce.data = JSON.parse(Buffer.from(env.payload).toString('utf8'));
+    // JSON that would not come back byte for byte (invalid, not canonical, numbers beyond a double) goes as base64.
+    const json = env.contentType === CONTENT_TYPE_JSON ? jsonData(env.payload) : undefined;
+    if (json) ce.data = json.value;
     else ce.data_base64 = Buffer.from(env.payload).toString('base64');
   }
   if (env.correlationId) ce.correlationid = env.correlationId;
@@ -59,21 +97,38 @@ export function fromCloudEvent(ce: CloudEvent): Envelope {
   if (!ce.id) throw bad('id is missing');
   let timeUnixMs = 0;
   if (ce.time) {
-    timeUnixMs = Date.parse(ce.time);
+    timeUnixMs = typeof ce.time === 'string' && RFC3339.test(ce.time) ? Date.parse(ce.time) : Number.NaN;
     if (Number.isNaN(timeUnixMs)) throw bad(`time ${JSON.stringify(ce.time)} is not an RFC 3339 timestamp`);
   }
   const dir = ce.hsdirection === undefined ? 0 : DIRS.indexOf(ce.hsdirection as (typeof DIRS)[number]);
   if (dir < 0) throw bad(`hsdirection ${JSON.stringify(ce.hsdirection)} is not local, up or down`);
   let payload = new Uint8Array(0);
-  if (ce.data_base64 !== undefined) payload = Buffer.from(ce.data_base64, 'base64');
-  else if (ce.data !== undefined) payload = Buffer.from(JSON.stringify(ce.data));
+  if (ce.data_base64 !== undefined) {
+    if (typeof ce.data_base64 !== 'string' || ce.data_base64.length % 4 !== 0 || !BASE64.test(ce.data_base64)) {
+      throw bad('data_base64 is not base64');
+    }
+    payload = Buffer.from(ce.data_base64, 'base64');
+  } else if (ce.data !== undefined) {
+    payload =
+      typeof ce.data === 'string' && !isJsonContentType(ce.datacontenttype)
+        ? Buffer.from(ce.data, 'utf8')
+        : Buffer.from(JSON.stringify(ce.data));
+  }
   let metadata: Record<string, string> = {};
   if (ce.hsmetadata) {
+    let parsed: unknown;
     try {
-      metadata = JSON.parse(ce.hsmetadata) as Record<string, string>;
+      parsed = JSON.parse(ce.hsmetadata);
     } catch (cause) {
       throw new HubspokeError(ErrorCode.EnvelopeMalformed, 'CloudEvent hsmetadata is not a JSON object', { cause });
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw bad('hsmetadata is not a JSON object');
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      if (typeof v !== 'string') throw bad(`hsmetadata ${JSON.stringify(k)} is not a string`);
+    }
+    metadata = parsed as Record<string, string>;
   }
   return {
     id: ce.id,

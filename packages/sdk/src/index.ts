@@ -10,7 +10,7 @@ export {
   decodeEnvelope,
   encodeEnvelope,
 } from './envelope.js';
-export { toCloudEvent, fromCloudEvent } from './cloudevents.js';
+export { toCloudEvent, fromCloudEvent, eventToEnvelope } from './cloudevents.js';
 
 export type { Limits } from './limits.js';
 export type { NameKind } from './names.js';
