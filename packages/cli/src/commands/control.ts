@@ -1,0 +1,17 @@
+import { startControlPlane, type ControlPlaneOptions } from '@hubspoke/control-plane';
+import { resolveSettings } from '../settings.js';
+import { nodeUsage } from '../usage.js';
+import { processInput, runUntilSignal } from './run-node.js';
+
+/** `hubspoke control`: runs a control plane until SIGINT or SIGTERM. */
+export async function controlCommand(argv: readonly string[]): Promise<number> {
+  const r = resolveSettings('control', processInput(argv));
+  if (r.help) {
+    process.stdout.write(nodeUsage('control'));
+    return 0;
+  }
+  const { logLevel, ...options } = r.options;
+  // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
+  // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
+  return runUntilSignal(() => startControlPlane({ ...(options as ControlPlaneOptions), log: { level: logLevel } }));
+}

@@ -1,0 +1,155 @@
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
+import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
+import type { LogOptions } from '@hubspoke/runtime';
+import { ErrorCode, HubspokeError, type Event } from '@hubspoke/sdk';
+import { z } from 'zod';
+import { resolveExamples } from '../dev/examples.js';
+import { FlowObserver, describeFlow, formatFlow } from '../dev/flow.js';
+import { findNatsServer, startDevNatsServer, type DevNatsServer } from '../dev/nats-server.js';
+import { devUsage } from '../usage.js';
+import { shutdownSignal } from './run-node.js';
+
+const devOptionsSchema = z
+  .object({
+    edges: z.coerce.number().int().min(1).max(8).default(2),
+    quiet: z.boolean().default(false),
+    durationMs: z.coerce.number().int().min(1).max(86_400_000).optional(),
+  })
+  .strict();
+
+function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema> | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        edges: { type: 'string' },
+        quiet: { type: 'boolean' },
+        'duration-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `hubspoke dev: ${(err as Error).message}`);
+  }
+  if (values.help) return undefined;
+  const r = devOptionsSchema.safeParse({ edges: values.edges, quiet: values.quiet, durationMs: values['duration-ms'] });
+  if (!r.success) {
+    const flag = (k: PropertyKey | undefined): string => (k === 'durationMs' ? '--duration-ms' : `--${String(k)}`);
+    const problems = r.error.issues.map((i) => `${flag(i.path[0])}: ${i.message}`);
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `hubspoke dev: ${problems.join('; ')}`);
+  }
+  return r.data;
+}
+
+/** edge-eu-1, edge-us-1, edge-eu-2, …: namespaces alternate. */
+function edgePlan(n: number): { edgeId: string; namespace: string }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const namespace = i % 2 === 0 ? 'eu' : 'us';
+    return { edgeId: `edge-${namespace}-${Math.floor(i / 2) + 1}`, namespace };
+  });
+}
+
+/**
+ * `hubspoke dev`: nats-server, a control plane and edges with the example plugins, in a temporary folder;
+ * prints one line per event that crosses the fabric, and cleans everything up on Ctrl-C, SIGTERM or
+ * `--duration-ms`. If the process dies instead, an 'exit' handler still kills nats-server.
+ */
+export async function devCommand(argv: readonly string[]): Promise<number> {
+  const opts = parseDevArgs(argv);
+  if (!opts) {
+    process.stdout.write(devUsage());
+    return 0;
+  }
+  const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
+  const examples = resolveExamples(process.env);
+  const bin = findNatsServer(process.env);
+  const dir = mkdtempSync(join(tmpdir(), 'hubspoke-dev-'));
+  let nats: DevNatsServer | undefined;
+  let finished = false;
+  process.on('exit', () => {
+    nats?.killNow();
+    if (!finished) process.stderr.write(`hubspoke dev stopped abnormally; nats-server killed; logs kept in ${dir}\n`);
+  });
+  const stopRequested = shutdownSignal(['SIGINT', 'SIGTERM', 'SIGHUP']);
+
+  const logFile = join(dir, 'hubspoke.log');
+  const logStream = createWriteStream(logFile);
+  const log: LogOptions = { level: 'info', destination: logStream };
+  const color = process.stdout.isTTY === true && !process.env['NO_COLOR'];
+  const counts = { up: 0, down: 0, local: 0 };
+  const onEvent = (nodeId: string, ev: Event): void => {
+    const flow = describeFlow(nodeId, ev);
+    if (!flow) return;
+    counts[flow.kind]++;
+    if (!opts.quiet) out(formatFlow(flow, color));
+  };
+
+  let cp: ControlPlane | undefined;
+  const edges: EdgeNode[] = [];
+  let failed = false;
+  try {
+    nats = await startDevNatsServer(bin, dir);
+    const plan = edgePlan(opts.edges);
+    out(`hubspoke dev: a NATS hub, a control plane and ${plan.length} edge(s), all on this machine`);
+    out(`  nats-server   pid ${nats.pid}, ${nats.url} (client port ${nats.clientPort}, JetStream domain hub)`);
+    out(`                monitoring ${nats.monitorUrl}`);
+    out(`  temp folder   ${dir} (removed at exit)`);
+    out(`  logs          ${logFile} (pino, level info), ${basename(nats.logFile)} beside it`);
+    out(`  control       plugin cache-control  (${examples.control})`);
+    for (const e of plan) out(`  ${e.edgeId.padEnd(13)} namespace ${e.namespace}, plugin cache-edge  (${examples.edge})`);
+    out();
+    out('Every second each edge looks a key up in its cache; a miss goes Up to the control plane as cache.miss.');
+    out("The control plane answers price:* misses with cache.invalidate Down to every edge, and user:* misses Down");
+    out("to the asking edge's namespace; the edges evict those keys. One line per event where it arrives.");
+    out(`Ctrl-C stops everything${opts.durationMs ? `; stopping by itself after ${opts.durationMs} ms` : ''}.`);
+    out();
+
+    const started = Date.now();
+    cp = await startControlPlane({ natsUrl: nats.url, plugins: [new FlowObserver(onEvent), examples.control], log });
+    const natsUrl = nats.url;
+    const results = await Promise.allSettled(
+      plan.map((e) =>
+        startEdgeNode({
+          natsUrl, ...e, stateDir: join(dir, 'edges', e.edgeId), plugins: [new FlowObserver(onEvent), examples.edge], log,
+        }),
+      ),
+    );
+    for (const r of results) if (r.status === 'fulfilled') edges.push(r.value);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    out(`ready in ${Date.now() - started} ms`);
+
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<string>((resolve) => {
+      if (opts.durationMs) timer = setTimeout(() => resolve(`${opts.durationMs} ms elapsed`), opts.durationMs);
+    });
+    const why = await Promise.race([stopRequested, elapsed]);
+    clearTimeout(timer);
+    out(`\nstopping (${why}): edges, control plane, then nats-server`);
+  } catch (err) {
+    failed = true;
+    process.stderr.write(`hubspoke dev failed: ${(err as Error).message}\n`);
+  } finally {
+    await Promise.allSettled(edges.map((e) => e.close()));
+    await cp?.close().catch(() => undefined);
+    await nats?.stop();
+    await new Promise((resolve) => logStream.end(resolve));
+  }
+  finished = true;
+  if (failed) {
+    process.stderr.write(`logs kept in ${dir}\n`);
+    return 1;
+  }
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  out(
+    `stopped: ${counts.up} event(s) up, ${counts.down} down, ${counts.local} local; ` +
+      `nats-server (pid ${nats?.pid}) stopped; ${dir} removed`,
+  );
+  return 0;
+}

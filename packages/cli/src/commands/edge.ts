@@ -1,0 +1,22 @@
+import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
+import { startEdgeNode, type EdgeNodeOptions } from '@hubspoke/edge-node';
+import { resolveSettings } from '../settings.js';
+import { nodeUsage } from '../usage.js';
+import { processInput, runUntilSignal } from './run-node.js';
+
+/** `hubspoke edge`: runs an edge node until SIGINT or SIGTERM. */
+export async function edgeCommand(argv: readonly string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub === 'add' || sub === 'revoke') {
+    throw new HubspokeError(ErrorCode.NotSupported, `hubspoke edge ${sub} is not available yet in this version`);
+  }
+  const r = resolveSettings('edge', processInput(argv));
+  if (r.help) {
+    process.stdout.write(nodeUsage('edge'));
+    return 0;
+  }
+  const { logLevel, ...options } = r.options;
+  // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
+  // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
+  return runUntilSignal(() => startEdgeNode({ ...(options as EdgeNodeOptions), log: { level: logLevel } }));
+}

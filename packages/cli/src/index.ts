@@ -1,0 +1,1 @@
+export { resolveSettings } from "./settings.js";

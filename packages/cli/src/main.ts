@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { ErrorCode, isHubspokeError } from '@hubspoke/sdk';
+import { controlCommand } from './commands/control.js';
+import { devCommand } from './commands/dev.js';
+import { edgeCommand } from './commands/edge.js';
+import { mainUsage } from './usage.js';
+
+const NOT_YET = new Set(['edges', 'payloads', 'replay', 'dlq', 'auth']);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'control':
+      return controlCommand(rest);
+    case 'edge':
+      return edgeCommand(rest);
+    case 'dev':
+      return devCommand(rest);
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(mainUsage());
+      return 0;
+    case undefined:
+      process.stderr.write(mainUsage());
+      return 2;
+    default:
+      process.stderr.write(
+        NOT_YET.has(command)
+          ? `hubspoke ${command} is not available yet in this version\n`
+          : `hubspoke: unknown command ${JSON.stringify(command)}\n\n${mainUsage()}`,
+      );
+      return 2;
+  }
+}
+
+/** Exit codes: 0 done, 1 failed at run time, 2 bad usage or configuration. */
+function exitCodeOf(err: unknown): number {
+  return isHubspokeError(err, ErrorCode.ConfigInvalid) || isHubspokeError(err, ErrorCode.NotSupported) ? 2 : 1;
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${isHubspokeError(err) ? (err as Error).message : String((err as Error)?.stack ?? err)}\n`);
+  process.exitCode = exitCodeOf(err);
+}
+// Nodes are closed by now; a stray handle (a library timer, a socket) must not keep the process alive.
+process.exit();

@@ -1,0 +1,237 @@
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
+import { controlPlaneOptionsSchema } from '@hubspoke/control-plane';
+import { edgeNodeOptionsSchema } from '@hubspoke/edge-node';
+import { z } from 'zod';
+
+/** Which runtime a command starts. */
+export type NodeKind = 'control' | 'edge';
+
+/** One setting that a flag, an environment variable and the config file can all give. */
+export interface SettingDef {
+  /** The key in the runtime options and in the config file. */
+  readonly key: string;
+  /** The flag, without `--`. */
+  readonly flag: string;
+  readonly env: string;
+  /** Repeatable flag; commas separate items in the flag, the variable and the URL list. */
+  readonly list?: boolean;
+  /** A path: relative paths in the config file are taken from the file's folder, others from the cwd. */
+  readonly path?: boolean;
+  readonly arg: string;
+  readonly help: string;
+}
+
+const COMMON: readonly SettingDef[] = [
+  { key: 'natsUrl', flag: 'nats', env: 'HUBSPOKE_NATS_URL', arg: 'URL', help: 'the hub (or the site leaf); several URLs separated by commas' },
+  { key: 'plugins', flag: 'plugin', env: 'HUBSPOKE_PLUGINS', list: true, path: true, arg: 'PATH', help: 'a plugin module (repeat the flag, or separate with commas)' },
+  { key: 'credentials', flag: 'creds', env: 'HUBSPOKE_CREDS', path: true, arg: 'PATH', help: 'nkey seed file of this node' },
+  { key: 'logLevel', flag: 'log-level', env: 'HUBSPOKE_LOG_LEVEL', arg: 'L', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+];
+
+/** The settings of each runtime, in the order `--help` lists them. */
+export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
+  control: COMMON,
+  edge: [
+    ...COMMON.slice(0, 1),
+    { key: 'edgeId', flag: 'edge-id', env: 'HUBSPOKE_EDGE_ID', arg: 'ID', help: 'this edge, unique across namespaces' },
+    { key: 'namespace', flag: 'namespace', env: 'HUBSPOKE_NAMESPACE', arg: 'NS', help: "this edge's namespace" },
+    ...COMMON.slice(1),
+    { key: 'stateDir', flag: 'state-dir', env: 'HUBSPOKE_STATE_DIR', path: true, arg: 'DIR', help: 'local state (default .hubspoke/<edge-id>)' },
+  ],
+};
+
+/** The flag and variable naming the config file (JSON, keys as in the runtime options). */
+export const CONFIG_FLAG = 'config';
+export const CONFIG_ENV = 'HUBSPOKE_CONFIG';
+
+const pluginSpecSchema = z.union([
+  z.string().min(1),
+  z.object({ plugin: z.string().min(1), config: z.record(z.string(), z.unknown()).exactOptional() }).strict(),
+]);
+const cliShape = {
+  plugins: z.array(pluginSpecSchema).default([]),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+/** The control plane's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
+export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true, plugins: true }).extend(cliShape);
+/** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
+export const edgeSettingsSchema = edgeNodeOptionsSchema.omit({ log: true, plugins: true }).extend(cliShape);
+
+export type ControlSettings = z.output<typeof controlSettingsSchema>;
+export type EdgeSettings = z.output<typeof edgeSettingsSchema>;
+type SettingsOf<K extends NodeKind> = K extends 'control' ? ControlSettings : EdgeSettings;
+
+/** What the settings are read from; passed in so that resolving stays pure. */
+export interface SettingsInput {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Reads the config file (utf8); throws when it cannot. */
+  readFile: (path: string) => string;
+}
+
+/** Either a request for help, or the validated, frozen options with where each came from. */
+export type Resolved<K extends NodeKind> =
+  | { help: true }
+  | { help: false; options: Readonly<SettingsOf<K>>; sources: Readonly<Record<string, string>> };
+
+const WHAT: Record<NodeKind, string> = { control: 'control plane', edge: 'edge node' };
+
+function fail(kind: NodeKind, problems: readonly string[]): HubspokeError {
+  return new HubspokeError(ErrorCode.ConfigInvalid, `${WHAT[kind]} configuration is invalid: ${problems.join('; ')}`);
+}
+
+function splitList(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** A flag or variable value as the schema expects it: lists for plugins, one URL or several for NATS. */
+function fromText(def: SettingDef, values: readonly string[]): unknown {
+  if (def.list) return values.flatMap(splitList);
+  const last = values[values.length - 1] ?? '';
+  if (def.key === 'natsUrl' && last.includes(',')) return splitList(last);
+  return last;
+}
+
+/** Makes relative paths absolute against `base` (the cwd, or the config file's folder). */
+function absolutize(def: SettingDef, value: unknown, base: string): unknown {
+  if (!def.path) return value;
+  const one = (v: unknown): unknown => {
+    if (typeof v === 'string' && v.length > 0) return resolve(base, v);
+    if (typeof v === 'object' && v !== null && typeof (v as { plugin?: unknown }).plugin === 'string') {
+      return { ...v, plugin: resolve(base, (v as { plugin: string }).plugin) };
+    }
+    return v;
+  };
+  return Array.isArray(value) ? value.map(one) : one(value);
+}
+
+interface ParsedArgs {
+  help: boolean;
+  values: Map<string, string[]>;
+  problems: string[];
+}
+
+function readArgs(kind: NodeKind, argv: readonly string[]): ParsedArgs {
+  const defs = new Map<string, SettingDef | undefined>(SETTINGS[kind].map((d) => [d.flag, d]));
+  defs.set(CONFIG_FLAG, undefined);
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const flag of defs.keys()) options[flag] = { type: 'string', multiple: true };
+  // Not strict: every unknown flag and missing value is collected and reported at once, not just the first.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const out: ParsedArgs = { help: false, values: new Map(), problems: [] };
+  for (const t of tokens) {
+    if (t.kind === 'positional') out.problems.push(`${JSON.stringify(t.value)}: unexpected argument`);
+    if (t.kind !== 'option') continue;
+    if (t.name === 'help') {
+      out.help = true;
+    } else if (!defs.has(t.name)) {
+      out.problems.push(`${t.rawName}: unknown flag (hubspoke ${kind} --help lists the flags)`);
+    } else if (t.value === undefined || t.value === '') {
+      out.problems.push(`${t.rawName}: needs a value`);
+    } else {
+      out.values.set(t.name, [...(out.values.get(t.name) ?? []), t.value]);
+    }
+  }
+  return out;
+}
+
+function readConfigFile(input: SettingsInput, path: string): { data: Record<string, unknown>; problem?: string } {
+  let text: string;
+  try {
+    text = input.readFile(path);
+  } catch (err) {
+    return { data: {}, problem: `config file ${path}: cannot be read: ${(err as Error).message}` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return { data: {}, problem: `config file ${path}: is not valid JSON: ${(err as Error).message}` };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { data: {}, problem: `config file ${path}: must hold a JSON object of settings` };
+  }
+  return { data: data as Record<string, unknown> };
+}
+
+function envValue(env: SettingsInput['env'], name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/**
+ * Resolves a runtime's settings from flags, environment variables and a JSON config file, with precedence
+ * flags > env > file > defaults (a list such as `plugins` is taken whole from the highest source that has it),
+ * then validates them once against the runtime's zod schema.
+ * @throws HubspokeError `HS_ERR_CONFIG_INVALID` naming every bad field and where its value came from
+ */
+export function resolveSettings<K extends NodeKind>(kind: K, input: SettingsInput): Resolved<K> {
+  const args = readArgs(kind, input.argv);
+  if (args.help) return { help: true };
+  const problems = [...args.problems];
+
+  const merged: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  const configPath = args.values.get(CONFIG_FLAG)?.at(-1) ?? envValue(input.env, CONFIG_ENV);
+  if (configPath !== undefined) {
+    const file = resolve(input.cwd, configPath);
+    const { data, problem } = readConfigFile(input, file);
+    if (problem) problems.push(problem);
+    const byKey = new Map(SETTINGS[kind].map((d) => [d.key, d]));
+    for (const [key, value] of Object.entries(data)) {
+      const def = byKey.get(key);
+      merged[key] = def ? absolutize(def, value, dirname(file)) : value;
+      sources[key] = `config file ${file}`;
+    }
+  }
+  for (const def of SETTINGS[kind]) {
+    const env = envValue(input.env, def.env);
+    if (env !== undefined) {
+      merged[def.key] = absolutize(def, fromText(def, [env]), input.cwd);
+      sources[def.key] = def.env;
+    }
+    const flag = args.values.get(def.flag);
+    if (flag !== undefined) {
+      merged[def.key] = absolutize(def, fromText(def, flag), input.cwd);
+      sources[def.key] = `--${def.flag}`;
+    }
+  }
+  if (problems.length > 0) throw fail(kind, problems);
+
+  const schema = kind === 'control' ? controlSettingsSchema : edgeSettingsSchema;
+  const r = schema.safeParse(merged);
+  if (!r.success) throw fail(kind, r.error.issues.flatMap((i) => describeIssue(kind, i, merged, sources)));
+  return { help: false, options: Object.freeze(r.data) as Readonly<SettingsOf<K>>, sources: Object.freeze(sources) };
+}
+
+function describeIssue(
+  kind: NodeKind,
+  issue: z.core.$ZodIssue,
+  merged: Record<string, unknown>,
+  sources: Record<string, string>,
+): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown setting (in ${sources[k] ?? 'the input'})`);
+  }
+  const top = String(issue.path[0] ?? '');
+  const path = issue.path.length ? issue.path.join('.') : '(root)';
+  const def = SETTINGS[kind].find((d) => d.key === top);
+  if (merged[top] === undefined && issue.path.length === 1) {
+    const how = def ? `--${def.flag}, ${def.env} or "${def.key}" in the config file` : `"${top}" in the config file`;
+    return [`${path}: required (set ${how})`];
+  }
+  const from = sources[top];
+  return [`${path}: ${issue.message}${from ? ` (from ${from})` : ''}`];
+}
