@@ -1,3 +1,34 @@
+// Scenario 5: memory per edge NODE in a process hosting `--edges` of them (heapUsed and RSS deltas after GC,
+// divided by the count). Not memory per connected edge at the control plane: there is no edge registry yet.
+// Twin: bare nats.js connections with the same four subscriptions an edge holds.
 import type { BenchOptions } from '../lib/options.ts';
 import type { Row } from '../lib/result.ts';
-export async function memory(_o: BenchOptions): Promise<Row[]> { return []; }
+import { Worker } from '../lib/rpc.ts';
+
+interface Mem {
+  heapPerNode: number;
+  rssPerNode: number;
+}
+
+async function once(o: BenchOptions, kind: 'fabric' | 'bare'): Promise<Mem> {
+  const w = new Worker('memory', `memory-${kind}`);
+  try {
+    return await w.call<Mem>('measure', { kind, url: o.url, n: o.edges });
+  } finally {
+    await w.close();
+  }
+}
+
+export async function memory(o: BenchOptions): Promise<Row[]> {
+  const [fabric, bare] = [await once(o, 'fabric'), await once(o, 'bare')];
+  const kib = (b: number) => b / 1024;
+  const scenario = `memory per edge node (${o.edges} in one process)`;
+  return [
+    {
+      scenario, metric: 'heapUsed per node', unit: 'KiB', fabric: kib(fabric.heapPerNode),
+      twins: { 'bare connection': kib(bare.heapPerNode) }, detail: { fabric, bare },
+      note: 'per edge NODE in its own process, not per edge at the control plane (no registry yet)',
+    },
+    { scenario, metric: 'RSS per node', unit: 'KiB', fabric: kib(fabric.rssPerNode), twins: { 'bare connection': kib(bare.rssPerNode) } },
+  ];
+}
