@@ -1,6 +1,7 @@
 // Parent side of the bench's worker processes: fork `bench/worker.ts` through tsx and call it over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('../worker.ts', import.meta.url));
@@ -25,8 +26,10 @@ export class Worker {
   constructor(readonly role: string, readonly label = role) {
     const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (profile.dir) {
-      mkdirSync(profile.dir, { recursive: true });
-      execArgv.push('--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', `${label}.${Date.now()}.cpuprofile`);
+      // One folder per worker: the main thread and tsx's loader thread each write a profile (default names).
+      const dir = join(profile.dir, label);
+      mkdirSync(dir, { recursive: true });
+      execArgv.push('--cpu-prof', '--cpu-prof-dir', dir);
     }
     this.child = fork(WORKER, [role], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: Reply) => {
