@@ -146,7 +146,7 @@ describe('event routing across the fabric', () => {
       [() => svc.publish('café', {}, Direction.Up), 'HS_ERR_INVALID_TOPIC'],
       [() => svc.publish('', {}, Direction.Up), 'HS_ERR_INVALID_TOPIC'],
       [() => svc.subscribe('a.>.b', () => undefined), 'HS_ERR_INVALID_TOPIC'],
-      [() => svc.publish('ok', {}, 7 as Direction), 'HS_ERR_INVALID_TOPIC'],
+      [() => svc.publish('ok', {}, 7 as Direction), 'HS_ERR_INVALID_ARGUMENT'],
       [() => svc.publishRaw('ok', new Uint8Array(f.eu.node.limits.maxPayloadBytes + 1), Direction.Up), 'HS_ERR_PAYLOAD_TOO_LARGE'],
       [() => svc.publish('ok', {}, Direction.Up, { metadata: { k: 'v'.repeat(5000) } }), 'HS_ERR_METADATA_INVALID'],
       [() => svc.publish('ok', {}, Direction.Up, { correlationId: 'c'.repeat(1000) }), 'HS_ERR_METADATA_INVALID'],

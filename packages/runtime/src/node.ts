@@ -104,7 +104,14 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     })());
   try {
     await fabric.start();
-    const kvFor = await o.openKv(nc, log);
+    const kvFor = await o.openKv(nc, log).catch((cause: unknown) => {
+      if (cause instanceof HubspokeError) throw cause;
+      throw new HubspokeError(
+        ErrorCode.JetStreamUnavailable,
+        `cannot open the KV store: ${(cause as Error)?.message ?? String(cause)} (is JetStream enabled on the server?)`,
+        { cause },
+      );
+    });
     await host.initialize((plugin) => ({
       events: new PluginEvents(plugin, id, fabric, bus),
       kv: kvFor(plugin),
@@ -114,7 +121,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     await host.sessionReady();
   } catch (err) {
     await close().catch(() => undefined);
-    throw err instanceof HubspokeError ? err : new HubspokeError(ErrorCode.Plugin, String(err), { cause: err });
+    throw err instanceof HubspokeError ? err : new HubspokeError(ErrorCode.Internal, String(err), { cause: err });
   }
   log.info(
     { runtime: id.runtime, namespace: id.namespace, server: nc.getServer(), plugins: host.list().map((h) => h.name) },

@@ -8,6 +8,7 @@ export const ErrorCode = {
   InvalidTopic: 'HS_ERR_INVALID_TOPIC',
   InvalidName: 'HS_ERR_INVALID_NAME',
   InvalidKey: 'HS_ERR_INVALID_KEY',
+  InvalidArgument: 'HS_ERR_INVALID_ARGUMENT',
   OutboxFull: 'HS_ERR_OUTBOX_FULL',
   NotConnected: 'HS_ERR_NOT_CONNECTED',
   ConfigInvalid: 'HS_ERR_CONFIG_INVALID',
@@ -17,6 +18,8 @@ export const ErrorCode = {
   NotSupported: 'HS_ERR_NOT_SUPPORTED',
   Closed: 'HS_ERR_CLOSED',
   NatsServerMissing: 'HS_ERR_NATS_SERVER_MISSING',
+  JetStreamUnavailable: 'HS_ERR_JETSTREAM_UNAVAILABLE',
+  Internal: 'HS_ERR_INTERNAL',
 } as const;
 
 /** One of the stable error codes listed in `docs/errors.md`. */

@@ -19,7 +19,7 @@ function checkTopic(topic: string): void {
 
 function checkDirection(dir: unknown): asserts dir is Direction {
   if (dir !== Direction.Local && dir !== Direction.Up && dir !== Direction.Down) {
-    throw new HubspokeError(ErrorCode.InvalidTopic, `direction ${String(dir)} is not Direction.Local, Up or Down`);
+    throw new HubspokeError(ErrorCode.InvalidArgument, `direction ${String(dir)} is not Direction.Local, Up or Down`);
   }
 }
 
@@ -50,7 +50,7 @@ export class PluginEvents implements EventsService {
     try {
       json = JSON.stringify(payload);
     } catch (cause) {
-      throw new HubspokeError(ErrorCode.PayloadTooLarge, `payload of ${topic} is not JSON-serialisable`, { cause });
+      throw new HubspokeError(ErrorCode.InvalidArgument, `payload of ${topic} is not JSON-serialisable`, { cause });
     }
     const bytes = json === undefined ? new Uint8Array(0) : Buffer.from(json);
     return this.send(topic, bytes, CONTENT_TYPE_JSON, dir, opts);
@@ -58,7 +58,7 @@ export class PluginEvents implements EventsService {
 
   async publishRaw(topic: string, payload: Uint8Array, dir: Direction, opts?: PublishOptions): Promise<string> {
     if (!(payload instanceof Uint8Array)) {
-      throw new HubspokeError(ErrorCode.PayloadTooLarge, `publishRaw(${topic}) needs a Uint8Array payload`);
+      throw new HubspokeError(ErrorCode.InvalidArgument, `publishRaw(${topic}) needs a Uint8Array payload`);
     }
     return this.send(topic, payload, CONTENT_TYPE_BYTES, dir, opts);
   }
@@ -106,11 +106,11 @@ export class PluginEvents implements EventsService {
 
   private add(pattern: string, handler: EventHandler, opts?: SubscribeOptions): string {
     if (typeof handler !== 'function') {
-      throw new HubspokeError(ErrorCode.InvalidTopic, `subscribe(${pattern}) needs a handler function`);
+      throw new HubspokeError(ErrorCode.InvalidArgument, `subscribe(${pattern}) needs a handler function`);
     }
     const q = opts?.queueSize;
     if (q !== undefined && (!Number.isInteger(q) || q < 1 || q > 1_000_000)) {
-      throw new HubspokeError(ErrorCode.ConfigInvalid, `queueSize ${q} must be an integer from 1 to 1000000`);
+      throw new HubspokeError(ErrorCode.InvalidArgument, `queueSize ${q} must be an integer from 1 to 1000000`);
     }
     return this.bus.add(this.plugin, pattern, handler, q);
   }

@@ -27,7 +27,7 @@ export function assertPrefix(prefix: unknown): asserts prefix is string {
 
 export function encodeValue(value: Uint8Array | string, opts?: KVPutOptions): Uint8Array {
   const v = typeof value === 'string' ? Buffer.from(value) : value;
-  if (!(v instanceof Uint8Array)) throw new HubspokeError(ErrorCode.InvalidKey, 'KV values must be a Uint8Array or a string');
+  if (!(v instanceof Uint8Array)) throw new HubspokeError(ErrorCode.InvalidArgument, 'KV values must be a Uint8Array or a string');
   const ttl = opts?.ttlMs;
   if (ttl === undefined) {
     const out = Buffer.allocUnsafe(v.length + 1);
@@ -36,7 +36,7 @@ export function encodeValue(value: Uint8Array | string, opts?: KVPutOptions): Ui
     return out;
   }
   if (!Number.isFinite(ttl) || ttl <= 0) {
-    throw new HubspokeError(ErrorCode.InvalidKey, `ttlMs ${ttl} must be a positive number of milliseconds`);
+    throw new HubspokeError(ErrorCode.InvalidArgument, `ttlMs ${ttl} must be a positive number of milliseconds`);
   }
   const out = Buffer.allocUnsafe(v.length + 9);
   out[0] = WITH_EXPIRY;
