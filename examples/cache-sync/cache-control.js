@@ -19,7 +19,10 @@ export default class CacheControl extends BasePlugin {
       if (key.startsWith('price:')) {
         await events.publish('cache.invalidate', { key }, Direction.Down, { correlationId: ev.id });
       } else if (key.startsWith('user:') && ev.namespace) {
-        await events.publish('cache.invalidate', { key }, Direction.Down, { correlationId: ev.id, namespace: ev.namespace });
+        await events.publish('cache.invalidate', { key }, Direction.Down, {
+          correlationId: ev.id,
+          namespace: ev.namespace,
+        });
       }
     });
   }

@@ -14,7 +14,11 @@ export default class CacheEdge extends BasePlugin {
   next = Math.floor(Math.random() * KEYS.length); // edges start at different keys
 
   constructor() {
-    super({ name: 'cache-edge', version: '1.0.0', description: 'edge cache that reports misses and obeys invalidations' });
+    super({
+      name: 'cache-edge',
+      version: '1.0.0',
+      description: 'edge cache that reports misses and obeys invalidations',
+    });
   }
 
   /** @param {Context} ctx */
@@ -24,7 +28,10 @@ export default class CacheEdge extends BasePlugin {
       const { key } = /** @type {{ key: string }} */ (ev.payload);
       if (this.cache.delete(key)) logger.info('evicted', { key });
     });
-    const timer = setInterval(() => this.lookup(ctx).catch((err) => logger.error('lookup failed', { err: String(err) })), 1000);
+    const timer = setInterval(
+      () => this.lookup(ctx).catch((err) => logger.error('lookup failed', { err: String(err) })),
+      1000,
+    );
     ctx.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 

@@ -24,10 +24,37 @@ export interface SettingDef {
 }
 
 const COMMON: readonly SettingDef[] = [
-  { key: 'natsUrl', flag: 'nats', env: 'HUBSPOKE_NATS_URL', arg: 'URL', help: 'the hub (or the site leaf); several URLs separated by commas' },
-  { key: 'plugins', flag: 'plugin', env: 'HUBSPOKE_PLUGINS', list: true, path: true, arg: 'PATH', help: 'a plugin module (repeat the flag, or separate with commas)' },
-  { key: 'credentials', flag: 'creds', env: 'HUBSPOKE_CREDS', path: true, arg: 'PATH', help: 'nkey seed file of this node' },
-  { key: 'logLevel', flag: 'log-level', env: 'HUBSPOKE_LOG_LEVEL', arg: 'L', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  {
+    key: 'natsUrl',
+    flag: 'nats',
+    env: 'HUBSPOKE_NATS_URL',
+    arg: 'URL',
+    help: 'the hub (or the site leaf); several URLs separated by commas',
+  },
+  {
+    key: 'plugins',
+    flag: 'plugin',
+    env: 'HUBSPOKE_PLUGINS',
+    list: true,
+    path: true,
+    arg: 'PATH',
+    help: 'a plugin module (repeat the flag, or separate with commas)',
+  },
+  {
+    key: 'credentials',
+    flag: 'creds',
+    env: 'HUBSPOKE_CREDS',
+    path: true,
+    arg: 'PATH',
+    help: 'nkey seed file of this node',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'HUBSPOKE_LOG_LEVEL',
+    arg: 'L',
+    help: 'fatal|error|warn|info|debug|trace|silent (default info)',
+  },
 ];
 
 /** The settings of each runtime, in the order `--help` lists them. */
@@ -38,7 +65,14 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
     { key: 'edgeId', flag: 'edge-id', env: 'HUBSPOKE_EDGE_ID', arg: 'ID', help: 'this edge, unique across namespaces' },
     { key: 'namespace', flag: 'namespace', env: 'HUBSPOKE_NAMESPACE', arg: 'NS', help: "this edge's namespace" },
     ...COMMON.slice(1),
-    { key: 'stateDir', flag: 'state-dir', env: 'HUBSPOKE_STATE_DIR', path: true, arg: 'DIR', help: 'local state (default .hubspoke/<edge-id>)' },
+    {
+      key: 'stateDir',
+      flag: 'state-dir',
+      env: 'HUBSPOKE_STATE_DIR',
+      path: true,
+      arg: 'DIR',
+      help: 'local state (default .hubspoke/<edge-id>)',
+    },
   ],
 };
 
@@ -75,8 +109,7 @@ export interface SettingsInput {
 
 /** Either a request for help, or the validated, frozen options with where each came from. */
 export type Resolved<K extends NodeKind> =
-  | { help: true }
-  | { help: false; options: Readonly<SettingsOf<K>>; sources: Readonly<Record<string, string>> };
+  { help: true } | { help: false; options: Readonly<SettingsOf<K>>; sources: Readonly<Record<string, string>> };
 
 const WHAT: Record<NodeKind, string> = { control: 'control plane', edge: 'edge node' };
 
@@ -85,7 +118,10 @@ function fail(kind: NodeKind, problems: readonly string[]): HubspokeError {
 }
 
 function splitList(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** A flag or variable value as the schema expects it: lists for plugins, one URL or several for NATS. */
@@ -212,7 +248,11 @@ export function resolveSettings<K extends NodeKind>(kind: K, input: SettingsInpu
 
   const schema = kind === 'control' ? controlSettingsSchema : edgeSettingsSchema;
   const r = schema.safeParse(merged);
-  if (!r.success) throw fail(kind, r.error.issues.flatMap((i) => describeIssue(kind, i, merged, sources)));
+  if (!r.success)
+    throw fail(
+      kind,
+      r.error.issues.flatMap((i) => describeIssue(kind, i, merged, sources)),
+    );
   return { help: false, options: Object.freeze(r.data) as Readonly<SettingsOf<K>>, sources: Object.freeze(sources) };
 }
 

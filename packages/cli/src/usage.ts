@@ -11,7 +11,10 @@ export function mainUsage(): string {
     'hubspoke: a hub-and-spoke event fabric for plugins, on NATS\n\n' +
     'Usage: hubspoke <command> [flags]\n\n' +
     table([
-      ['dev', 'a nats-server, a control plane and two edges with the example plugins on this machine; prints what flows'],
+      [
+        'dev',
+        'a nats-server, a control plane and two edges with the example plugins on this machine; prints what flows',
+      ],
       ['control', 'runs a control plane'],
       ['edge', 'runs an edge node'],
     ]) +

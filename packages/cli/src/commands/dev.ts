@@ -102,10 +102,11 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out(`  temp folder   ${dir} (removed at exit)`);
     out(`  logs          ${logFile} (pino, level info), ${basename(nats.logFile)} beside it`);
     out(`  control       plugin cache-control  (${examples.control})`);
-    for (const e of plan) out(`  ${e.edgeId.padEnd(13)} namespace ${e.namespace}, plugin cache-edge  (${examples.edge})`);
+    for (const e of plan)
+      out(`  ${e.edgeId.padEnd(13)} namespace ${e.namespace}, plugin cache-edge  (${examples.edge})`);
     out();
     out('Every second each edge looks a key up in its cache; a miss goes Up to the control plane as cache.miss.');
-    out("The control plane answers price:* misses with cache.invalidate Down to every edge, and user:* misses Down");
+    out('The control plane answers price:* misses with cache.invalidate Down to every edge, and user:* misses Down');
     out("to the asking edge's namespace; the edges evict those keys. One line per event where it arrives.");
     out(`Ctrl-C stops everything${opts.durationMs ? `; stopping by itself after ${opts.durationMs} ms` : ''}.`);
     out();
@@ -116,7 +117,11 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const results = await Promise.allSettled(
       plan.map((e) =>
         startEdgeNode({
-          natsUrl, ...e, stateDir: join(dir, 'edges', e.edgeId), plugins: [new FlowObserver(onEvent), examples.edge], log,
+          natsUrl,
+          ...e,
+          stateDir: join(dir, 'edges', e.edgeId),
+          plugins: [new FlowObserver(onEvent), examples.edge],
+          log,
         }),
       ),
     );

@@ -30,7 +30,8 @@ export function describeFlow(nodeId: string, ev: Event): Flow | undefined {
     return { kind: 'up', from: ev.edgeId, to: 'control', event: ev };
   }
   if (nodeId !== 'control' && from === 'control') {
-    const target = ev.edgeId !== undefined ? (ev.namespace ? `${ev.namespace}/${ev.edgeId}` : ev.edgeId) : (ev.namespace ?? 'all');
+    const target =
+      ev.edgeId !== undefined ? (ev.namespace ? `${ev.namespace}/${ev.edgeId}` : ev.edgeId) : (ev.namespace ?? 'all');
     return { kind: 'down', from, to: nodeId, target, event: ev };
   }
   if (from === nodeId) return { kind: 'local', from, to: nodeId, event: ev };

@@ -109,7 +109,10 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 /** Resolves once stderr says "Server is ready"; rejects with the output when it exits or stalls first. */
 function ready(child: ChildProcess, output: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`nats-server not ready within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => done(new Error(`nats-server not ready within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     const onData = (): void => {
       if (READY.test(output.join(''))) done();
     };
