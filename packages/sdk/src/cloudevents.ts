@@ -67,7 +67,10 @@ export function toCloudEvent(source: Envelope | Event): CloudEvent {
   const ce: CloudEvent = { specversion: '1.0', id: env.id, source: env.origin, type: env.topic };
   if (env.timeUnixMs) {
     const time = new Date(env.timeUnixMs);
-    if (Number.isNaN(time.getTime())) throw bad(`time_unix_ms ${env.timeUnixMs} is outside the range of a timestamp`);
+    // RFC 3339 has four-digit years: beyond 9999, toISOString() gives "+010000-…", which nothing reads back.
+    if (!(time.getUTCFullYear() <= 9999)) {
+      throw bad(`time_unix_ms ${env.timeUnixMs} is outside the range of an RFC 3339 timestamp`);
+    }
     ce.time = time.toISOString();
   }
   if (env.contentType) ce.datacontenttype = env.contentType;

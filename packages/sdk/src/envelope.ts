@@ -284,6 +284,14 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
     }
     throw malformed(`varint of ${field} is longer than 10 bytes`);
   };
+  // Unknown varint fields may hold any 64-bit value (a future int64, a negative int32): skip them unchecked.
+  const skipVarint = (field: string): void => {
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) throw malformed(`truncated inside ${field} at byte ${pos}`);
+      if ((b[pos++] as number) < 0x80) return;
+    }
+    throw malformed(`varint of ${field} is longer than 10 bytes`);
+  };
   const readLen = (field: string): [number, number] => {
     const len = readVarint(field);
     const start = pos;
@@ -344,7 +352,10 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         if (Buffer.byteLength(v) > limits.maxMetadataValueBytes) {
           throw malformed(`metadata value of ${JSON.stringify(k)} is longer than ${limits.maxMetadataValueBytes} bytes`);
         }
-        env.metadata[k] = v;
+        // An own "__proto__" entry must stay an entry, not become the object's prototype.
+        if (k === '__proto__') {
+          Object.defineProperty(env.metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+        } else env.metadata[k] = v;
         break;
       }
       case 11: env.traceparent = readString(name as string); break;
@@ -357,7 +368,7 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
       }
       default: {
         const unknown = `unknown field ${field}`;
-        if (wire === 0) readVarint(unknown);
+        if (wire === 0) skipVarint(unknown);
         else if (wire === 2) readLen(unknown);
         else if (wire === 1 || wire === 5) {
           const n = wire === 1 ? 8 : 4;
