@@ -16,7 +16,7 @@ describe('event routing across the fabric', () => {
   before(async () => {
     f = await startFabric();
     raw = await connect({ servers: f.hub.url });
-    raw.subscribe('hs.>', { callback: (_e, m) => wire.push(m.subject) });
+    raw.subscribe('hs.>', { callback: (_e, m) => void wire.push(m.subject) });
     await raw.flush();
   });
   after(async () => {

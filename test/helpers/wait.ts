@@ -12,7 +12,7 @@ export interface WaitForOptions {
  * Polls `fn` until it returns a truthy value and resolves with that value. A throw from `fn` counts as "not yet";
  * at the deadline the error names the message, the time waited and the last error (also kept as `cause`).
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<T> {
+export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<NonNullable<T>> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
@@ -22,7 +22,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitForOptions 
     attempts++;
     try {
       const value = await fn();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
       lastError = undefined;
     } catch (err) {
       lastError = err;

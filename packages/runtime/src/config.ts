@@ -11,7 +11,19 @@ export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, what
     const problems = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
     throw new HubspokeError(ErrorCode.ConfigInvalid, `${what} configuration is invalid: ${problems.join('; ')}`);
   }
-  return Object.freeze(r.data);
+  return deepFreeze(r.data);
+}
+
+/** Freezes plain objects and arrays all the way down; class instances (plugins, loggers) are left alone. */
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (Array.isArray(value) || proto === Object.prototype || proto === null) {
+      Object.freeze(value);
+      for (const v of Object.values(value)) deepFreeze(v);
+    }
+  }
+  return value;
 }
 
 /** A namespace, edge id or plugin name (DESIGN.md: 1–64 of `[A-Za-z0-9_-]`, not starting with `_`). */
@@ -20,14 +32,28 @@ export const nameSchema = z
   .refine(isName, { message: 'must be 1-64 characters of [A-Za-z0-9_-], not starting with "_"' });
 
 /** One NATS URL or several. */
-export const serversSchema = z.union([
-  z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$|^[\w.-]+:\d+$/, { message: 'must be a NATS URL like nats://host:4222' }),
-  z.array(z.string().min(1)).min(1),
-]);
+export const serversSchema = z.union(
+  [
+    z
+      .string()
+      .regex(/^(nats|tls|ws|wss):\/\/\S+$|^[\w.-]+:\d+$/, { message: 'must be a NATS URL like nats://host:4222' }),
+    z.array(z.string().min(1)).min(1),
+  ],
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required (the NATS URL, e.g. nats://127.0.0.1:4222)'
+        : 'must be a NATS URL like nats://host:4222, or a list of them',
+  },
+);
 
 const limitsSchema = z
   .object({
-    maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024),
     maxMetadataEntries: z.number().int().min(0).max(1024),
     maxMetadataKeyBytes: z.number().int().min(1).max(4096),
     maxMetadataValueBytes: z.number().int().min(1).max(65536),

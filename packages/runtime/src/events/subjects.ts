@@ -39,8 +39,8 @@ export function parseEventSubject(subject: string): ParsedEventSubject | undefin
     i = 12;
   } else return undefined;
   const a = subject.indexOf('.', i);
-  if (a < 0) return undefined;
+  if (a <= i) return undefined;
   const b = subject.indexOf('.', a + 1);
-  if (b < 0 || b === subject.length - 1) return undefined;
+  if (b < 0 || b === a + 1 || b === subject.length - 1) return undefined;
   return { dir, namespace: subject.slice(i, a), edgeId: subject.slice(a + 1, b), topic: subject.slice(b + 1) };
 }
