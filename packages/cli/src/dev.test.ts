@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { findNatsServer, startDevNatsServer } from './dev/nats-server.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -18,6 +18,19 @@ interface Run {
   output: () => string;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitFor: (pattern: RegExp, timeoutMs: number) => Promise<string>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** A run the test did not wait for (it failed first) is stopped like a user would: SIGTERM, so it cleans up. */
+async function stopLeftovers(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return gone;
+    }),
+  );
 }
 
 function hubspoke(args: string[], env: Record<string, string | undefined> = {}): Run {
@@ -33,8 +46,12 @@ function hubspoke(args: string[], env: Record<string, string | undefined> = {}):
   };
   child.stdout?.on('data', add);
   child.stderr?.on('data', add);
+  running.add(child);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
   );
   const waitFor = (pattern: RegExp, timeoutMs: number): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -86,6 +103,8 @@ function started(output: string): { pid: number; dir: string } {
   return { pid: Number(pid), dir };
 }
 
+afterEach(stopLeftovers);
+
 describe('hubspoke dev', { timeout: 60_000 }, () => {
   test('--duration-ms: shows Up and Down flows, exits 0, leaves no nats-server and no temp folder', async () => {
     const run = hubspoke(['dev', '--duration-ms', '6000']);
@@ -116,19 +135,24 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
   test('a crash still kills nats-server', async () => {
     // A module preloaded into the CLI throws once the fabric runs, as a bug in it would.
     const tmp = mkdtempSync(join(tmpdir(), 'hubspoke-crash-'));
-    const crash = join(tmp, 'crash.mjs');
-    writeFileSync(crash, "setTimeout(() => { throw new Error('boom'); }, 2500);\n");
-    const run = hubspoke(['dev'], { NODE_OPTIONS: `--import=${pathToFileURL(crash).href}` });
-    await run.waitFor(/temp folder\s+\S+/, 20_000);
-    const { pid, dir } = started(run.output());
-    const { code } = await run.exit;
-    assert.notEqual(code, 0);
-    assert.match(run.output(), /stopped abnormally; nats-server killed/);
-    // SIGKILL was sent as the CLI exited; the kernel may take a moment to finish the process.
-    for (let i = 0; i < 40 && !deadOrZombie(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(deadOrZombie(pid), `nats-server ${pid} is still running`);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
+    let dir: string | undefined;
+    try {
+      const crash = join(tmp, 'crash.mjs');
+      writeFileSync(crash, "setTimeout(() => { throw new Error('boom'); }, 2500);\n");
+      const run = hubspoke(['dev'], { NODE_OPTIONS: `--import=${pathToFileURL(crash).href}` });
+      await run.waitFor(/temp folder\s+\S+/, 20_000);
+      const info = started(run.output());
+      dir = info.dir;
+      const { code } = await run.exit;
+      assert.notEqual(code, 0);
+      assert.match(run.output(), /stopped abnormally; nats-server killed; logs kept in/);
+      // SIGKILL was sent as the CLI exited; the kernel may take a moment to finish the process.
+      for (let i = 0; i < 40 && !deadOrZombie(info.pid); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(deadOrZombie(info.pid), `nats-server ${info.pid} is still running`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('without nats-server: exit 1 and how to install it', async () => {
