@@ -35,8 +35,12 @@ export function shutdownSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', '
  * node is still starting stops it as soon as it is up. Resolves to the exit code.
  */
 export async function runUntilSignal(start: () => Promise<Closable>): Promise<number> {
-  const signal = shutdownSignal();
-  const node = await start();
+  let starting = true;
+  const signal = shutdownSignal().then((sig) => {
+    if (starting) process.stderr.write(`hubspoke: ${sig}: stopping once start-up ends (again to exit now)\n`);
+    return sig;
+  });
+  const node = await start().finally(() => (starting = false));
   await signal;
   await node.close();
   return 0;
