@@ -9,16 +9,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startNatsServer } from '../test/helpers/index.ts';
-import type { BenchOptions } from './lib/options.ts';
-import { renderTable, type Row } from './lib/result.ts';
-import { profile } from './lib/rpc.ts';
-import { now } from './lib/util.ts';
-import { dirDown } from './scenarios/dir-down.ts';
-import { dirLocal } from './scenarios/dir-local.ts';
-import { dirUp } from './scenarios/dir-up.ts';
-import { jetstreamTwin } from './scenarios/jetstream.ts';
-import { memory } from './scenarios/memory.ts';
+import { startNatsServer } from '../test/helpers/index.js';
+import type { BenchOptions } from './lib/options.js';
+import { renderTable, type Row } from './lib/result.js';
+import { profile } from './lib/rpc.js';
+import { now } from './lib/util.js';
+import { dirDown } from './scenarios/dir-down.js';
+import { dirLocal } from './scenarios/dir-local.js';
+import { dirUp } from './scenarios/dir-up.js';
+import { jetstreamTwin } from './scenarios/jetstream.js';
+import { memory } from './scenarios/memory.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   up1: (o) => dirUp(o, 1),

@@ -4,8 +4,8 @@
 //   consume           durable pull consumer, consume() and ack() each message
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
-import type { Commands } from '../worker.ts';
-import { now, stampedPayload } from '../lib/util.ts';
+import type { Commands } from '../worker.js';
+import { now, stampedPayload } from '../lib/util.js';
 
 const STREAM = 'HSBENCH';
 const SUBJECT = 'hsbench.pay';

@@ -2,9 +2,9 @@
 import { EventEmitter } from 'node:events';
 import type { ControlPlane } from '@hubspoke/control-plane';
 import { Direction } from '@hubspoke/sdk';
-import type { Commands } from '../worker.ts';
-import { benchControlPlane } from '../lib/nodes.ts';
-import { now, readStamp, stampedPayload } from '../lib/util.ts';
+import type { Commands } from '../worker.js';
+import { benchControlPlane } from '../lib/nodes.js';
+import { now, readStamp, stampedPayload } from '../lib/util.js';
 
 export function create(): Commands {
   let control: ControlPlane | undefined;

@@ -2,8 +2,8 @@
 // One node (or connection) is started first so that module loading and one-time caches are in the baseline.
 import type { EdgeNode } from '@hubspoke/edge-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { Commands } from '../worker.ts';
-import { benchEdges, removeState } from '../lib/nodes.ts';
+import type { Commands } from '../worker.js';
+import { benchEdges, removeState } from '../lib/nodes.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

@@ -9,10 +9,10 @@ import type { ControlPlane } from '@hubspoke/control-plane';
 import type { EdgeNode } from '@hubspoke/edge-node';
 import { Direction, type EventsService } from '@hubspoke/sdk';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { Commands } from '../worker.ts';
-import { benchControlPlane, benchEdges, removeState } from '../lib/nodes.ts';
-import { loadEnvelope } from '../lib/proto.ts';
-import { pump, stampedPayload } from '../lib/util.ts';
+import type { Commands } from '../worker.js';
+import { benchControlPlane, benchEdges, removeState } from '../lib/nodes.js';
+import { loadEnvelope } from '../lib/proto.js';
+import { pump, stampedPayload } from '../lib/util.js';
 
 type Kind = 'bare' | 'proto' | 'fabric-control' | 'fabric-edges';
 

@@ -6,10 +6,10 @@
 import type { ControlPlane } from '@hubspoke/control-plane';
 import type { EdgeNode } from '@hubspoke/edge-node';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import type { Commands } from '../worker.ts';
-import { benchControlPlane, benchEdges, removeState } from '../lib/nodes.ts';
-import { loadEnvelope } from '../lib/proto.ts';
-import { readStamp, Tally } from '../lib/util.ts';
+import type { Commands } from '../worker.js';
+import { benchControlPlane, benchEdges, removeState } from '../lib/nodes.js';
+import { loadEnvelope } from '../lib/proto.js';
+import { readStamp, Tally } from '../lib/util.js';
 
 type Kind = 'bare' | 'proto' | 'fabric-control' | 'fabric-edges';
 

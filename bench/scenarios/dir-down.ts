@@ -1,9 +1,9 @@
 // Scenario 3: DirDown fan-out. A control plane publishes Down to every edge; the edges (each its own edge node
 // and NATS connection) live in two receiver processes and count deliveries. Twin: bare nats.js, one publisher,
 // the same number of connections subscribed to one subject, in two processes.
-import type { BenchOptions } from '../lib/options.ts';
-import type { Row } from '../lib/result.ts';
-import { med, runVariant, type RoundPlan, type RoundStats, type Side } from './rounds.ts';
+import type { BenchOptions } from '../lib/options.js';
+import type { Row } from '../lib/result.js';
+import { med, runVariant, type RoundPlan, type RoundStats, type Side } from './rounds.js';
 
 export async function dirDown(o: BenchOptions): Promise<Row[]> {
   const edges = o.edges;

@@ -1,9 +1,9 @@
 // Scenario 4: DirLocal, in-process dispatch on one node (a publisher and a subscriber on the same control
 // plane; nothing crosses NATS). Compared with node:events EventEmitter doing the same loop.
-import type { BenchOptions } from '../lib/options.ts';
-import type { Row } from '../lib/result.ts';
-import { Worker } from '../lib/rpc.ts';
-import { median } from '../lib/util.ts';
+import type { BenchOptions } from '../lib/options.js';
+import type { Row } from '../lib/result.js';
+import { Worker } from '../lib/rpc.js';
+import { median } from '../lib/util.js';
 
 export async function dirLocal(o: BenchOptions): Promise<Row[]> {
   const w = new Worker('local', 'local');

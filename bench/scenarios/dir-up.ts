@@ -1,9 +1,9 @@
 // Scenarios 1 and 2: DirUp, edge node(s) in one process → a control-plane handler in another process.
 // Twins, in the same run: bare nats.js pub→sub (the payload is the body) and nats.js carrying a protobufjs
 // Envelope encoded per message and decoded at the receiver (what a user would hand-roll instead).
-import type { BenchOptions } from '../lib/options.ts';
-import type { Row } from '../lib/result.ts';
-import { med, runVariant, type RoundPlan, type RoundStats } from './rounds.ts';
+import type { BenchOptions } from '../lib/options.js';
+import type { Row } from '../lib/result.js';
+import { med, runVariant, type RoundPlan, type RoundStats } from './rounds.js';
 
 export async function dirUp(o: BenchOptions, edges: number): Promise<Row[]> {
   const scenario = edges === 1 ? 'DirUp, 1 edge' : `DirUp, ${edges} edges`;

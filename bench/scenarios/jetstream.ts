@@ -1,10 +1,10 @@
 // Scenario 6: durable edge payloads. The fabric has no sendToControl yet, so only the raw JetStream twin is
 // measured: the faster of js.publish() with many in flight and a pipelined core publish parsing PubAcks, then a
 // durable pull consume() with an ack per message. One worker process, file storage.
-import type { BenchOptions } from '../lib/options.ts';
-import type { Row } from '../lib/result.ts';
-import { Worker } from '../lib/rpc.ts';
-import { median } from '../lib/util.ts';
+import type { BenchOptions } from '../lib/options.js';
+import type { Row } from '../lib/result.js';
+import { Worker } from '../lib/rpc.js';
+import { median } from '../lib/util.js';
 
 export async function jetstreamTwin(o: BenchOptions): Promise<Row[]> {
   const w = new Worker('jetstream', 'jetstream');

@@ -1,9 +1,9 @@
 // Scenario 5: memory per edge NODE in a process hosting `--edges` of them (heapUsed and RSS deltas after GC,
 // divided by the count). Not memory per connected edge at the control plane: there is no edge registry yet.
 // Twin: bare nats.js connections with the same four subscriptions an edge holds.
-import type { BenchOptions } from '../lib/options.ts';
-import type { Row } from '../lib/result.ts';
-import { Worker } from '../lib/rpc.ts';
+import type { BenchOptions } from '../lib/options.js';
+import type { Row } from '../lib/result.js';
+import { Worker } from '../lib/rpc.js';
 
 interface Mem {
   heapPerNode: number;

@@ -1,6 +1,6 @@
 // Runs publisher→receiver rounds between worker processes and reduces them to medians.
-import { Worker } from '../lib/rpc.ts';
-import { median, type TallyResult } from '../lib/util.ts';
+import { Worker } from '../lib/rpc.js';
+import { median, type TallyResult } from '../lib/util.js';
 
 export interface Side {
   role: 'publisher' | 'receiver';
