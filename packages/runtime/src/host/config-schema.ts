@@ -18,20 +18,27 @@ function describeErrors(errors: ErrorObject[]): string {
 }
 
 /**
- * Validates a plugin's config against its JSON Schema (defaults from the schema are filled in).
+ * Validates a copy of a plugin's config against its JSON Schema and returns it, with the schema's defaults
+ * filled in (the caller's object, which may be frozen, is left as it is).
  * @throws HubspokeError `HS_ERR_CONFIG_INVALID` naming the plugin and every field at fault
  */
-export function validatePluginConfig(plugin: string, schema: Record<string, unknown>, config: unknown): void {
+export function validatePluginConfig(
+  plugin: string,
+  schema: Record<string, unknown>,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  const copy = structuredClone(config);
   let validate;
   try {
     validate = ajv.compile(schema);
   } catch (cause) {
     throw new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: getConfigSchema() is not a valid JSON Schema`, { cause });
   }
-  if (!validate(config)) {
+  if (!validate(copy)) {
     throw new HubspokeError(
       ErrorCode.ConfigInvalid,
       `plugin ${plugin} config is invalid: ${describeErrors(validate.errors ?? [])}`,
     );
   }
+  return copy;
 }

@@ -58,15 +58,19 @@ export class PluginHost {
   private initialized = 0;
   private readonly sessionStarted = new Set<string>();
 
+  private readonly loaded: readonly LoadedPlugin[];
+
   constructor(
     private readonly me: NodeIdentity,
     private readonly log: Pino,
-    private readonly loaded: readonly LoadedPlugin[],
+    loaded: readonly LoadedPlugin[],
     private readonly timeouts: HostTimeouts,
   ) {
-    for (const { plugin, config } of loaded) {
-      if (capabilities.isConfigProvider(plugin)) validatePluginConfig(plugin.info.name, plugin.getConfigSchema(), config);
-    }
+    this.loaded = loaded.map((l) =>
+      capabilities.isConfigProvider(l.plugin)
+        ? { ...l, config: validatePluginConfig(l.plugin.info.name, l.plugin.getConfigSchema(), l.config) }
+        : { ...l, config: structuredClone(l.config) },
+    );
   }
 
   /** Runs a handler with its event in scope, so that log lines and events it publishes carry the event's ids. */
