@@ -266,50 +266,14 @@ const FIELD_NAMES: Record<number, string> = {
  */
 export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope {
   const limits = opts?.limits ?? DEFAULT_LIMITS;
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const end = b.length;
-  let pos = 0;
-  const readVarint = (field: string): number => {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= end) throw malformed(`truncated inside ${field} at byte ${pos}`);
-      const byte = b[pos++] as number;
-      result += (byte & 0x7f) * mul;
-      if (byte < 0x80) {
-        if (result > Number.MAX_SAFE_INTEGER) throw malformed(`${field} is out of range`);
-        return result;
-      }
-      mul *= 128;
-    }
-    throw malformed(`varint of ${field} is longer than 10 bytes`);
-  };
-  // Unknown varint fields may hold any 64-bit value (a future int64, a negative int32): skip them unchecked.
-  const skipVarint = (field: string): void => {
-    for (let i = 0; i < 10; i++) {
-      if (pos >= end) throw malformed(`truncated inside ${field} at byte ${pos}`);
-      if ((b[pos++] as number) < 0x80) return;
-    }
-    throw malformed(`varint of ${field} is longer than 10 bytes`);
-  };
-  const readLen = (field: string): [number, number] => {
-    const len = readVarint(field);
-    const start = pos;
-    if (len > end - pos) throw malformed(`truncated: ${field} claims ${len} bytes, ${end - pos} remain`);
-    pos += len;
-    return [start, pos];
-  };
-  const readString = (field: string): string => {
-    const [s, e] = readLen(field);
-    return b.toString('utf8', s, e);
-  };
+  const c = new Cursor(data);
   const env: Envelope = {
     id: '', topic: '', direction: Direction.Local, origin: '', namespace: '', edgeId: '', correlationId: '',
     causationId: '', timeUnixMs: 0, metadata: {}, traceparent: '', contentType: '', payload: EMPTY,
   };
   let metaCount = 0;
-  while (pos < end) {
-    const tag = readVarint('a field tag');
+  while (c.pos < c.end) {
+    const tag = c.varint('a field tag');
     const field = tag >>> 3;
     const wire = tag & 7;
     const name = FIELD_NAMES[field];
@@ -317,39 +281,38 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
       throw malformed(`field ${name} has wire type ${wire}`);
     }
     switch (field) {
-      case 1: env.id = readString(name as string); break;
-      case 2: env.topic = readString(name as string); break;
+      case 1: env.id = c.string('id'); break;
+      case 2: env.topic = c.interned('topic'); break;
       case 3: {
-        const d = readVarint('direction');
+        const d = c.varint('direction');
         if (d !== 0 && d !== 1 && d !== 2) throw malformed(`direction ${d} is not 0 (local), 1 (up) or 2 (down)`);
         env.direction = d;
         break;
       }
-      case 4: env.origin = readString(name as string); break;
-      case 5: env.namespace = readString(name as string); break;
-      case 6: env.edgeId = readString(name as string); break;
-      case 7: env.correlationId = readString(name as string); break;
-      case 8: env.causationId = readString(name as string); break;
-      case 9: env.timeUnixMs = readVarint('time_unix_ms'); break;
+      case 4: env.origin = c.interned('origin'); break;
+      case 5: env.namespace = c.interned('namespace'); break;
+      case 6: env.edgeId = c.interned('edge_id'); break;
+      case 7: env.correlationId = c.string('correlation_id'); break;
+      case 8: env.causationId = c.string('causation_id'); break;
+      case 9: env.timeUnixMs = c.varint('time_unix_ms'); break;
       case 10: {
-        const [s, e] = readLen('metadata');
-        pos = s;
+        const e = c.len('metadata');
         if (++metaCount > limits.maxMetadataEntries) {
           throw malformed(`metadata has more than ${limits.maxMetadataEntries} entries`);
         }
         let k = '';
         let v = '';
-        while (pos < e) {
-          const t = readVarint('a metadata tag');
-          if (t === 0x0a) k = readString('a metadata key');
-          else if (t === 0x12) v = readString('a metadata value');
+        while (c.pos < e) {
+          const t = c.varint('a metadata tag');
+          if (t === 0x0a) k = c.string('a metadata key');
+          else if (t === 0x12) v = c.string('a metadata value');
           else throw malformed(`metadata entry has unexpected tag ${t}`);
         }
-        if (pos !== e) throw malformed('metadata entry overruns its length');
-        if (Buffer.byteLength(k) > limits.maxMetadataKeyBytes) {
+        if (c.pos !== e) throw malformed('metadata entry overruns its length');
+        if (k.length > limits.maxMetadataKeyBytes / 3 && Buffer.byteLength(k) > limits.maxMetadataKeyBytes) {
           throw malformed(`metadata key ${JSON.stringify(k.slice(0, 32))}… is longer than ${limits.maxMetadataKeyBytes} bytes`);
         }
-        if (Buffer.byteLength(v) > limits.maxMetadataValueBytes) {
+        if (v.length > limits.maxMetadataValueBytes / 3 && Buffer.byteLength(v) > limits.maxMetadataValueBytes) {
           throw malformed(`metadata value of ${JSON.stringify(k)} is longer than ${limits.maxMetadataValueBytes} bytes`);
         }
         // An own "__proto__" entry must stay an entry, not become the object's prototype.
@@ -358,22 +321,24 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         } else env.metadata[k] = v;
         break;
       }
-      case 11: env.traceparent = readString(name as string); break;
-      case 12: env.contentType = readString(name as string); break;
+      case 11: env.traceparent = c.string('traceparent'); break;
+      case 12: env.contentType = c.interned('content_type'); break;
       case 13: {
-        const [s, e] = readLen('payload');
+        const e = c.len('payload');
+        const s = c.pos;
+        c.pos = e;
         if (e - s > limits.maxPayloadBytes) throw malformed(`payload of ${e - s} bytes is above ${limits.maxPayloadBytes}`);
         env.payload = data.subarray(s, e);
         break;
       }
       default: {
         const unknown = `unknown field ${field}`;
-        if (wire === 0) skipVarint(unknown);
-        else if (wire === 2) readLen(unknown);
+        if (wire === 0) c.skipVarint(unknown);
+        else if (wire === 2) c.skipLen(unknown);
         else if (wire === 1 || wire === 5) {
           const n = wire === 1 ? 8 : 4;
-          if (end - pos < n) throw malformed(`truncated inside ${unknown}`);
-          pos += n;
+          if (c.end - c.pos < n) throw malformed(`truncated inside ${unknown}`);
+          c.pos += n;
         } else throw malformed(`${unknown} has unsupported wire type ${wire}`);
       }
     }
@@ -381,6 +346,108 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
   if (!env.id) throw malformed('id is missing');
   if ((opts?.kind ?? 'event') === 'event' && !env.topic) throw malformed('topic is missing');
   return env;
+}
+
+const INTERNED = new Map<number, string>();
+const MAX_INTERNED = 4096;
+
+/** Reads protobuf primitives from a buffer; one per message, no closures (this is the receive hot path). */
+class Cursor {
+  pos = 0;
+  readonly end: number;
+  private readonly b: Uint8Array;
+  private buf: Buffer | undefined;
+
+  constructor(b: Uint8Array) {
+    this.b = b;
+    this.end = b.length;
+  }
+
+  varint(field: string): number {
+    const b = this.b;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw malformed(`truncated inside ${field} at byte ${this.pos}`);
+      const byte = b[this.pos++] as number;
+      result += (byte & 0x7f) * mul;
+      if (byte < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) throw malformed(`${field} is out of range`);
+        return result;
+      }
+      mul *= 128;
+    }
+    throw malformed(`varint of ${field} is longer than 10 bytes`);
+  }
+
+  /** Unknown varint fields may hold any 64-bit value (a future int64, a negative int32): skipped unchecked. */
+  skipVarint(field: string): void {
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw malformed(`truncated inside ${field} at byte ${this.pos}`);
+      if ((this.b[this.pos++] as number) < 0x80) return;
+    }
+    throw malformed(`varint of ${field} is longer than 10 bytes`);
+  }
+
+  /** Reads a length prefix and returns where the field ends; the cursor stays at its start. */
+  len(field: string): number {
+    const n = this.varint(field);
+    if (n > this.end - this.pos) throw malformed(`truncated: ${field} claims ${n} bytes, ${this.end - this.pos} remain`);
+    return this.pos + n;
+  }
+
+  /** Skips a length-delimited field; returns where it ends. */
+  skipLen(field: string): number {
+    this.pos = this.len(field);
+    return this.pos;
+  }
+
+  string(field: string): string {
+    const e = this.len(field);
+    const s = this.pos;
+    this.pos = e;
+    return this.utf8(s, e);
+  }
+
+  /**
+   * Reads a string that repeats from message to message (topic, origin, namespace, edge id, content type):
+   * a short one is looked up by a hash of its bytes and, when the bytes match, the string already made is
+   * returned, so the hot path allocates nothing for it.
+   */
+  interned(field: string): string {
+    const e = this.len(field);
+    const s = this.pos;
+    this.pos = e;
+    const n = e - s;
+    if (n === 0) return '';
+    if (n > 64) return this.utf8(s, e);
+    const b = this.b;
+    let h = n;
+    for (let i = s; i < e; i++) h = (Math.imul(h, 31) + (b[i] as number)) | 0;
+    const hit = INTERNED.get(h);
+    if (hit !== undefined && hit.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (hit.charCodeAt(i) !== b[s + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return hit;
+    }
+    const str = this.utf8(s, e);
+    if (str.length === n) {
+      // ASCII only (one byte per character), so the byte comparison above can match it next time.
+      if (INTERNED.size >= MAX_INTERNED) INTERNED.clear();
+      INTERNED.set(h, str);
+    }
+    return str;
+  }
+
+  private utf8(s: number, e: number): string {
+    this.buf ??= Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+    return this.buf.toString('utf8', s, e);
+  }
 }
 
 const EMPTY = new Uint8Array(0);

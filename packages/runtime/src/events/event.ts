@@ -13,14 +13,14 @@ export class FabricEvent implements Event {
   readonly causationId?: string;
   readonly traceparent?: string;
   readonly metadata: Readonly<Record<string, string>>;
-  readonly timestamp: Date;
-  readonly receivedAt: Date;
   readonly namespace?: string;
   readonly edgeId?: string;
+  private readonly timeMs: number;
+  private readonly receivedMs: number;
   private parsed: unknown;
   private isParsed = false;
 
-  constructor(env: Envelope, dir: Direction, receivedAt: Date, value?: unknown) {
+  constructor(env: Envelope, dir: Direction, receivedMs: number, value?: unknown) {
     this.id = env.id;
     this.topic = env.topic;
     this.origin = env.origin;
@@ -31,14 +31,24 @@ export class FabricEvent implements Event {
     if (env.causationId) this.causationId = env.causationId;
     if (env.traceparent) this.traceparent = env.traceparent;
     this.metadata = env.metadata;
-    this.timestamp = new Date(env.timeUnixMs);
-    this.receivedAt = receivedAt;
+    this.timeMs = env.timeUnixMs;
+    this.receivedMs = receivedMs;
     if (env.namespace) this.namespace = env.namespace;
     if (env.edgeId) this.edgeId = env.edgeId;
     if (value !== undefined) {
       this.parsed = value;
       this.isParsed = true;
     }
+  }
+
+  /** When the origin published it (a new Date each read: the event itself stays immutable). */
+  get timestamp(): Date {
+    return new Date(this.timeMs);
+  }
+
+  /** When this node received it. */
+  get receivedAt(): Date {
+    return new Date(this.receivedMs);
   }
 
   get payload(): unknown {

@@ -43,9 +43,9 @@ describe('RecentIds', () => {
     assert.equal(r.add(`id-${1000 - cap - 1}`), true);
   });
 
-  test('the default capacity is 65536', () => {
+  test('the default capacity is 16384', () => {
     const r = new RecentIds();
-    for (let i = 0; i < 65536; i++) r.add(String(i));
+    for (let i = 0; i < 16384; i++) r.add(String(i));
     assert.equal(r.add('0'), false);
     r.add('new');
     assert.equal(r.add('0'), true);

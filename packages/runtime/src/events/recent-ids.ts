@@ -8,18 +8,19 @@ export class RecentIds {
   private readonly ring: (string | undefined)[];
   private head = 0;
 
-  constructor(private readonly capacity = 65536) {
+  constructor(private readonly capacity = 16384) {
     this.ring = new Array<string | undefined>(capacity);
   }
 
   /** True the first time an id is offered, false for a duplicate. */
   add(id: string): boolean {
-    if (this.seen.has(id)) return false;
+    const before = this.seen.size;
+    this.seen.add(id);
+    if (this.seen.size === before) return false;
     const oldest = this.ring[this.head];
     if (oldest !== undefined) this.seen.delete(oldest);
     this.ring[this.head] = id;
     this.head = (this.head + 1) % this.capacity;
-    this.seen.add(id);
     return true;
   }
 }
