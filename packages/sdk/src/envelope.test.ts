@@ -9,6 +9,7 @@ import {
   CONTENT_TYPE_BYTES,
   CONTENT_TYPE_JSON,
   EnvelopeEncoder,
+  appendEnvelopeFields,
   decodeEnvelope,
   encodeEnvelope,
   type Envelope,
@@ -31,6 +32,8 @@ function norm(e: Envelope): Envelope {
 function pbDecode(bytes: Uint8Array): Envelope {
   const msg = PbEnvelope.decode(bytes);
   const o = PbEnvelope.toObject(msg, { longs: Number, enums: Number, defaults: true }) as Envelope;
+  // Fields 14-17 (sequence, epoch, replay) are optional in Envelope: absent, not defaulted, when not on the wire.
+  for (const k of ['sequence', 'sequenceEpoch', 'replayOf', 'replayAtUnixMs'] as const) if (!o[k]) delete o[k];
   return norm(o);
 }
 
@@ -385,16 +388,16 @@ describe('envelope codec: wire compatibility with protobufjs (proto/hubspoke/v1/
   test('unknown fields (varint, length-delimited, fixed32, fixed64, large field numbers) are skipped', () => {
     const base = encodeEnvelope(FULL);
     const unknown = protobuf.Writer.create()
-      .uint32((14 << 3) | 0)
-      .uint64(Number.MAX_SAFE_INTEGER) // field 14, varint
-      .uint32((14 << 3) | 0)
-      .int64(-1) // field 14, 10-byte varint
-      .uint32((15 << 3) | 2)
-      .bytes(Uint8Array.of(0x0a, 0x03, 1, 2, 3)) // field 15, length-delimited (looks like an id)
-      .uint32((16 << 3) | 5)
-      .fixed32(0xdeadbeef) // field 16, fixed32
-      .uint32((17 << 3) | 1)
-      .fixed64(12345) // field 17, fixed64
+      .uint32((20 << 3) | 0)
+      .uint64(Number.MAX_SAFE_INTEGER) // field 20, varint
+      .uint32((20 << 3) | 0)
+      .int64(-1) // field 20, 10-byte varint
+      .uint32((21 << 3) | 2)
+      .bytes(Uint8Array.of(0x0a, 0x03, 1, 2, 3)) // field 21, length-delimited (looks like an id)
+      .uint32((22 << 3) | 5)
+      .fixed32(0xdeadbeef) // field 22, fixed32
+      .uint32((23 << 3) | 1)
+      .fixed64(12345) // field 23, fixed64
       .uint32((536870911 << 3) | 2)
       .string('largest field number') // field 2^29-1
       .finish();
@@ -413,8 +416,8 @@ describe('envelope codec: wire compatibility with protobufjs (proto/hubspoke/v1/
 
   test('an unknown field with a group wire type (3, 4) or an invalid one (6, 7) is malformed', () => {
     for (const wire of [3, 4, 6, 7]) {
-      const bytes = concat(idField(), topicField(), Uint8Array.of((14 << 3) | wire, 0));
-      assertMalformed(() => decodeEnvelope(bytes), new RegExp(`unknown field 14 has unsupported wire type ${wire}`));
+      const bytes = concat(idField(), topicField(), protobuf.Writer.create().uint32((20 << 3) | wire).finish(), Uint8Array.of(0));
+      assertMalformed(() => decodeEnvelope(bytes), new RegExp(`unknown field 20 has unsupported wire type ${wire}`));
     }
   });
 });
@@ -457,12 +460,12 @@ describe('envelope codec: malformed input → HS_ERR_ENVELOPE_MALFORMED', () => 
     assertMalformed(() => decodeEnvelope(t.subarray(0, t.length - 1)), /truncated inside time_unix_ms/);
     // A truncated fixed32/fixed64 unknown field.
     assertMalformed(
-      () => decodeEnvelope(concat(idField(), topicField(), Uint8Array.of((16 << 3) | 5, 1, 2))),
-      /truncated inside unknown field 16/,
+      () => decodeEnvelope(concat(idField(), topicField(), Uint8Array.of((22 << 3) | 5, 1, 2))),
+      /truncated inside unknown field 22/,
     );
     assertMalformed(
-      () => decodeEnvelope(concat(idField(), topicField(), Uint8Array.of((17 << 3) | 1, 1, 2, 3, 4))),
-      /truncated inside unknown field 17/,
+      () => decodeEnvelope(concat(idField(), topicField(), Uint8Array.of((23 << 3) | 1, 1, 2, 3, 4))),
+      /truncated inside unknown field 23/,
     );
   });
 
@@ -666,5 +669,20 @@ describe('envelope codec: properties (fast-check)', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('envelope codec: fields 14-17 appended to stored bytes', () => {
+  test('sequence, epoch and replay fields appended later decode, with protobufjs too', () => {
+    const base = encodeEnvelope({ id: 'p-1', direction: Direction.Up, namespace: 'eu', edgeId: 'e1', payload: Uint8Array.of(7) });
+    const stamped = appendEnvelopeFields(base, { sequence: 300, sequenceEpoch: 'epoch-1' });
+    const replayed = appendEnvelopeFields(stamped, { replayOf: 'p-1', replayAtUnixMs: 1_700_000_000_000 });
+    const d = decodeEnvelope(replayed, { kind: 'payload' });
+    assert.equal(d.sequence, 300);
+    assert.equal(d.sequenceEpoch, 'epoch-1');
+    assert.equal(d.replayOf, 'p-1');
+    assert.equal(d.replayAtUnixMs, 1_700_000_000_000);
+    assert.deepEqual(pbDecode(replayed), norm(d));
+    assert.equal(decodeEnvelope(base, { kind: 'payload' }).sequence, undefined, 'absent when not on the wire');
   });
 });

@@ -21,6 +21,14 @@ export interface Envelope {
   traceparent: string;
   contentType: string;
   payload: Uint8Array;
+  /** Edge payloads: the position in the edge's outbox (1, 2, …); absent for a direct edge. */
+  sequence?: number;
+  /** Edge payloads: names the outbox the sequence counts in. */
+  sequenceEpoch?: string;
+  /** A replayed payload: the original's id. */
+  replayOf?: string;
+  /** A replayed payload: when it was replayed. */
+  replayAtUnixMs?: number;
 }
 
 /** Content type of `publish()` payloads. */
@@ -42,6 +50,10 @@ const T_METADATA = 0x52;
 const T_TRACEPARENT = 0x5a;
 const T_CONTENT_TYPE = 0x62;
 const T_PAYLOAD = 0x6a;
+const T_SEQUENCE = 0x70;
+const T_SEQUENCE_EPOCH = 0x7a;
+const T_REPLAY_OF = 0x82; // field 16: the tag takes two bytes, 0x82 0x01
+const T_REPLAY_AT = 0x88; // field 17: 0x88 0x01
 
 function varintSize(n: number): number {
   let s = 1;
@@ -243,6 +255,42 @@ export function encodeEnvelope(e: Partial<Envelope> & { id: string }): Uint8Arra
   });
 }
 
+/**
+ * Appends fields 14–17 (sequence, epoch, replay) to an encoded envelope. Protobuf reads a field given twice as
+ * its last value, so the stored bytes need no re-encoding: the edge's forwarder stamps each payload with its
+ * outbox position on the way out, and a replay marks the copy it offers.
+ */
+export function appendEnvelopeFields(
+  encoded: Uint8Array,
+  f: { sequence?: number; sequenceEpoch?: string; replayOf?: string; replayAtUnixMs?: number },
+): Uint8Array {
+  const epochLen = f.sequenceEpoch ? Buffer.byteLength(f.sequenceEpoch) : 0;
+  const ofLen = f.replayOf ? Buffer.byteLength(f.replayOf) : 0;
+  let size = encoded.length;
+  if (f.sequence) size += 1 + varintSize(f.sequence);
+  if (epochLen) size += fieldSize(epochLen);
+  if (ofLen) size += 1 + fieldSize(ofLen);
+  if (f.replayAtUnixMs) size += 2 + varintSize(f.replayAtUnixMs);
+  const buf = Buffer.allocUnsafe(size);
+  buf.set(encoded, 0);
+  let pos = encoded.length;
+  if (f.sequence) {
+    buf[pos++] = T_SEQUENCE;
+    pos = writeVarint(buf, pos, f.sequence);
+  }
+  if (epochLen) pos = writeString(buf, pos, T_SEQUENCE_EPOCH, f.sequenceEpoch as string, epochLen);
+  if (ofLen) {
+    buf[pos++] = T_REPLAY_OF;
+    pos = writeString(buf, pos, 0x01, f.replayOf as string, ofLen);
+  }
+  if (f.replayAtUnixMs) {
+    buf[pos++] = T_REPLAY_AT;
+    buf[pos++] = 0x01;
+    writeVarint(buf, pos, f.replayAtUnixMs);
+  }
+  return buf;
+}
+
 /** Options of {@link decodeEnvelope}. */
 export interface DecodeOptions {
   /** `event` requires a topic; `payload` does not. @default 'event' */
@@ -257,7 +305,9 @@ function malformed(why: string): HubspokeError {
 const FIELD_NAMES: Record<number, string> = {
   1: 'id', 2: 'topic', 3: 'direction', 4: 'origin', 5: 'namespace', 6: 'edge_id', 7: 'correlation_id',
   8: 'causation_id', 9: 'time_unix_ms', 10: 'metadata', 11: 'traceparent', 12: 'content_type', 13: 'payload',
+  14: 'sequence', 15: 'sequence_epoch', 16: 'replay_of', 17: 'replay_at_unix_ms',
 };
+const VARINT_FIELDS = new Set([3, 9, 14, 17]);
 
 /**
  * Decodes and checks an envelope. Unknown fields are skipped (newer senders); anything that does not decode,
@@ -277,7 +327,7 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
     const field = tag >>> 3;
     const wire = tag & 7;
     const name = FIELD_NAMES[field];
-    if (name !== undefined && wire !== (field === 3 || field === 9 ? 0 : 2)) {
+    if (name !== undefined && wire !== (VARINT_FIELDS.has(field) ? 0 : 2)) {
       throw malformed(`field ${name} has wire type ${wire}`);
     }
     switch (field) {
@@ -331,6 +381,10 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         env.payload = data.subarray(s, e);
         break;
       }
+      case 14: env.sequence = c.varint('sequence'); break;
+      case 15: env.sequenceEpoch = c.interned('sequence_epoch'); break;
+      case 16: env.replayOf = c.string('replay_of'); break;
+      case 17: env.replayAtUnixMs = c.varint('replay_at_unix_ms'); break;
       default: {
         const unknown = `unknown field ${field}`;
         if (wire === 0) c.skipVarint(unknown);

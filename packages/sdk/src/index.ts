@@ -7,6 +7,7 @@ export {
   CONTENT_TYPE_BYTES,
   CONTENT_TYPE_JSON,
   EnvelopeEncoder,
+  appendEnvelopeFields,
   decodeEnvelope,
   encodeEnvelope,
 } from './envelope.js';

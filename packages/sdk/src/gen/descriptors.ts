@@ -204,6 +204,22 @@ export const descriptors = {
                 "payload": {
                   "type": "bytes",
                   "id": 13
+                },
+                "sequence": {
+                  "type": "uint64",
+                  "id": 14
+                },
+                "sequenceEpoch": {
+                  "type": "string",
+                  "id": 15
+                },
+                "replayOf": {
+                  "type": "string",
+                  "id": 16
+                },
+                "replayAtUnixMs": {
+                  "type": "int64",
+                  "id": 17
                 }
               }
             },
