@@ -5,6 +5,7 @@ import {
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
+import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -26,11 +27,17 @@ export interface ControlPlaneOptions {
   timeouts?: Partial<HostTimeouts>;
   /** The JetStream KV bucket of the plugins' KV at the hub. @default 'hs-kv' */
   kvBucket?: string;
+  /** Edge payloads: retention (the replay window), dedup, retries, dead letters. */
+  payloads?: Partial<PayloadOptions>;
 }
 
 /** The zod schema of {@link ControlPlaneOptions}. */
 export const controlPlaneOptionsSchema = z
-  .object({ ...commonOptionsShape, kvBucket: z.string().regex(/^[\w-]{1,64}$/).default('hs-kv') })
+  .object({
+    ...commonOptionsShape,
+    kvBucket: z.string().regex(/^[\w-]{1,64}$/).default('hs-kv'),
+    payloads: payloadOptionsSchema,
+  })
   .strict();
 
 /** A running control plane. */
@@ -40,6 +47,8 @@ export interface ControlPlane {
   readonly node: HubspokeNode;
   /** An Events service for code outside plugins (tools, tests), publishing as `plugin:control@control`. */
   readonly events: EventsService;
+  /** Edge payload dispatch: counters, and whether this replica dispatches (it does when a receiver is loaded). */
+  readonly payloads: PayloadDispatch;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -47,6 +56,7 @@ export interface ControlPlane {
 /** Starts a control plane; resolves once connected and every plugin's `onSessionReady` has run. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
+  let payloads: PayloadDispatch | undefined;
   const node = await startNode({
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
@@ -57,10 +67,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     queueSize: o.queueSize,
     connectTimeoutMs: o.connectTimeoutMs,
     timeouts: o.timeouts as Partial<HostTimeouts> | undefined,
-    openKv: async (nc) => {
-      const bucket = await openKvBucket(nc, o.kvBucket);
-      return (plugin) => new JetStreamKV(bucket, plugin);
+    setup: async (ctx) => {
+      const bucket = await openKvBucket(ctx.nc, o.kvBucket);
+      payloads = await openPayloadDispatch(ctx, o.payloads);
+      const p = payloads;
+      return {
+        kv: (plugin) => new JetStreamKV(bucket, plugin),
+        ready: () => p.start(),
+        stopping: () => p.stop(),
+        close: async () => p.close(),
+      };
     },
   });
-  return { nodeId: 'control', node, events: node.eventsFor('control'), close: () => node.close() };
+  return {
+    nodeId: 'control',
+    node,
+    events: node.eventsFor('control'),
+    payloads: payloads as PayloadDispatch,
+    close: () => node.close(),
+  };
 }

@@ -31,9 +31,9 @@ export async function openEdgeKv(
   log: Pino,
   mode: EdgeKvMode,
   stateDir: string,
+  domain: string | undefined,
 ): Promise<(plugin: string) => KVService> {
-  const domain = mode === 'file' ? undefined : await localJetStreamDomain(nc);
-  if (mode === 'jetstream' || domain) {
+  if (mode === 'jetstream' || (mode === 'auto' && domain)) {
     const bucket = await openKvBucket(nc, 'hs-kv', domain);
     log.info({ domain: domain ?? '(default)' }, 'edge KV in the local JetStream');
     return (plugin) => new JetStreamKV(bucket, plugin);

@@ -6,7 +6,8 @@ import {
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
-import { openEdgeKv, type EdgeKvMode } from './edge-kv.js';
+import { localJetStreamDomain, openEdgeKv, type EdgeKvMode } from './edge-kv.js';
+import { openEdgePayloads, type EdgePayloads } from './payloads/setup.js';
 
 /** Options of {@link startEdgeNode}. */
 export interface EdgeNodeOptions {
@@ -34,6 +35,10 @@ export interface EdgeNodeOptions {
   connectTimeoutMs?: number;
   /** Plugin lifecycle timeouts. @default 10000 each */
   timeouts?: Partial<HostTimeouts>;
+  /** Bounds of the edge outbox (through a leaf); when full, `sendToControl` fails with `HS_ERR_OUTBOX_FULL`. @default 100000 payloads, 1 GiB */
+  outbox?: { maxMessages?: number; maxBytes?: number };
+  /** Connected straight to the hub: how long `sendToControl` waits through an outage. @default 30000 */
+  sendWaitMs?: number;
 }
 
 /** The zod schema of {@link EdgeNodeOptions}. */
@@ -44,6 +49,14 @@ export const edgeNodeOptionsSchema = z
     namespace: nameSchema,
     stateDir: z.string().min(1).optional(),
     kv: z.enum(['auto', 'jetstream', 'file']).default('auto'),
+    outbox: z
+      .object({
+        maxMessages: z.number().int().min(1).max(100_000_000).default(100_000),
+        maxBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
+    sendWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
   })
   .strict();
 
@@ -55,6 +68,10 @@ export interface EdgeNode {
   readonly node: HubspokeNode;
   /** An Events service for code outside plugins (tools, tests), publishing as `plugin:edge@<edgeId>`. */
   readonly events: EventsService;
+  /** How payloads leave: through the leaf's outbox, or straight to the hub. */
+  readonly payloadMode: 'outbox' | 'direct';
+  /** Payloads accepted by `sendToControl` and not yet acknowledged by the hub. */
+  pendingPayloads(): number;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -63,6 +80,7 @@ export interface EdgeNode {
 export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode> {
   const o = parseConfig(edgeNodeOptionsSchema, options, 'edge node');
   const stateDir = o.stateDir ?? join('.hubspoke', o.edgeId);
+  let payloads: EdgePayloads | undefined;
   const node = await startNode({
     identity: { runtime: Runtime.Edge, nodeId: o.edgeId, namespace: o.namespace },
     servers: o.natsUrl,
@@ -74,13 +92,21 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     queueSize: o.queueSize,
     connectTimeoutMs: o.connectTimeoutMs,
     timeouts: o.timeouts as Partial<HostTimeouts> | undefined,
-    openKv: (nc, log) => openEdgeKv(nc, log, o.kv, stateDir),
+    setup: async (ctx) => {
+      const domain = await localJetStreamDomain(ctx.nc);
+      const kv = await openEdgeKv(ctx.nc, ctx.log, o.kv, stateDir, domain);
+      payloads = await openEdgePayloads(ctx, o.edgeId, o.namespace, domain, o.outbox, o.sendWaitMs);
+      const p = payloads;
+      return { kv, services: (plugin) => ({ edge: p.service(plugin) }), close: () => p.close() };
+    },
   });
   return {
     edgeId: o.edgeId,
     namespace: o.namespace,
     node,
     events: node.eventsFor('edge'),
+    payloadMode: (payloads as EdgePayloads).mode,
+    pendingPayloads: () => payloads?.pending() ?? 0,
     close: () => node.close(),
   };
 }

@@ -16,8 +16,9 @@ export { FileKV } from './kv/file-kv.js';
 export { assertKey } from './kv/ttl.js';
 export { createRootLogger, pluginLogger, handlerScope } from './logger.js';
 export { connectNats, watchConnection } from './nats/connection.js';
+export { JetStreamPublisher, JetStreamPublishError } from './nats/js-publisher.js';
 
-export type { NodeOptions, HubspokeNode } from './node.js';
+export type { NodeOptions, HubspokeNode, SetupContext, RuntimeParts } from './node.js';
 export type { PluginSource, PluginSpec, LoadedPlugin } from './host/load.js';
 export type { HostedPlugin, HostTimeouts } from './host/host.js';
 export type { EventCounters, HandlerRunner } from './events/local-bus.js';
@@ -25,3 +26,10 @@ export type { NodeIdentity, OutgoingEvent } from './events/fabric.js';
 export type { ParsedEventSubject } from './events/subjects.js';
 export type { HandlerScope, LogOptions } from './logger.js';
 export type { ConnectOptions, ConnectionState } from './nats/connection.js';
+export type { PubAck, JetStreamPublisherOptions } from './nats/js-publisher.js';
+export {
+  findNatsServer, freePorts, natsServerMissing, startNatsServerProcess, NatsServerStartError,
+} from './nats/server-process.js';
+export type {
+  NatsServerExit, NatsServerPortChoice, NatsServerProcess, NatsServerProcessOptions,
+} from './nats/server-process.js';

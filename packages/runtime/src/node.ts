@@ -27,10 +27,36 @@ export interface NodeOptions {
   /** @default 30000 */
   connectTimeoutMs?: number | undefined;
   timeouts?: Partial<HostTimeouts> | undefined;
-  /** Opens the node's KV store once connected; returns the factory of each plugin's KV. */
-  openKv: (nc: NatsConnection, log: Pino) => Promise<(plugin: string) => KVService>;
-  /** The runtime-specific services of one plugin (edge or control). */
-  extraServices?: ((plugin: string) => Partial<Services>) | undefined;
+  /**
+   * Runs once connected, before plugins initialize: opens what the runtime needs (KV, outbox, streams) and
+   * returns each plugin's KV and runtime-specific services, and what to close after the plugins stop.
+   */
+  setup: (ctx: SetupContext) => Promise<RuntimeParts>;
+}
+
+/** What a runtime's setup gets. */
+export interface SetupContext {
+  nc: NatsConnection;
+  log: Pino;
+  limits: Readonly<Limits>;
+  /** A new fabric id (events and payloads share one id space per process). */
+  nextId: () => string;
+  /** The prefix of this node's request inboxes. */
+  inboxPrefix: string;
+  /** The plugins, in load order (available once initialized). */
+  host: PluginHost;
+}
+
+/** What a runtime's setup returns. */
+export interface RuntimeParts {
+  kv: (plugin: string) => KVService;
+  services?: (plugin: string) => Partial<Services>;
+  /** Runs after `onSessionReady` of every plugin (dispatch starts here, so receivers are ready). */
+  ready?: () => Promise<void>;
+  /** Runs first at close, before the plugins shut down (dispatch stops here, so nothing reaches a stopped plugin). */
+  stopping?: () => Promise<void>;
+  /** Runs after the plugins have shut down, before NATS drains. */
+  close?: () => Promise<void>;
 }
 
 /** A running node: the NATS connection, the bus, the fabric and the plugins. */
@@ -91,10 +117,13 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
   const fabric = new Fabric(id, nc, bus, log, limits, `${randomBytes(9).toString('base64url')}.`);
   const connection = watchConnection(nc, log);
   let closed: Promise<void> | undefined;
+  let parts: RuntimeParts | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
+      await parts?.stopping?.().catch((err: unknown) => log.error({ err }, 'runtime stop failed'));
       await host.shutdown(bus);
       fabric.stop();
+      await parts?.close?.().catch((err: unknown) => log.error({ err }, 'runtime close failed'));
       try {
         await nc.drain();
       } catch {
@@ -104,21 +133,25 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     })());
   try {
     await fabric.start();
-    const kvFor = await o.openKv(nc, log).catch((cause: unknown) => {
-      if (cause instanceof HubspokeError) throw cause;
-      throw new HubspokeError(
-        ErrorCode.JetStreamUnavailable,
-        `cannot open the KV store: ${(cause as Error)?.message ?? String(cause)} (is JetStream enabled on the server?)`,
-        { cause },
-      );
-    });
+    parts = await o
+      .setup({ nc, log, limits, nextId: () => fabric.nextId(), inboxPrefix: o.inboxPrefix ?? '_INBOX', host })
+      .catch((cause: unknown) => {
+        if (cause instanceof HubspokeError) throw cause;
+        throw new HubspokeError(
+          ErrorCode.JetStreamUnavailable,
+          `cannot open the node's JetStream state: ${(cause as Error)?.message ?? String(cause)} (is JetStream enabled on the server?)`,
+          { cause },
+        );
+      });
+    const p = parts;
     await host.initialize((plugin) => ({
       events: new PluginEvents(plugin, id, fabric, bus),
-      kv: kvFor(plugin),
+      kv: p.kv(plugin),
       logger: pluginLogger(log, plugin),
-      ...o.extraServices?.(plugin),
+      ...p.services?.(plugin),
     }));
     await host.sessionReady();
+    await p.ready?.();
   } catch (err) {
     await close().catch(() => undefined);
     throw err instanceof HubspokeError ? err : new HubspokeError(ErrorCode.Internal, String(err), { cause: err });

@@ -12,6 +12,11 @@ export class RecentIds {
     this.ring = new Array<string | undefined>(capacity);
   }
 
+  /** True when the id is among the remembered ones. */
+  has(id: string): boolean {
+    return this.seen.has(id);
+  }
+
   /** True the first time an id is offered, false for a duplicate. */
   add(id: string): boolean {
     const before = this.seen.size;

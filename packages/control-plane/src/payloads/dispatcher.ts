@@ -1,0 +1,301 @@
+import { capabilities, decodeEnvelope, type EdgePayload, type Envelope, type Limits } from '@hubspoke/sdk';
+import { RecentIds, handlerScope, pluginCall, type JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
+import {
+  AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
+} from '@nats-io/jetstream';
+import type { Logger as Pino } from 'pino';
+import type { OfferCounts } from './attempts.js';
+import { DeadLetters } from './dead-letters.js';
+import type { EdgeRecord, EdgeRecords } from './edge-record.js';
+import { DISPATCH_CONSUMER, PAYLOAD_STREAM } from './streams.js';
+
+/** How payloads are offered and retried. */
+export interface DispatchOptions {
+  /** Offers of one payload before it is dead-lettered. @default 5 */
+  maxDeliveries: number;
+  /** First retry delay; doubles each time. @default 100 */
+  backoffInitialMs: number;
+  /** @default 5000 */
+  backoffMaxMs: number;
+  /** How long one receiver may take to answer; past it, the offer counts as a failure. @default 30000 */
+  offerTimeoutMs: number;
+  /** JetStream's ack wait: a payload held by a replica that died is offered again after it. @default 30000 */
+  ackWaitMs: number;
+  /** How long a payload waits for an earlier one of its edge handled by another replica. @default 30000 */
+  holdMs: number;
+}
+
+/** Counters of the dispatcher; they only rise. */
+export interface DispatchCounters {
+  offered: number;
+  handled: number;
+  failedOffers: number;
+  deadLettered: number;
+  duplicates: number;
+}
+
+type Outcome = { kind: 'handled'; plugin: string } | { kind: 'none' } | { kind: 'threw'; plugin: string; error: string };
+
+/** One edge's payloads, in order: a payload that fails holds back the later ones of its edge only. */
+class Lane {
+  readonly queue: JsMsg[] = [];
+  current: JsMsg | undefined;
+  running = false;
+  record: EdgeRecord | undefined;
+  recordLoaded = false;
+
+  constructor(
+    readonly ns: string,
+    readonly edge: string,
+  ) {}
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Offers edge payloads to the control plane's receivers. One durable consumer is shared by every replica;
+ * each replica keeps one lane per edge so that an edge's payloads are offered in order, and a per-edge record
+ * (outbox epoch and sequence) makes a payload seen twice, however late, a duplicate.
+ */
+export class Dispatcher {
+  readonly counters: DispatchCounters = { offered: 0, handled: 0, failedOffers: 0, deadLettered: 0, duplicates: 0 };
+  private readonly lanes = new Map<string, Lane>();
+  private readonly recent = new RecentIds(16384);
+  private readonly dlq: DeadLetters;
+  private messages: ConsumerMessages | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly host: PluginHost,
+    private readonly records: EdgeRecords,
+    private readonly offers: OfferCounts,
+    publisher: JetStreamPublisher,
+    private readonly limits: Readonly<Limits>,
+    private readonly log: Pino,
+    private readonly o: DispatchOptions,
+  ) {
+    this.dlq = new DeadLetters(publisher);
+  }
+
+  private receivers() {
+    return this.host.list().filter((h) => capabilities.isEdgePayloadReceiver(h.plugin));
+  }
+
+  /** Starts consuming, if any plugin receives payloads; otherwise payloads stay in the stream for later. */
+  async start(): Promise<boolean> {
+    if (this.receivers().length === 0) {
+      this.log.info('no EdgePayloadReceiver loaded: payloads are kept at the hub, not dispatched by this replica');
+      return false;
+    }
+    const config = {
+      durable_name: DISPATCH_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: this.o.ackWaitMs * 1_000_000,
+      max_ack_pending: 4096,
+      max_deliver: -1,
+      filter_subject: 'hs.pay.>',
+    };
+    try {
+      await this.jsm.consumers.info(PAYLOAD_STREAM, DISPATCH_CONSUMER);
+      await this.jsm.consumers.update(PAYLOAD_STREAM, DISPATCH_CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: 4096 });
+    } catch (err) {
+      if (!/consumer not found/i.test(String(err))) throw err;
+      await this.jsm.consumers.add(PAYLOAD_STREAM, config);
+    }
+    const consumer = await this.js.consumers.get(PAYLOAD_STREAM, DISPATCH_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: 512, callback: (m) => this.route(m) });
+    const every = Math.max(100, Math.floor(this.o.ackWaitMs / 3));
+    this.keepAlive = setInterval(() => {
+      for (const lane of this.lanes.values()) lane.current?.working();
+    }, every);
+    this.log.info({ receivers: this.receivers().map((h) => h.name) }, 'payload dispatch started');
+    return true;
+  }
+
+  private route(m: JsMsg): void {
+    if (this.stopping) {
+      m.nak();
+      return;
+    }
+    const key = m.subject.slice('hs.pay.'.length);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      const dot = key.indexOf('.');
+      lane = new Lane(key.slice(0, dot), key.slice(dot + 1));
+      this.lanes.set(key, lane);
+    }
+    lane.queue.push(m);
+    if (!lane.running) void this.run(lane);
+  }
+
+  private async run(lane: Lane): Promise<void> {
+    lane.running = true;
+    try {
+      for (let m = lane.queue.shift(); m !== undefined; m = lane.queue.shift()) {
+        if (this.stopping) {
+          m.nak();
+          continue;
+        }
+        lane.current = m;
+        try {
+          await this.process(lane, m);
+        } catch (err) {
+          this.log.error({ err, subject: m.subject, seq: m.seq }, 'payload dispatch failed; JetStream will deliver it again');
+        }
+        lane.current = undefined;
+      }
+    } finally {
+      lane.running = false;
+    }
+  }
+
+  private async recordOf(lane: Lane, fresh = false): Promise<EdgeRecord | undefined> {
+    if (!lane.recordLoaded || fresh) {
+      lane.record = await this.records.read(lane.ns, lane.edge);
+      lane.recordLoaded = true;
+    }
+    return lane.record;
+  }
+
+  private async process(lane: Lane, m: JsMsg): Promise<void> {
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(m.data, { kind: 'payload', limits: this.limits });
+    } catch (err) {
+      return this.deadLetter(lane, m, undefined, (err as Error).message, '', 0);
+    }
+    if (env.namespace !== lane.ns || env.edgeId !== lane.edge) {
+      const why = `envelope names ${env.namespace}/${env.edgeId}, subject ${lane.ns}/${lane.edge}`;
+      return this.deadLetter(lane, m, undefined, `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`, '', 0);
+    }
+    if (env.sequence) {
+      let rec = await this.recordOf(lane);
+      if (rec && rec.epoch === env.sequenceEpoch && env.sequence > rec.seq + 1) rec = await this.holdFor(lane, env.sequence - 1);
+      if (rec && rec.epoch === env.sequenceEpoch && env.sequence <= rec.seq) return this.duplicate(m);
+    } else if (this.recent.has(env.id)) {
+      return this.duplicate(m);
+    }
+    const stored = m.info.redelivered ? await this.offers.get(env.id) : 0;
+    let count = Math.max(stored + 1, m.info.deliveryCount);
+    for (;;) {
+      if (count > 1) await this.offers.set(env.id, count);
+      const outcome = await this.offer(lane, m, env, count);
+      if (outcome.kind === 'handled') {
+        this.counters.handled++;
+        return this.done(lane, m, env, count > 1);
+      }
+      if (outcome.kind === 'none') {
+        return this.deadLetter(lane, m, env, 'no receiver handled it (every acceptEdgePayload returned false)', '', count);
+      }
+      this.counters.failedOffers++;
+      if (count >= this.o.maxDeliveries) return this.deadLetter(lane, m, env, outcome.error, outcome.plugin, count);
+      const delay = Math.min(this.o.backoffInitialMs * 2 ** (count - 1), this.o.backoffMaxMs);
+      this.log.warn(
+        { payloadId: env.id, plugin: outcome.plugin, err: outcome.error, deliveryCount: count, retryInMs: delay },
+        'payload receiver failed; retrying (later payloads of this edge wait)',
+      );
+      await sleep(delay);
+      if (this.stopping) {
+        m.nak();
+        return;
+      }
+      count++;
+    }
+  }
+
+  /** Waits until another replica has dealt with the payload before this one (an edge's order holds across replicas). */
+  private async holdFor(lane: Lane, seq: number): Promise<EdgeRecord | undefined> {
+    const deadline = Date.now() + this.o.holdMs;
+    for (;;) {
+      const rec = await this.recordOf(lane, true);
+      if (!rec || rec.seq >= seq || Date.now() > deadline || this.stopping) {
+        if (rec && rec.seq < seq && Date.now() > deadline) {
+          this.log.warn({ edge: lane.edge, waitingFor: seq, record: rec.seq }, 'payload gap: going on after the hold time');
+        }
+        return rec;
+      }
+      await sleep(50);
+    }
+  }
+
+  private duplicate(m: JsMsg): void {
+    this.counters.duplicates++;
+    m.ack();
+  }
+
+  private async offer(lane: Lane, m: JsMsg, env: Envelope, deliveryCount: number): Promise<Outcome> {
+    const payload: EdgePayload = {
+      id: env.id,
+      payload: env.payload,
+      edgeId: lane.edge,
+      edgeNamespace: lane.ns,
+      metadata: env.metadata,
+      edgeTimestamp: new Date(env.timeUnixMs),
+      receivedTimestamp: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
+      deliveryCount,
+      ...(env.correlationId ? { correlationId: env.correlationId } : {}),
+      ...(env.replayOf ? { replay: { of: env.replayOf, at: new Date(env.replayAtUnixMs ?? 0) } } : {}),
+    };
+    const scope = {
+      payloadId: env.id,
+      ...(env.correlationId ? { correlationId: env.correlationId } : {}),
+      ...(env.traceparent ? { traceparent: env.traceparent } : {}),
+    };
+    this.counters.offered++;
+    for (const h of this.receivers()) {
+      const receiver = h.plugin as unknown as { acceptEdgePayload(ctx: unknown, p: EdgePayload): Promise<boolean> };
+      try {
+        const ok = await pluginCall(h.name, 'acceptEdgePayload', this.o.offerTimeoutMs, () =>
+          handlerScope.run(scope, () => receiver.acceptEdgePayload(h.ctx, payload)),
+        );
+        if (ok === true) return { kind: 'handled', plugin: h.name };
+      } catch (err) {
+        return { kind: 'threw', plugin: h.name, error: (err as Error).message };
+      }
+    }
+    return { kind: 'none' };
+  }
+
+  /** Records the edge's position, then acks; the record write is pipelined with the next payload. */
+  private done(lane: Lane, m: JsMsg, env: Envelope, hadRetries: boolean): void {
+    if (hadRetries) void this.offers.clear(env.id).catch(() => undefined);
+    if (!env.sequence) {
+      this.recent.add(env.id);
+      m.ack();
+      return;
+    }
+    lane.record = { epoch: env.sequenceEpoch ?? '', seq: env.sequence };
+    this.records.write(lane.ns, lane.edge, lane.record).then(
+      () => m.ack(),
+      (err: unknown) => this.log.warn({ err: String(err), seq: m.seq }, 'dispatch record not written; the payload will come again'),
+    );
+  }
+
+  private async deadLetter(
+    lane: Lane,
+    m: JsMsg,
+    env: Envelope | undefined,
+    reason: string,
+    plugin: string,
+    attempts: number,
+  ): Promise<void> {
+    await this.dlq.put(lane.ns, lane.edge, m, { reason, plugin, attempts });
+    this.counters.deadLettered++;
+    this.log.error({ payloadId: env?.id, edge: lane.edge, reason, plugin, attempts }, 'payload dead-lettered');
+    if (env) this.done(lane, m, env, false);
+    else m.ack();
+  }
+
+  /** Stops taking payloads; the one in hand finishes, the rest go back to JetStream for another replica. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.keepAlive);
+    this.messages?.stop();
+    const deadline = Date.now() + this.o.offerTimeoutMs;
+    while ([...this.lanes.values()].some((l) => l.running) && Date.now() < deadline) await sleep(20);
+  }
+}

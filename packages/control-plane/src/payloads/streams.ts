@@ -1,0 +1,51 @@
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+
+export const PAYLOAD_STREAM = 'HS_PAYLOADS';
+export const DLQ_STREAM = 'HS_DLQ';
+export const DISPATCH_CONSUMER = 'hs-dispatch';
+export const DISPATCH_BUCKET = 'hs-dispatch';
+
+/** Retention and dedup of the hub's payload streams. */
+export interface PayloadStreamOptions {
+  /** How long payloads are kept at the hub: the replay window. @default 7 days */
+  retentionMs: number;
+  /** JetStream's own dedup by payload id (`Nats-Msg-Id`). @default 120000 */
+  dedupWindowMs: number;
+  /** Stream replicas (a clustered hub). @default 1 */
+  replicas: number;
+}
+
+const nanos = (ms: number): number => ms * 1_000_000;
+
+async function ensure(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    const info = await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, { ...info.config, ...config });
+  } catch (err) {
+    if (!/stream not found/i.test(String(err))) throw err;
+    await jsm.streams.add(config);
+  }
+}
+
+/** Creates or updates the payload stream and the dead-letter stream (every replica may; it is idempotent). */
+export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStreamOptions): Promise<void> {
+  await ensure(jsm, {
+    name: PAYLOAD_STREAM,
+    subjects: ['hs.pay.>'],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(o.retentionMs),
+    duplicate_window: nanos(Math.min(o.dedupWindowMs, o.retentionMs)),
+    num_replicas: o.replicas,
+  });
+  await ensure(jsm, {
+    name: DLQ_STREAM,
+    subjects: ['hs.dlq.>'],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(o.retentionMs),
+    num_replicas: o.replicas,
+  });
+}

@@ -1,0 +1,106 @@
+import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
+import { JetStreamPublishError, type JetStreamPublisher } from '@hubspoke/runtime';
+import { DiscardPolicy, RetentionPolicy, StorageType, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/** Bounds of the edge outbox. When full, new payloads are refused with `HS_ERR_OUTBOX_FULL`. */
+export interface OutboxLimits {
+  /** @default 100000 */
+  maxMessages: number;
+  /** @default 1073741824 (1 GiB) */
+  maxBytes: number;
+}
+
+export const OUTBOX_STREAM = 'HS_OUTBOX';
+const FULL_CODES = new Set([10077, 10078, 10047]); // maximum messages / bytes exceeded, insufficient resources
+
+/**
+ * The edge's outbox: a JetStream stream in the edge's own domain (its leaf), on a subject that never leaves
+ * the site. A payload is durable once its PubAck comes back; the forwarder sends it on and purges it after
+ * the hub's PubAck. Its creation time names the outbox (the epoch): a new outbox restarts the sequence.
+ */
+export class Outbox {
+  private lastSeq = 0;
+  private forwardedSeq = 0;
+
+  private constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly publisher: JetStreamPublisher,
+    readonly subject: string,
+    readonly epoch: string,
+    firstSeq: number,
+    lastSeq: number,
+  ) {
+    this.lastSeq = lastSeq;
+    this.forwardedSeq = firstSeq - 1;
+  }
+
+  static async open(
+    nc: NatsConnection,
+    domain: string,
+    ns: string,
+    edge: string,
+    limits: OutboxLimits,
+    publisher: JetStreamPublisher,
+  ): Promise<Outbox> {
+    const jsm = await jetstreamManager(nc, { domain });
+    const subject = `hs.outbox.${ns}.${edge}`;
+    const config = {
+      name: OUTBOX_STREAM,
+      subjects: [subject],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.New,
+      max_msgs: limits.maxMessages,
+      max_bytes: limits.maxBytes,
+      num_replicas: 1,
+    };
+    let info;
+    try {
+      info = await jsm.streams.info(OUTBOX_STREAM);
+      info = await jsm.streams.update(OUTBOX_STREAM, { ...info.config, ...config });
+    } catch {
+      info = await jsm.streams.add(config);
+    }
+    const first = info.state.messages === 0 ? info.state.last_seq + 1 : info.state.first_seq;
+    return new Outbox(jsm, publisher, subject, info.created, first, info.state.last_seq);
+  }
+
+  /** Payloads stored here and not yet acknowledged by the hub. */
+  get pending(): number {
+    return Math.max(0, this.lastSeq - this.forwardedSeq);
+  }
+
+  /** The first sequence not yet forwarded. */
+  get nextToForward(): number {
+    return this.forwardedSeq + 1;
+  }
+
+  /** Stores an encoded payload; resolves once it is on the edge's disk. */
+  async append(data: Uint8Array, id: string): Promise<number> {
+    try {
+      const ack = await this.publisher.publish(this.subject, data, { msgId: id });
+      if (ack.seq > this.lastSeq) this.lastSeq = ack.seq;
+      return ack.seq;
+    } catch (err) {
+      if (err instanceof JetStreamPublishError && err.jsErrCode !== undefined && FULL_CODES.has(err.jsErrCode)) {
+        throw new HubspokeError(
+          ErrorCode.OutboxFull,
+          `the edge outbox is full (${this.pending} payloads waiting for the hub); the payload was not stored`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Marks everything up to `seq` as acknowledged by the hub. */
+  forwarded(seq: number): void {
+    if (seq > this.forwardedSeq) this.forwardedSeq = seq;
+  }
+
+  /** Removes what the hub has acknowledged from the edge's disk. */
+  async purgeForwarded(): Promise<void> {
+    await this.jsm.streams.purge(OUTBOX_STREAM, { seq: this.forwardedSeq + 1 });
+  }
+}

@@ -1,0 +1,95 @@
+import { Buffer } from 'node:buffer';
+import {
+  CONTENT_TYPE_BYTES, CONTENT_TYPE_JSON, Direction, EnvelopeEncoder, ErrorCode, HubspokeError, type Limits,
+  type SendOptions, type SendResult,
+} from '@hubspoke/sdk';
+import { assertMetadata, assertPayloadSize } from '@hubspoke/sdk/internal';
+import { handlerScope, type JetStreamPublisher } from '@hubspoke/runtime';
+import type { Outbox } from './outbox.js';
+
+/** Where `sendToControl` puts a payload: the leaf outbox, or straight to the hub. */
+export type PayloadRoute =
+  | { kind: 'outbox'; outbox: Outbox }
+  | { kind: 'direct'; publisher: JetStreamPublisher; subject: string; waitMs: number };
+
+function toBytes(payload: Uint8Array | object): { bytes: Uint8Array; contentType: string } {
+  if (payload instanceof Uint8Array) return { bytes: payload, contentType: CONTENT_TYPE_BYTES };
+  if (payload === null || typeof payload !== 'object') {
+    throw new HubspokeError(ErrorCode.InvalidArgument, 'sendToControl takes a Uint8Array or a JSON-serialisable object');
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(payload);
+  } catch (cause) {
+    throw new HubspokeError(ErrorCode.InvalidArgument, 'sendToControl payload is not JSON-serialisable', { cause });
+  }
+  return { bytes: Buffer.from(json), contentType: CONTENT_TYPE_JSON };
+}
+
+/**
+ * `sendToControl` for one plugin: checks the limits (nothing is stored when one is broken), encodes the
+ * envelope and hands it to the route. Through a leaf it resolves once the outbox has it on disk; direct, once
+ * the hub's JetStream has it, retrying through an outage of up to `waitMs` before `HS_ERR_NOT_CONNECTED`.
+ */
+export class PayloadSender {
+  private readonly encoder: EnvelopeEncoder;
+  private directPending = 0;
+
+  constructor(
+    plugin: string,
+    edgeId: string,
+    namespace: string,
+    private readonly route: PayloadRoute,
+    private readonly limits: Readonly<Limits>,
+    private readonly nextId: () => string,
+  ) {
+    this.encoder = new EnvelopeEncoder({ origin: `plugin:${plugin}@${edgeId}`, namespace, edgeId });
+  }
+
+  async send(payload: Uint8Array | object, opts?: SendOptions): Promise<SendResult> {
+    const { bytes, contentType } = toBytes(payload);
+    assertPayloadSize(this.limits, bytes.length);
+    assertMetadata(this.limits, opts?.metadata, opts);
+    const scope = handlerScope.getStore();
+    const id = this.nextId();
+    const data = this.encoder.encode({
+      id, topic: '', direction: Direction.Up, timeUnixMs: Date.now(), contentType, payload: bytes,
+      correlationId: opts?.correlationId ?? scope?.correlationId, metadata: opts?.metadata,
+      traceparent: scope?.traceparent,
+    });
+    if (this.route.kind === 'outbox') {
+      await this.route.outbox.append(data, id);
+      return { id, pending: this.route.outbox.pending };
+    }
+    this.directPending++;
+    try {
+      await this.sendDirect(data, id);
+      return { id, pending: this.directPending - 1 };
+    } finally {
+      this.directPending--;
+    }
+  }
+
+  private async sendDirect(data: Uint8Array, id: string): Promise<void> {
+    const r = this.route as Extract<PayloadRoute, { kind: 'direct' }>;
+    const deadline = Date.now() + r.waitMs;
+    let backoff = 100;
+    for (;;) {
+      try {
+        await r.publisher.publish(r.subject, data, { msgId: id });
+        return;
+      } catch (err) {
+        if ((err as HubspokeError).code !== ErrorCode.NotConnected || Date.now() + backoff > deadline) {
+          throw new HubspokeError(
+            ErrorCode.NotConnected,
+            `payload ${id} was not accepted by the hub within ${r.waitMs} ms (this edge has no outbox: ` +
+              `connect it through a leaf for offline durability): ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+        await new Promise((res) => setTimeout(res, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { ErrorCode, HubspokeError, type EdgeService } from '@hubspoke/sdk';
+import { JetStreamPublisher, subjects, type SetupContext } from '@hubspoke/runtime';
+import { Forwarder } from './forwarder.js';
+import { Outbox, type OutboxLimits } from './outbox.js';
+import { PayloadSender, type PayloadRoute } from './send.js';
+
+/** The edge's payload machinery: the route `sendToControl` takes, and what to stop at close. */
+export interface EdgePayloads {
+  readonly mode: 'outbox' | 'direct';
+  /** Payloads accepted and not yet acknowledged by the hub (outbox mode). */
+  pending(): number;
+  service(plugin: string): EdgeService;
+  close(): Promise<void>;
+}
+
+const notBuilt = (): never => {
+  throw new HubspokeError(ErrorCode.NotSupported, 'edge config sync is not built yet');
+};
+
+/**
+ * Through a leaf with JetStream of its own (`domain`), payloads go to the outbox and a forwarder sends them
+ * on; connected straight to the hub, they are published there directly (no offline durability, said at start).
+ */
+export async function openEdgePayloads(
+  ctx: SetupContext,
+  edgeId: string,
+  namespace: string,
+  domain: string | undefined,
+  limits: OutboxLimits,
+  directWaitMs: number,
+): Promise<EdgePayloads> {
+  const hubPublisher = new JetStreamPublisher(ctx.nc, { inboxPrefix: ctx.inboxPrefix, timeoutMs: 5000 });
+  const paySubject = subjects.payload(namespace, edgeId);
+  let route: PayloadRoute;
+  let forwarder: Forwarder | undefined;
+  let localPublisher: JetStreamPublisher | undefined;
+  if (domain) {
+    localPublisher = new JetStreamPublisher(ctx.nc, { inboxPrefix: ctx.inboxPrefix, timeoutMs: 5000 });
+    const outbox = await Outbox.open(ctx.nc, domain, namespace, edgeId, limits, localPublisher);
+    forwarder = new Forwarder(ctx.nc, domain, outbox, hubPublisher, paySubject, ctx.log);
+    forwarder.start();
+    route = { kind: 'outbox', outbox };
+    ctx.log.info({ domain, pending: outbox.pending, epoch: outbox.epoch }, 'edge outbox open: payloads survive hub outages and restarts');
+  } else {
+    route = { kind: 'direct', publisher: hubPublisher, subject: paySubject, waitMs: directWaitMs };
+    ctx.log.warn(
+      { waitMs: directWaitMs },
+      'edge connected straight to the hub: no offline durability (sendToControl waits for the hub, then fails); ' +
+        'run the edge through a leaf node to keep payloads through outages',
+    );
+  }
+  const senders = new Map<string, PayloadSender>();
+  return {
+    mode: route.kind,
+    pending: () => (route.kind === 'outbox' ? route.outbox.pending : hubPublisher.inFlight),
+    service(plugin) {
+      const sender = new PayloadSender(plugin, edgeId, namespace, route, ctx.limits, ctx.nextId);
+      senders.set(plugin, sender);
+      return { sendToControl: (p, o) => sender.send(p, o), config: { get: notBuilt, list: notBuilt } };
+    },
+    async close() {
+      await forwarder?.stop();
+      localPublisher?.close();
+      hubPublisher.close();
+    },
+  };
+}

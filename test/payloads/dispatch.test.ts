@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
+import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { testLog } from '../fixtures/fabric.js';
+import { Receiver, Sender } from '../fixtures/receiver.js';
+import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+
+const fast = { maxDeliveries: 3, backoffInitialMs: 20, backoffMaxMs: 100, ackWaitMs: 2000 };
+
+describe('edge payloads, edge connected straight to the hub', () => {
+  let hub: NatsServer;
+  let dir: string;
+  before(async () => {
+    hub = await startNatsServer({ domain: 'hub' });
+    dir = await mkdtemp(join(tmpdir(), 'hubspoke-pay-'));
+  });
+  after(async () => {
+    await hub?.[Symbol.asyncDispose]();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function fabric(receivers: Receiver[], edgeId: string): Promise<{ cp: ControlPlane; edge: EdgeNode; sender: Sender } & AsyncDisposable> {
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: receivers, payloads: fast });
+    const sender = new Sender();
+    const edge = await startEdgeNode({ natsUrl: hub.url, edgeId, namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, edgeId) });
+    return { cp, edge, sender, async [Symbol.asyncDispose]() { await edge.close(); await cp.close(); } };
+  }
+
+  test('payloads reach the receiver in order with every field, deliveryCount 1', async () => {
+    const r = new Receiver();
+    await using f = await fabric([r], 'direct-1');
+    assert.equal(f.edge.payloadMode, 'direct');
+    const t0 = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await f.sender.send({ i }, { correlationId: `c-${i}`, metadata: { kind: 'usage' } });
+      ids.push(res.id);
+    }
+    await waitFor(() => r.accepted.length === 20, { message: `accepted ${r.accepted.length}/20` });
+    assert.deepEqual(r.accepted.map((p) => p.id), ids);
+    assert.deepEqual(r.bodies<{ i: number }>().map((b) => b.i), [...Array(20).keys()]);
+    const p = r.accepted[3]!;
+    assert.equal(p.edgeId, 'direct-1');
+    assert.equal(p.edgeNamespace, 'eu');
+    assert.equal(p.correlationId, 'c-3');
+    assert.deepEqual({ ...p.metadata }, { kind: 'usage' });
+    assert.equal(p.deliveryCount, 1);
+    assert.ok(p.edgeTimestamp.getTime() >= t0 && p.receivedTimestamp.getTime() >= p.edgeTimestamp.getTime() - 5);
+    assert.equal(p.replay, undefined);
+  });
+
+  test('offered in load order until one returns true; nobody handling it dead-letters it', async () => {
+    const no = new Receiver('says-no');
+    no.decide = () => false;
+    const yes = new Receiver('says-yes');
+    yes.decide = (p) => JSON.parse(Buffer.from(p.payload).toString()).kind === 'usage';
+    await using f = await fabric([no, yes], 'direct-2');
+    await f.sender.send({ kind: 'usage' });
+    const { id } = await f.sender.send({ kind: 'unknown' });
+    await waitFor(() => f.cp.payloads.counters.deadLettered === 1 && yes.accepted.length === 1);
+    assert.equal(no.offers.length, 2, 'the first receiver saw both');
+    assert.equal(yes.offers.length, 2);
+    const dl = await lastDeadLetter(hub.url);
+    assert.equal(dl.reason, 'no receiver handled it (every acceptEdgePayload returned false)');
+    assert.equal(dl.attempts, '1');
+    assert.ok(dl.body.includes(id));
+  });
+
+  test('a receiver that throws twice then succeeds: offered three times, the edge waits, nothing lost', async () => {
+    const r = new Receiver();
+    let failures = 0;
+    r.decide = (p) => {
+      if (JSON.parse(Buffer.from(p.payload).toString()).n === 0 && failures < 2) {
+        failures++;
+        throw new Error(`flaky ${failures}`);
+      }
+      return true;
+    };
+    await using f = await fabric([r], 'direct-3');
+    for (let n = 0; n < 5; n++) await f.sender.send({ n });
+    await waitFor(() => r.accepted.length === 5, { message: `accepted ${r.accepted.length}/5` });
+    assert.deepEqual(r.bodies<{ n: number }>().map((b) => b.n), [0, 1, 2, 3, 4], 'later payloads waited');
+    assert.deepEqual(r.offers.filter((p) => r.offers[0]!.id === p.id).map((p) => p.deliveryCount), [1, 2, 3]);
+    assert.equal(f.cp.payloads.counters.failedOffers, 2);
+  });
+
+  test('a poison payload is dead-lettered after maxDeliveries with its reason, plugin and attempts', async () => {
+    const r = new Receiver('picky');
+    r.decide = (p) => {
+      if (JSON.parse(Buffer.from(p.payload).toString()).poison) throw new Error('cannot parse this');
+      return true;
+    };
+    await using f = await fabric([r], 'direct-4');
+    const { id } = await f.sender.send({ poison: true });
+    await f.sender.send({ poison: false });
+    await waitFor(() => f.cp.payloads.counters.deadLettered === 1 && r.accepted.length === 1, { timeoutMs: 8000 });
+    assert.equal(r.offers.filter((p) => p.id === id).length, 3);
+    const dl = await lastDeadLetter(hub.url);
+    assert.match(dl.reason, /picky: acceptEdgePayload failed: cannot parse this/);
+    assert.equal(dl.plugin, 'picky');
+    assert.equal(dl.attempts, '3');
+  });
+
+  test('limits: each violation gets its coded error and nothing is sent', async () => {
+    const r = new Receiver();
+    await using f = await fabric([r], 'direct-5');
+    const max = f.edge.node.limits.maxPayloadBytes;
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => f.sender.send(new Uint8Array(max + 1)), 'HS_ERR_PAYLOAD_TOO_LARGE'],
+      [() => f.sender.send({}, { metadata: Object.fromEntries([...Array(40).keys()].map((i) => [`k${i}`, 'v'])) }), 'HS_ERR_METADATA_INVALID'],
+      [() => f.sender.send({}, { metadata: { ['k'.repeat(200)]: 'v' } }), 'HS_ERR_METADATA_INVALID'],
+      [() => f.sender.send({}, { metadata: { k: 'v'.repeat(2000) } }), 'HS_ERR_METADATA_INVALID'],
+      [() => f.sender.send({}, { correlationId: 'c'.repeat(300) }), 'HS_ERR_METADATA_INVALID'],
+      [() => f.sender.send('text' as unknown as object), 'HS_ERR_INVALID_ARGUMENT'],
+    ];
+    for (const [fn, code] of cases) await assert.rejects(fn, (e: { code?: string }) => e.code === code, code);
+    await f.sender.send({ ok: true });
+    await waitFor(() => r.accepted.length === 1);
+    assert.equal(r.offers.length, 1, 'only the valid payload reached the hub');
+  });
+});
+
+/** The newest message of the dead-letter stream, with its headers. */
+export async function lastDeadLetter(url: string): Promise<{ reason: string; plugin: string; attempts: string; body: string }> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const m = await jsm.streams.getMessage('HS_DLQ', { last_by_subj: 'hs.dlq.>' });
+    if (!m) throw new Error('no dead letter');
+    return {
+      reason: m.header.get('Hs-Dlq-Reason'),
+      plugin: m.header.get('Hs-Dlq-Plugin'),
+      attempts: m.header.get('Hs-Dlq-Attempts'),
+      body: Buffer.from(m.data).toString('latin1'),
+    };
+  } finally {
+    await nc.close();
+  }
+}
