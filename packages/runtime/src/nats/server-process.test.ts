@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isHubspokeError } from '@hubspoke/sdk';
 import {
-  NatsServerStartError, findNatsServer, freePorts, startNatsServerProcess, type NatsServerProcess,
+  NatsServerStartError,
+  findNatsServer,
+  freePorts,
+  startNatsServerProcess,
+  type NatsServerProcess,
 } from './server-process.js';
 
 const dirs: string[] = [];
@@ -196,7 +200,13 @@ describe('startNatsServerProcess', { timeout: 60_000 }, () => {
 
   test('a binary that does not exist: HS_ERR_NATS_SERVER_MISSING', async () => {
     await assert.rejects(
-      startNatsServerProcess({ bin: '/nonexistent/nats-server', dir: tempDir(), name: 'x', ports: 1, config: plainConfig }),
+      startNatsServerProcess({
+        bin: '/nonexistent/nats-server',
+        dir: tempDir(),
+        name: 'x',
+        ports: 1,
+        config: plainConfig,
+      }),
       /HS_ERR_NATS_SERVER_MISSING: x needs a nats-server binary\. \/nonexistent\/nats-server: /,
     );
   });

@@ -235,7 +235,9 @@ async function attempt(
     if (spawnError !== undefined) {
       const code = (spawnError as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EACCES') throw natsServerMissing(`${bin}: ${spawnError.message}.`, opts.name);
-      throw new NatsServerStartError(`${opts.name}: cannot run ${bin}: ${spawnError.message}`, '', { cause: spawnError });
+      throw new NatsServerStartError(`${opts.name}: cannot run ${bin}: ${spawnError.message}`, '', {
+        cause: spawnError,
+      });
     }
     const what = outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'exited at start';
     const out = lines.text().trim();
