@@ -48,7 +48,26 @@ class Lane {
     readonly ns: string,
     readonly edge: string,
   ) {}
+
+  /**
+   * Queues a message in stream order (an edge's order): redeliveries can come back in any order, and a copy of
+   * a message already queued replaces it.
+   */
+  add(m: JsMsg): void {
+    const q = this.queue;
+    let i = q.length;
+    while (i > 0 && (q[i - 1] as JsMsg).seq > m.seq) i--;
+    if (i > 0 && (q[i - 1] as JsMsg).seq === m.seq) q[i - 1] = m;
+    else q.splice(i, 0, m);
+  }
+
+  /** True when a message before `m` in the stream is waiting here: it must go first. */
+  hasEarlier(m: JsMsg): boolean {
+    return this.queue.length > 0 && (this.queue[0] as JsMsg).seq < m.seq;
+  }
 }
+
+const YIELD = Symbol('yield');
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -107,10 +126,14 @@ export class Dispatcher {
       await this.jsm.consumers.add(PAYLOAD_STREAM, config);
     }
     const consumer = await this.js.consumers.get(PAYLOAD_STREAM, DISPATCH_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: 512, callback: (m) => this.route(m) });
+    // Short pull expiry: a replica that dies leaves pull requests behind, which absorb redeliveries until they expire.
+    this.messages = await consumer.consume({ max_messages: 512, expires: 5000, callback: (m) => this.route(m) });
     const every = Math.max(100, Math.floor(this.o.ackWaitMs / 3));
     this.keepAlive = setInterval(() => {
-      for (const lane of this.lanes.values()) lane.current?.working();
+      for (const lane of this.lanes.values()) {
+        lane.current?.working();
+        for (const q of lane.queue) q.working();
+      }
     }, every);
     this.log.info({ receivers: this.receivers().map((h) => h.name) }, 'payload dispatch started');
     return true;
@@ -128,7 +151,11 @@ export class Dispatcher {
       lane = new Lane(key.slice(0, dot), key.slice(dot + 1));
       this.lanes.set(key, lane);
     }
-    lane.queue.push(m);
+    if (lane.current?.seq === m.seq) {
+      lane.current = m; // JetStream delivered the one in hand again; keep the newer handle
+      return;
+    }
+    lane.add(m);
     if (!lane.running) void this.run(lane);
   }
 
@@ -142,7 +169,7 @@ export class Dispatcher {
         }
         lane.current = m;
         try {
-          await this.process(lane, m);
+          if ((await this.process(lane, m)) === YIELD) lane.add(lane.current);
         } catch (err) {
           this.log.error({ err, subject: m.subject, seq: m.seq }, 'payload dispatch failed; JetStream will deliver it again');
         }
@@ -161,7 +188,7 @@ export class Dispatcher {
     return lane.record;
   }
 
-  private async process(lane: Lane, m: JsMsg): Promise<void> {
+  private async process(lane: Lane, m: JsMsg): Promise<void | typeof YIELD> {
     let env: Envelope;
     try {
       env = decodeEnvelope(m.data, { kind: 'payload', limits: this.limits });
@@ -174,7 +201,13 @@ export class Dispatcher {
     }
     if (env.sequence) {
       let rec = await this.recordOf(lane);
-      if (rec && rec.epoch === env.sequenceEpoch && env.sequence > rec.seq + 1) rec = await this.holdFor(lane, env.sequence - 1);
+      // No record yet for this outbox: its first payload is 1; a later one waits for it (another replica may have it).
+      const behind = rec && rec.epoch === env.sequenceEpoch ? env.sequence > rec.seq + 1 : env.sequence > 1;
+      if (behind) {
+        const held = await this.holdFor(lane, m, env.sequence - 1, env.sequenceEpoch ?? '');
+        if (held === YIELD) return YIELD;
+        rec = held;
+      }
       if (rec && rec.epoch === env.sequenceEpoch && env.sequence <= rec.seq) return this.duplicate(m);
     } else if (this.recent.has(env.id)) {
       return this.duplicate(m);
@@ -208,14 +241,18 @@ export class Dispatcher {
   }
 
   /** Waits until another replica has dealt with the payload before this one (an edge's order holds across replicas). */
-  private async holdFor(lane: Lane, seq: number): Promise<EdgeRecord | undefined> {
+  private async holdFor(lane: Lane, m: JsMsg, seq: number, epoch: string): Promise<EdgeRecord | undefined | typeof YIELD> {
     const deadline = Date.now() + this.o.holdMs;
     for (;;) {
+      if (lane.hasEarlier(m)) return YIELD;
       const rec = await this.recordOf(lane, true);
-      if (!rec || rec.seq >= seq || Date.now() > deadline || this.stopping) {
-        if (rec && rec.seq < seq && Date.now() > deadline) {
-          this.log.warn({ edge: lane.edge, waitingFor: seq, record: rec.seq }, 'payload gap: going on after the hold time');
-        }
+      const caughtUp = rec !== undefined && rec.epoch === epoch && rec.seq >= seq;
+      if (caughtUp || this.stopping) return rec;
+      if (Date.now() > deadline) {
+        this.log.warn(
+          { edge: lane.edge, waitingFor: seq, record: rec?.seq ?? 'none', holdMs: this.o.holdMs },
+          'payload gap: an earlier payload of this edge did not come within the hold time; going on',
+        );
         return rec;
       }
       await sleep(50);

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startControlPlane } from '@hubspoke/control-plane';
+import { startEdgeNode } from '@hubspoke/edge-node';
+import { testLog } from '../fixtures/fabric.js';
+import { startNodeProcess } from '../fixtures/proc.js';
+import { Receiver, Sender } from '../fixtures/receiver.js';
+import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+
+// Edge sites as in production: a hub with JetStream (domain hub) and, per edge, a leaf nats-server with its
+// own JetStream domain that holds the outbox.
+describe('edge payloads through a leaf: faults', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hubspoke-faults-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function site(edgeId: string): Promise<{ hub: NatsServer; leaf: NatsServer } & AsyncDisposable> {
+    const hub = await startNatsServer({ domain: 'hub', leafListen: true });
+    const leaf = await startNatsServer({ domain: `edge-${edgeId}`, leafRemotes: [hub.leafUrl as string] });
+    return {
+      hub, leaf,
+      async [Symbol.asyncDispose]() {
+        await leaf[Symbol.asyncDispose]();
+        await hub[Symbol.asyncDispose]();
+      },
+    };
+  }
+
+  const ns = (r: Receiver) => r.bodies<{ n: number }>().map((b) => b.n);
+  const unique = (r: Receiver) => new Set(r.accepted.map((p) => p.id)).size;
+
+  test('the hub killed mid-flow while an edge sends 1,000 payloads: all handled, in order, none twice', async () => {
+    await using s = await site('e-hub-kill');
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url, edgeId: 'e-hub-kill', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'a'),
+    });
+    assert.equal(edge.payloadMode, 'outbox');
+    for (let n = 0; n < 1000; n++) {
+      await sender.send({ n });
+      if (n === 300) await s.hub.kill('SIGKILL');
+      if (n === 700) await s.hub.restart();
+    }
+    await waitFor(() => r.accepted.length >= 1000, { timeoutMs: 30000, message: `handled ${r.accepted.length}/1000` });
+    assert.deepEqual(ns(r), [...Array(1000).keys()], 'every payload once, in order');
+    assert.equal(unique(r), 1000);
+    await waitFor(() => edge.pendingPayloads() === 0, { message: 'the outbox empties' });
+    await edge.close();
+    await cp.close();
+  });
+
+  test('the edge process killed with a pending outbox, then restarted: the rest arrives', async () => {
+    await using s = await site('e-restart');
+    await s.hub.stop(); // the hub is away: payloads pile up in the edge's outbox
+    const env = { NATS_URL: s.leaf.url, EDGE_ID: 'e-restart', NAMESPACE: 'eu', STATE_DIR: join(dir, 'b'), COUNT: '300' };
+    const proc = startNodeProcess('edge-sender', env);
+    await proc.waitForLine(/^sent 300$/, 30000);
+    await proc.kill();
+    await s.hub.restart();
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url, edgeId: 'e-restart', namespace: 'eu', log: testLog(), plugins: [], stateDir: join(dir, 'b'),
+    });
+    await waitFor(() => r.accepted.length >= 300, { timeoutMs: 20000, message: `handled ${r.accepted.length}/300` });
+    assert.deepEqual(ns(r), [...Array(300).keys()]);
+    await edge.close();
+    await cp.close();
+  });
+
+  test('the control plane killed mid-dispatch: the unacked payload is offered again to the new process', async () => {
+    await using s = await site('e-cp-kill');
+    const cpProc = startNodeProcess('control-receiver', { NATS_URL: s.hub.url, ACK_WAIT_MS: '1500' });
+    await cpProc.waitForLine(/^ready$/);
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url, edgeId: 'e-cp-kill', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'c'),
+    });
+    await sender.send({ n: 0 });
+    const { id } = await sender.send({ n: 1, hang: true });
+    await sender.send({ n: 2 });
+    await cpProc.waitForLine(new RegExp(`^hanging ${id} 1$`));
+    await cpProc.kill();
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r], payloads: { ackWaitMs: 1500 } });
+    await waitFor(() => r.accepted.length >= 2, { timeoutMs: 15000, message: `handled ${r.accepted.length}/2` });
+    assert.deepEqual(ns(r), [1, 2], 'the hung payload first, then the one after it; the first was handled before');
+    assert.equal(r.accepted[0]?.id, id);
+    assert.ok((r.accepted[0]?.deliveryCount ?? 0) > 1, 'offered again: deliveryCount > 1');
+    await edge.close();
+    await cp.close();
+  });
+
+  test('two control-plane replicas share the stream: each payload handled once, in order', async () => {
+    await using s = await site('e-two');
+    const order: number[] = [];
+    const make = (name: string) => {
+      const r = new Receiver(name);
+      r.decide = (p) => {
+        order.push((JSON.parse(Buffer.from(p.payload).toString()) as { n: number }).n);
+        return true;
+      };
+      return r;
+    };
+    const r1 = make('r');
+    const r2 = make('r');
+    const cp1 = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r1] });
+    const cp2 = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r2] });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url, edgeId: 'e-two', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'd'),
+    });
+    for (let n = 0; n < 400; n++) await sender.send({ n });
+    await waitFor(() => order.length >= 400, { timeoutMs: 30000, message: `handled ${order.length}/400` });
+    assert.deepEqual(order, [...Array(400).keys()], 'once each, in the edge order, across replicas');
+    assert.ok(r1.accepted.length > 0 && r2.accepted.length > 0, `both replicas took part (${r1.accepted.length}/${r2.accepted.length})`);
+    await edge.close();
+    await Promise.all([cp1.close(), cp2.close()]);
+  });
+
+  test('a full outbox refuses new payloads with HS_ERR_OUTBOX_FULL and keeps what it has', async () => {
+    await using s = await site('e-full');
+    await s.hub.stop();
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url, edgeId: 'e-full', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'e'),
+      outbox: { maxMessages: 5 },
+    });
+    for (let n = 0; n < 5; n++) await sender.send({ n });
+    assert.equal(edge.pendingPayloads(), 5);
+    await assert.rejects(sender.send({ n: 5 }), (e: { code?: string }) => e.code === 'HS_ERR_OUTBOX_FULL');
+    await assert.rejects(sender.send(new Uint8Array(edge.node.limits.maxPayloadBytes + 1)), (e: { code?: string }) => e.code === 'HS_ERR_PAYLOAD_TOO_LARGE');
+    assert.equal(edge.pendingPayloads(), 5, 'the outbox is unchanged');
+    await s.hub.restart();
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
+    await waitFor(() => r.accepted.length === 5, { timeoutMs: 20000 });
+    assert.deepEqual(ns(r), [0, 1, 2, 3, 4]);
+    await edge.close();
+    await cp.close();
+  });
+});
