@@ -1,11 +1,12 @@
-import { capabilities, decodeEnvelope, type EdgePayload, type Envelope, type Limits } from '@hubspoke/sdk';
-import { RecentIds, handlerScope, pluginCall, type JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
+import { decodeEnvelope, type Envelope, type Limits } from '@hubspoke/sdk';
+import { RecentIds, type JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import {
   AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
 } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 import type { OfferCounts } from './attempts.js';
 import { DeadLetters } from './dead-letters.js';
+import { offerPayload, receiversOf, toEdgePayload, type Outcome } from './offer.js';
 import type { EdgeRecord, EdgeRecords } from './edge-record.js';
 import { DISPATCH_CONSUMER, PAYLOAD_STREAM } from './streams.js';
 
@@ -34,7 +35,6 @@ export interface DispatchCounters {
   duplicates: number;
 }
 
-type Outcome = { kind: 'handled'; plugin: string } | { kind: 'none' } | { kind: 'threw'; plugin: string; error: string };
 
 /** One edge's payloads, in order: a payload that fails holds back the later ones of its edge only. */
 class Lane {
@@ -100,7 +100,7 @@ export class Dispatcher {
   }
 
   private receivers() {
-    return this.host.list().filter((h) => capabilities.isEdgePayloadReceiver(h.plugin));
+    return receiversOf(this.host);
   }
 
   /** Starts consuming, if any plugin receives payloads; otherwise payloads stay in the stream for later. */
@@ -265,36 +265,8 @@ export class Dispatcher {
   }
 
   private async offer(lane: Lane, m: JsMsg, env: Envelope, deliveryCount: number): Promise<Outcome> {
-    const payload: EdgePayload = {
-      id: env.id,
-      payload: env.payload,
-      edgeId: lane.edge,
-      edgeNamespace: lane.ns,
-      metadata: env.metadata,
-      edgeTimestamp: new Date(env.timeUnixMs),
-      receivedTimestamp: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
-      deliveryCount,
-      ...(env.correlationId ? { correlationId: env.correlationId } : {}),
-      ...(env.replayOf ? { replay: { of: env.replayOf, at: new Date(env.replayAtUnixMs ?? 0) } } : {}),
-    };
-    const scope = {
-      payloadId: env.id,
-      ...(env.correlationId ? { correlationId: env.correlationId } : {}),
-      ...(env.traceparent ? { traceparent: env.traceparent } : {}),
-    };
     this.counters.offered++;
-    for (const h of this.receivers()) {
-      const receiver = h.plugin as unknown as { acceptEdgePayload(ctx: unknown, p: EdgePayload): Promise<boolean> };
-      try {
-        const ok = await pluginCall(h.name, 'acceptEdgePayload', this.o.offerTimeoutMs, () =>
-          handlerScope.run(scope, () => receiver.acceptEdgePayload(h.ctx, payload)),
-        );
-        if (ok === true) return { kind: 'handled', plugin: h.name };
-      } catch (err) {
-        return { kind: 'threw', plugin: h.name, error: (err as Error).message };
-      }
-    }
-    return { kind: 'none' };
+    return offerPayload(this.receivers(), toEdgePayload(env, lane.ns, lane.edge, m.info.timestampNanos, deliveryCount), env, this.o.offerTimeoutMs);
   }
 
   /** Records the edge's position, then acks; the record write is pipelined with the next payload. */

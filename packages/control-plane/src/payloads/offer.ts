@@ -1,0 +1,64 @@
+import { capabilities, type EdgePayload, type EdgePayloadReceiver, type Envelope } from '@hubspoke/sdk';
+import { handlerScope, pluginCall, type HostedPlugin, type PluginHost } from '@hubspoke/runtime';
+
+/** What came of offering a payload to the receivers. */
+export type Outcome =
+  | { kind: 'handled'; plugin: string }
+  | { kind: 'none' }
+  | { kind: 'threw'; plugin: string; error: string };
+
+/** The receivers of a host, in load order (the order payloads are offered in). */
+export function receiversOf(host: PluginHost): HostedPlugin[] {
+  return host.list().filter((h) => capabilities.isEdgePayloadReceiver(h.plugin));
+}
+
+/** The payload as receivers see it. */
+export function toEdgePayload(
+  env: Envelope,
+  ns: string,
+  edge: string,
+  receivedNanos: number,
+  deliveryCount: number,
+): EdgePayload {
+  return {
+    id: env.id,
+    payload: env.payload,
+    edgeId: edge,
+    edgeNamespace: ns,
+    metadata: env.metadata,
+    edgeTimestamp: new Date(env.timeUnixMs),
+    receivedTimestamp: new Date(Math.floor(receivedNanos / 1_000_000)),
+    deliveryCount,
+    ...(env.correlationId ? { correlationId: env.correlationId } : {}),
+    ...(env.replayOf ? { replay: { of: env.replayOf, at: new Date(env.replayAtUnixMs ?? 0) } } : {}),
+  };
+}
+
+/**
+ * Offers a payload to the receivers in load order until one returns true. A throw (or an answer slower than
+ * `timeoutMs`) stops the round: the payload is retried later, from the first receiver again.
+ */
+export async function offerPayload(
+  receivers: readonly HostedPlugin[],
+  payload: EdgePayload,
+  env: Envelope,
+  timeoutMs: number,
+): Promise<Outcome> {
+  const scope = {
+    payloadId: payload.id,
+    ...(env.correlationId ? { correlationId: env.correlationId } : {}),
+    ...(env.traceparent ? { traceparent: env.traceparent } : {}),
+  };
+  for (const h of receivers) {
+    const receiver = h.plugin as unknown as EdgePayloadReceiver;
+    try {
+      const ok = await pluginCall(h.name, 'acceptEdgePayload', timeoutMs, () =>
+        handlerScope.run(scope, () => receiver.acceptEdgePayload(h.ctx, payload)),
+      );
+      if (ok === true) return { kind: 'handled', plugin: h.name };
+    } catch (err) {
+      return { kind: 'threw', plugin: h.name, error: (err as Error).message };
+    }
+  }
+  return { kind: 'none' };
+}
