@@ -149,3 +149,31 @@ describe('edge payloads through a leaf: faults', () => {
     await cp.close();
   });
 });
+
+describe('edge payloads through a managed leaf', () => {
+  test('the edge starts its own leaf; the leaf killed mid-flow is restarted and nothing is lost', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hubspoke-leaf-'));
+    await using hub = await startNatsServer({ domain: 'hub', leafListen: true });
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [r] });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      leaf: { hubUrl: hub.leafUrl as string }, edgeId: 'managed', namespace: 'eu', log: testLog(), plugins: [sender],
+      stateDir: dir,
+    });
+    assert.equal(edge.payloadMode, 'outbox');
+    assert.equal(edge.leaf?.domain, 'edge-managed');
+    for (let n = 0; n < 300; n++) {
+      await sender.send({ n });
+      if (n === 100) process.kill(edge.leaf?.pid as number, 'SIGKILL');
+    }
+    await waitFor(() => r.accepted.length >= 300, { timeoutMs: 30000, message: `handled ${r.accepted.length}/300` });
+    assert.deepEqual(r.bodies<{ n: number }>().map((b) => b.n), [...Array(300).keys()]);
+    assert.ok((edge.leaf?.restarts ?? 0) >= 1, 'the leaf was restarted');
+    const pid = edge.leaf?.pid as number;
+    await edge.close();
+    await cp.close();
+    assert.throws(() => process.kill(pid, 0), 'the leaf process is gone');
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -1,18 +1,25 @@
 import { join } from 'node:path';
 import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
-  commonOptionsShape, nameSchema, parseConfig, startNode, subjects, type HostTimeouts, type HubspokeNode,
-  type LogOptions, type PluginSpec,
+  commonOptionsShape, createRootLogger, nameSchema, parseConfig, serversSchema, startNode, subjects,
+  type HostTimeouts, type HubspokeNode, type LogOptions, type PluginSpec,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { localJetStreamDomain, openEdgeKv, type EdgeKvMode } from './edge-kv.js';
+import { startManagedLeaf, type ManagedLeaf } from './leaf.js';
 import { openEdgePayloads, type EdgePayloads } from './payloads/setup.js';
 
 /** Options of {@link startEdgeNode}. */
 export interface EdgeNodeOptions {
-  /** The hub's NATS URL, or the site's leaf node when the edge uses one. */
-  natsUrl: string | string[];
+  /** The hub's NATS URL, or the site's leaf node when the edge uses one. Give this or `leaf`. */
+  natsUrl?: string | string[];
+  /**
+   * Start and supervise a leaf nats-server of this edge's own (JetStream domain `edge-<edgeId>`) that dials the
+   * hub's leafnode port: the outbox and KV live there, so payloads survive hub outages and edge restarts.
+   * Give this or `natsUrl`. @default none
+   */
+  leaf?: { hubUrl: string | string[]; storeDir?: string; credentials?: string; bin?: string };
   /** This edge's id, unique across namespaces. */
   edgeId: string;
   /** This edge's namespace. */
@@ -45,6 +52,16 @@ export interface EdgeNodeOptions {
 export const edgeNodeOptionsSchema = z
   .object({
     ...commonOptionsShape,
+    natsUrl: serversSchema.optional(),
+    leaf: z
+      .object({
+        hubUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+        storeDir: z.string().min(1).optional(),
+        credentials: z.string().min(1).optional(),
+        bin: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     edgeId: nameSchema,
     namespace: nameSchema,
     stateDir: z.string().min(1).optional(),
@@ -58,7 +75,11 @@ export const edgeNodeOptionsSchema = z
       .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
     sendWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
   })
-  .strict();
+  .strict()
+  .refine((o) => (o.natsUrl === undefined) !== (o.leaf === undefined), {
+    message: 'give either natsUrl (the hub, or a leaf you run) or leaf (a leaf this edge starts), not both or neither',
+    path: ['natsUrl'],
+  });
 
 /** A running edge node. */
 export interface EdgeNode {
@@ -72,6 +93,8 @@ export interface EdgeNode {
   readonly payloadMode: 'outbox' | 'direct';
   /** Payloads accepted by `sendToControl` and not yet acknowledged by the hub. */
   pendingPayloads(): number;
+  /** The leaf this edge started, when it was given `leaf`. */
+  readonly leaf: ManagedLeaf | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -81,9 +104,24 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
   const o = parseConfig(edgeNodeOptionsSchema, options, 'edge node');
   const stateDir = o.stateDir ?? join('.hubspoke', o.edgeId);
   let payloads: EdgePayloads | undefined;
-  const node = await startNode({
+  let leaf: ManagedLeaf | undefined;
+  if (o.leaf) {
+    const l = o.leaf;
+    const log = o.log && typeof (o.log as Pino).child === 'function'
+      ? (o.log as Pino).child({ node: o.edgeId, component: 'leaf' })
+      : createRootLogger(o.edgeId, o.log as LogOptions | undefined).child({ component: 'leaf' });
+    leaf = await startManagedLeaf({
+      edgeId: o.edgeId,
+      hubUrl: l.hubUrl,
+      storeDir: l.storeDir ?? join(stateDir, 'leaf'),
+      log,
+      ...(l.credentials === undefined ? {} : { credentials: l.credentials }),
+      ...(l.bin === undefined ? {} : { bin: l.bin }),
+    });
+  }
+  const started = startNode({
     identity: { runtime: Runtime.Edge, nodeId: o.edgeId, namespace: o.namespace },
-    servers: o.natsUrl,
+    servers: leaf?.url ?? (o.natsUrl as string | string[]),
     credentials: o.credentials,
     inboxPrefix: subjects.inboxPrefix(o.namespace, o.edgeId),
     plugins: o.plugins as PluginSpec[],
@@ -100,6 +138,10 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       return { kv, services: (plugin) => ({ edge: p.service(plugin) }), close: () => p.close() };
     },
   });
+  const node = await started.catch(async (err: unknown) => {
+    await leaf?.close();
+    throw err;
+  });
   return {
     edgeId: o.edgeId,
     namespace: o.namespace,
@@ -107,6 +149,13 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     events: node.eventsFor('edge'),
     payloadMode: (payloads as EdgePayloads).mode,
     pendingPayloads: () => payloads?.pending() ?? 0,
-    close: () => node.close(),
+    leaf,
+    async close() {
+      try {
+        await node.close();
+      } finally {
+        await leaf?.close();
+      }
+    },
   };
 }

@@ -76,21 +76,39 @@ export class Outbox {
     return this.forwardedSeq + 1;
   }
 
-  /** Stores an encoded payload; resolves once it is on the edge's disk. */
-  async append(data: Uint8Array, id: string): Promise<number> {
-    try {
-      const ack = await this.publisher.publish(this.subject, data, { msgId: id });
-      if (ack.seq > this.lastSeq) this.lastSeq = ack.seq;
-      return ack.seq;
-    } catch (err) {
-      if (err instanceof JetStreamPublishError && err.jsErrCode !== undefined && FULL_CODES.has(err.jsErrCode)) {
-        throw new HubspokeError(
-          ErrorCode.OutboxFull,
-          `the edge outbox is full (${this.pending} payloads waiting for the hub); the payload was not stored`,
-          { cause: err },
-        );
+  /**
+   * Stores an encoded payload; resolves once it is on the edge's disk. While the leaf does not answer (it is
+   * restarting, or the connection to it is being re-made) the same payload is offered again, with the same id
+   * so the outbox keeps one copy, for up to `waitMs`.
+   */
+  async append(data: Uint8Array, id: string, waitMs = 30_000): Promise<number> {
+    const deadline = Date.now() + waitMs;
+    let backoff = 50;
+    for (;;) {
+      try {
+        const ack = await this.publisher.publish(this.subject, data, { msgId: id });
+        if (ack.seq > this.lastSeq) this.lastSeq = ack.seq;
+        return ack.seq;
+      } catch (err) {
+        if (err instanceof JetStreamPublishError && err.jsErrCode !== undefined && FULL_CODES.has(err.jsErrCode)) {
+          throw new HubspokeError(
+            ErrorCode.OutboxFull,
+            `the edge outbox is full (${this.pending} payloads waiting for the hub); the payload was not stored`,
+            { cause: err },
+          );
+        }
+        const transient = (err as HubspokeError).code === ErrorCode.NotConnected;
+        if (!transient || Date.now() + backoff > deadline) {
+          if (!transient) throw err;
+          throw new HubspokeError(
+            ErrorCode.NotConnected,
+            `the edge's leaf did not store payload ${id} within ${waitMs} ms: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 1000);
       }
-      throw err;
     }
   }
 
