@@ -87,10 +87,140 @@ export const descriptors = {
                 "correlationId": {
                   "type": "string",
                   "id": 5
+                }
+              }
+            },
+            "PayloadInfo": {
+              "fields": {
+                "streamSeq": {
+                  "type": "uint64",
+                  "id": 1
                 },
-                "plugin": {
+                "id": {
+                  "type": "string",
+                  "id": 2
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 3
+                },
+                "edgeId": {
+                  "type": "string",
+                  "id": 4
+                },
+                "correlationId": {
+                  "type": "string",
+                  "id": 5
+                },
+                "causationId": {
                   "type": "string",
                   "id": 6
+                },
+                "origin": {
+                  "type": "string",
+                  "id": 7
+                },
+                "edgeTimeUnixMs": {
+                  "type": "int64",
+                  "id": 8
+                },
+                "receivedUnixMs": {
+                  "type": "int64",
+                  "id": 9
+                },
+                "metadata": {
+                  "keyType": "string",
+                  "type": "string",
+                  "id": 10
+                },
+                "contentType": {
+                  "type": "string",
+                  "id": 11
+                },
+                "size": {
+                  "type": "uint64",
+                  "id": 12
+                },
+                "sequence": {
+                  "type": "uint64",
+                  "id": 13
+                },
+                "sequenceEpoch": {
+                  "type": "string",
+                  "id": 14
+                },
+                "redriven": {
+                  "type": "bool",
+                  "id": 15
+                },
+                "error": {
+                  "type": "string",
+                  "id": 16
+                },
+                "traceparent": {
+                  "type": "string",
+                  "id": 17
+                },
+                "body": {
+                  "type": "bytes",
+                  "id": 18
+                },
+                "topic": {
+                  "type": "string",
+                  "id": 19
+                }
+              }
+            },
+            "ListPayloadsRequest": {
+              "fields": {
+                "filter": {
+                  "type": "PayloadFilter",
+                  "id": 1
+                },
+                "limit": {
+                  "type": "uint32",
+                  "id": 2
+                },
+                "afterSeq": {
+                  "type": "uint64",
+                  "id": 3
+                },
+                "includeBody": {
+                  "type": "bool",
+                  "id": 4
+                }
+              }
+            },
+            "ListPayloadsReply": {
+              "fields": {
+                "payloads": {
+                  "rule": "repeated",
+                  "type": "PayloadInfo",
+                  "id": 1
+                },
+                "truncated": {
+                  "type": "bool",
+                  "id": 2
+                }
+              }
+            },
+            "GetPayloadRequest": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "streamSeq": {
+                  "type": "uint64",
+                  "id": 2
+                }
+              }
+            },
+            "GetPayloadReply": {
+              "fields": {
+                "payload": {
+                  "type": "PayloadInfo",
+                  "id": 1
                 }
               }
             },
@@ -103,6 +233,30 @@ export const descriptors = {
                 "dryRun": {
                   "type": "bool",
                   "id": 2
+                },
+                "plugin": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "ReplayFailure": {
+              "fields": {
+                "payloadId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "streamSeq": {
+                  "type": "uint64",
+                  "id": 2
+                },
+                "plugin": {
+                  "type": "string",
+                  "id": 3
+                },
+                "reason": {
+                  "type": "string",
+                  "id": 4
                 }
               }
             },
@@ -127,6 +281,198 @@ export const descriptors = {
                 "done": {
                   "type": "bool",
                   "id": 5
+                },
+                "error": {
+                  "type": "string",
+                  "id": 6
+                },
+                "scanned": {
+                  "type": "uint64",
+                  "id": 7
+                },
+                "total": {
+                  "type": "uint64",
+                  "id": 8
+                },
+                "failures": {
+                  "rule": "repeated",
+                  "type": "ReplayFailure",
+                  "id": 9
+                },
+                "replayId": {
+                  "type": "string",
+                  "id": 10
+                },
+                "dryRun": {
+                  "type": "bool",
+                  "id": 11
+                }
+              }
+            },
+            "DeadLetterFilter": {
+              "fields": {
+                "edgeId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 2
+                },
+                "sinceUnixMs": {
+                  "type": "int64",
+                  "id": 3
+                },
+                "untilUnixMs": {
+                  "type": "int64",
+                  "id": 4
+                },
+                "correlationId": {
+                  "type": "string",
+                  "id": 5
+                },
+                "plugin": {
+                  "type": "string",
+                  "id": 6
+                }
+              }
+            },
+            "DeadLetter": {
+              "fields": {
+                "seq": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "payload": {
+                  "type": "PayloadInfo",
+                  "id": 2
+                },
+                "reason": {
+                  "type": "string",
+                  "id": 3
+                },
+                "plugin": {
+                  "type": "string",
+                  "id": 4
+                },
+                "attempts": {
+                  "type": "uint32",
+                  "id": 5
+                },
+                "deadLetteredUnixMs": {
+                  "type": "int64",
+                  "id": 6
+                }
+              }
+            },
+            "ListDeadLettersRequest": {
+              "fields": {
+                "filter": {
+                  "type": "DeadLetterFilter",
+                  "id": 1
+                },
+                "limit": {
+                  "type": "uint32",
+                  "id": 2
+                },
+                "afterSeq": {
+                  "type": "uint64",
+                  "id": 3
+                },
+                "includeBody": {
+                  "type": "bool",
+                  "id": 4
+                }
+              }
+            },
+            "ListDeadLettersReply": {
+              "fields": {
+                "deadLetters": {
+                  "rule": "repeated",
+                  "type": "DeadLetter",
+                  "id": 1
+                },
+                "truncated": {
+                  "type": "bool",
+                  "id": 2
+                }
+              }
+            },
+            "RedriveRequest": {
+              "fields": {
+                "seqs": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 1
+                },
+                "all": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "filter": {
+                  "type": "DeadLetterFilter",
+                  "id": 3
+                }
+              }
+            },
+            "Redriven": {
+              "fields": {
+                "seq": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "payloadId": {
+                  "type": "string",
+                  "id": 2
+                },
+                "streamSeq": {
+                  "type": "uint64",
+                  "id": 3
+                }
+              }
+            },
+            "RedriveReply": {
+              "fields": {
+                "redriven": {
+                  "rule": "repeated",
+                  "type": "Redriven",
+                  "id": 1
+                },
+                "missing": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 2
+                }
+              }
+            },
+            "DropRequest": {
+              "fields": {
+                "seqs": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 1
+                },
+                "all": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "filter": {
+                  "type": "DeadLetterFilter",
+                  "id": 3
+                }
+              }
+            },
+            "DropReply": {
+              "fields": {
+                "dropped": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 1
+                },
+                "missing": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 2
                 }
               }
             },
@@ -136,10 +482,30 @@ export const descriptors = {
                   "requestType": "ListEdgesRequest",
                   "responseType": "ListEdgesReply"
                 },
+                "ListPayloads": {
+                  "requestType": "ListPayloadsRequest",
+                  "responseType": "ListPayloadsReply"
+                },
+                "GetPayload": {
+                  "requestType": "GetPayloadRequest",
+                  "responseType": "GetPayloadReply"
+                },
                 "Replay": {
                   "requestType": "ReplayRequest",
                   "responseType": "ReplayProgress",
                   "responseStream": true
+                },
+                "ListDeadLetters": {
+                  "requestType": "ListDeadLettersRequest",
+                  "responseType": "ListDeadLettersReply"
+                },
+                "Redrive": {
+                  "requestType": "RedriveRequest",
+                  "responseType": "RedriveReply"
+                },
+                "Drop": {
+                  "requestType": "DropRequest",
+                  "responseType": "DropReply"
                 }
               }
             },
