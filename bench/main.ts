@@ -3,7 +3,7 @@
 //                                   [--only name,...] [--out FILE] [--cpu-prof]
 // Starts its own nats-server on free ports (never 4222), runs each scenario's variants in worker processes
 // (bench/worker.ts), prints a table of medians and writes a JSON result (default bench-results/<timestamp>.json).
-// Scenarios: up1, up10, down, local, memory, jetstream. See docs/performance.md.
+// Scenarios: up1, up10, down, local, memory, durable. See docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -17,7 +17,7 @@ import { now } from './lib/util.js';
 import { dirDown } from './scenarios/dir-down.js';
 import { dirLocal } from './scenarios/dir-local.js';
 import { dirUp } from './scenarios/dir-up.js';
-import { jetstreamTwin } from './scenarios/jetstream.js';
+import { durable } from './scenarios/durable.js';
 import { memory } from './scenarios/memory.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
@@ -26,7 +26,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   down: dirDown,
   local: dirLocal,
   memory,
-  jetstream: jetstreamTwin,
+  durable,
 };
 
 const { values } = parseArgs({
