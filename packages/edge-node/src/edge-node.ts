@@ -7,6 +7,7 @@ import {
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { localJetStreamDomain, openEdgeKv, type EdgeKvMode } from './edge-kv.js';
+import { DownTracker } from './durable-down.js';
 import { startManagedLeaf, type ManagedLeaf } from './leaf.js';
 import { openEdgePayloads, type EdgePayloads } from './payloads/setup.js';
 
@@ -75,11 +76,12 @@ export const edgeNodeOptionsSchema = z
       .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
     sendWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
   })
-  .strict()
-  .refine((o) => (o.natsUrl === undefined) !== (o.leaf === undefined), {
-    message: 'give either natsUrl (the hub, or a leaf you run) or leaf (a leaf this edge starts), not both or neither',
-    path: ['natsUrl'],
-  });
+  .strict();
+
+const checkedSchema = edgeNodeOptionsSchema.refine((o) => (o.natsUrl === undefined) !== (o.leaf === undefined), {
+  message: 'give either natsUrl (the hub, or a leaf you run) or leaf (a leaf this edge starts), not both or neither',
+  path: ['natsUrl'],
+});
 
 /** A running edge node. */
 export interface EdgeNode {
@@ -101,7 +103,7 @@ export interface EdgeNode {
 
 /** Starts an edge node; resolves once connected and every plugin's `onSessionReady` has run. */
 export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode> {
-  const o = parseConfig(edgeNodeOptionsSchema, options, 'edge node');
+  const o = parseConfig(checkedSchema, options, 'edge node');
   const stateDir = o.stateDir ?? join('.hubspoke', o.edgeId);
   let payloads: EdgePayloads | undefined;
   let leaf: ManagedLeaf | undefined;
@@ -135,7 +137,18 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       const kv = await openEdgeKv(ctx.nc, ctx.log, o.kv, stateDir, domain);
       payloads = await openEdgePayloads(ctx, o.edgeId, o.namespace, domain, o.outbox, o.sendWaitMs);
       const p = payloads;
-      return { kv, services: (plugin) => ({ edge: p.service(plugin) }), close: () => p.close() };
+      ctx.fabric.durableSink = (e) => p.appendDurable(e.data, e.id);
+      const down = new DownTracker(ctx, kv('_system'), o.namespace, o.edgeId);
+      await down.start();
+      return {
+        kv,
+        services: (plugin) => ({ edge: p.service(plugin) }),
+        ready: () => down.catchUp(),
+        close: async () => {
+          down.stop();
+          await p.close();
+        },
+      };
     },
   });
   const node = await started.catch(async (err: unknown) => {

@@ -22,7 +22,7 @@ export type { NodeOptions, HubspokeNode, SetupContext, RuntimeParts } from './no
 export type { PluginSource, PluginSpec, LoadedPlugin } from './host/load.js';
 export type { HostedPlugin, HostTimeouts } from './host/host.js';
 export type { EventCounters, HandlerRunner } from './events/local-bus.js';
-export type { NodeIdentity, OutgoingEvent } from './events/fabric.js';
+export type { NodeIdentity, OutgoingEvent, DurableSink } from './events/fabric.js';
 export type { ParsedEventSubject } from './events/subjects.js';
 export type { HandlerScope, LogOptions } from './logger.js';
 export type { ConnectOptions, ConnectionState } from './nats/connection.js';

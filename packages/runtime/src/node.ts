@@ -45,6 +45,10 @@ export interface SetupContext {
   inboxPrefix: string;
   /** The plugins, in load order (available once initialized). */
   host: PluginHost;
+  /** The node's fabric: durable sinks and filters are set here, events from streams delivered here. */
+  fabric: Fabric;
+  /** Calls `fn` after every reconnect, once the server has this node's subscriptions again. */
+  onReconnect(fn: () => void): void;
 }
 
 /** What a runtime's setup returns. */
@@ -115,7 +119,10 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
   const bus = new LocalBus(log, host.runHandler, o.queueSize ?? 1024);
   const limits = effectiveLimits(nc, o.limits, log);
   const fabric = new Fabric(id, nc, bus, log, limits, `${randomBytes(9).toString('base64url')}.`);
-  const connection = watchConnection(nc, log);
+  const reconnectListeners: (() => void)[] = [];
+  const connection = watchConnection(nc, log, () => {
+    for (const fn of reconnectListeners) fn();
+  });
   let closed: Promise<void> | undefined;
   let parts: RuntimeParts | undefined;
   const close = (): Promise<void> =>
@@ -134,7 +141,12 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
   try {
     await fabric.start();
     parts = await o
-      .setup({ nc, log, limits, nextId: () => fabric.nextId(), inboxPrefix: o.inboxPrefix ?? '_INBOX', host })
+      .setup({
+        nc, log, limits, host, fabric,
+        nextId: () => fabric.nextId(),
+        inboxPrefix: o.inboxPrefix ?? '_INBOX',
+        onReconnect: (fn) => void reconnectListeners.push(fn),
+      })
       .catch((cause: unknown) => {
         if (cause instanceof HubspokeError) throw cause;
         throw new HubspokeError(

@@ -95,6 +95,7 @@ export class Dispatcher {
     private readonly limits: Readonly<Limits>,
     private readonly log: Pino,
     private readonly o: DispatchOptions,
+    private readonly deliverEvent: (env: Envelope) => void,
   ) {
     this.dlq = new DeadLetters(publisher);
   }
@@ -103,11 +104,13 @@ export class Dispatcher {
     return receiversOf(this.host);
   }
 
-  /** Starts consuming, if any plugin receives payloads; otherwise payloads stay in the stream for later. */
+  /**
+   * Starts consuming. A replica with no EdgePayloadReceiver still delivers durable events; payloads it gets
+   * go back to JetStream for a replica that has one (or stay at the hub until one is deployed).
+   */
   async start(): Promise<boolean> {
     if (this.receivers().length === 0) {
-      this.log.info('no EdgePayloadReceiver loaded: payloads are kept at the hub, not dispatched by this replica');
-      return false;
+      this.log.warn('no EdgePayloadReceiver loaded: this replica delivers durable events only; payloads wait at the hub');
     }
     const config = {
       durable_name: DISPATCH_CONSUMER,
@@ -136,7 +139,7 @@ export class Dispatcher {
       }
     }, every);
     this.log.info({ receivers: this.receivers().map((h) => h.name) }, 'payload dispatch started');
-    return true;
+    return this.receivers().length > 0;
   }
 
   private route(m: JsMsg): void {
@@ -211,6 +214,17 @@ export class Dispatcher {
       if (rec && rec.epoch === env.sequenceEpoch && env.sequence <= rec.seq) return this.duplicate(m);
     } else if (this.recent.has(env.id)) {
       return this.duplicate(m);
+    }
+    if (env.topic) {
+      // A durable Up event: delivered to this control plane's subscribers as Local, like a live one.
+      this.deliverEvent(env);
+      return this.done(lane, m, env, false);
+    }
+    if (this.receivers().length === 0) {
+      // Keep the edge's order: this payload and everything after it of the same edge go back, for later.
+      m.nak(1000);
+      for (const q of lane.queue.splice(0)) q.nak(1000);
+      return;
     }
     const stored = m.info.redelivered ? await this.offers.get(env.id) : 0;
     let count = Math.max(stored + 1, m.info.deliveryCount);

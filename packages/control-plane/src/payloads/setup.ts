@@ -2,6 +2,7 @@ import { JetStreamPublisher, type SetupContext } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { z } from 'zod';
+import { DurableDown } from '../events/durable-down.js';
 import { OfferCounts } from './attempts.js';
 import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispatcher.js';
 import { EdgeRecords } from './edge-record.js';
@@ -47,7 +48,10 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
   const dispatcher = new Dispatcher(
     jsm, js, ctx.host, new EdgeRecords(kv, publisher), new OfferCounts(kv), publisher, ctx.limits, ctx.log, o,
+    (env) => ctx.fabric.deliverRemote(env),
   );
+  const down = new DurableDown(ctx, jsm, js, publisher);
+  down.start();
   let active = false;
   return {
     counters: dispatcher.counters,
@@ -58,6 +62,9 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
       active = await dispatcher.start();
     },
     stop: () => dispatcher.stop(),
-    close: () => publisher.close(),
+    close: () => {
+      down.stop();
+      publisher.close();
+    },
   };
 }

@@ -2,6 +2,8 @@ import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, typ
 
 export const PAYLOAD_STREAM = 'HS_PAYLOADS';
 export const DLQ_STREAM = 'HS_DLQ';
+/** Durable Down events, kept so that an edge that was away gets what it missed. */
+export const DOWN_STREAM = 'HS_DOWN';
 export const DISPATCH_CONSUMER = 'hs-dispatch';
 export const DISPATCH_BUCKET = 'hs-dispatch';
 
@@ -32,6 +34,16 @@ export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStre
   await ensure(jsm, {
     name: PAYLOAD_STREAM,
     subjects: ['hs.pay.>'],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(o.retentionMs),
+    duplicate_window: nanos(Math.min(o.dedupWindowMs, o.retentionMs)),
+    num_replicas: o.replicas,
+  });
+  await ensure(jsm, {
+    name: DOWN_STREAM,
+    subjects: ['hs.devt.>'],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,

@@ -70,6 +70,11 @@ export class PayloadSender {
     }
   }
 
+  /** Sends bytes already encoded (a durable event) straight to the hub, waiting through an outage. */
+  sendEncoded(data: Uint8Array, id: string): Promise<void> {
+    return this.sendDirect(data, id);
+  }
+
   private async sendDirect(data: Uint8Array, id: string): Promise<void> {
     const r = this.route as Extract<PayloadRoute, { kind: 'direct' }>;
     const deadline = Date.now() + r.waitMs;

@@ -10,6 +10,8 @@ export interface EdgePayloads {
   /** Payloads accepted and not yet acknowledged by the hub (outbox mode). */
   pending(): number;
   service(plugin: string): EdgeService;
+  /** Takes an encoded durable Up event the way payloads go (outbox, or straight to the hub). */
+  appendDurable(data: Uint8Array, id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,10 @@ export async function openEdgePayloads(
       const sender = new PayloadSender(plugin, edgeId, namespace, route, ctx.limits, ctx.nextId);
       senders.set(plugin, sender);
       return { sendToControl: (p, o) => sender.send(p, o), config: { get: notBuilt, list: notBuilt } };
+    },
+    async appendDurable(data, id) {
+      if (route.kind === 'outbox') await route.outbox.append(data, id);
+      else await new PayloadSender('events', edgeId, namespace, route, ctx.limits, ctx.nextId).sendEncoded(data, id);
     },
     async close() {
       await forwarder?.stop();

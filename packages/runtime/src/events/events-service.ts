@@ -63,24 +63,24 @@ export class PluginEvents implements EventsService {
     return this.send(topic, payload, CONTENT_TYPE_BYTES, dir, opts);
   }
 
-  private send(topic: string, payload: Uint8Array, contentType: string, dir: Direction, opts?: PublishOptions): string {
+  private send(
+    topic: string,
+    payload: Uint8Array,
+    contentType: string,
+    dir: Direction,
+    opts?: PublishOptions,
+  ): string | Promise<string> {
     checkTopic(topic);
     checkDirection(dir);
     const limits = this.fabric.limits;
     assertPayloadSize(limits, payload.length);
     if (opts) {
       assertMetadata(limits, opts.metadata, opts);
-      if (opts.durable) {
-        throw new HubspokeError(
-          ErrorCode.NotSupported,
-          `durable events are not available yet on this node (topic ${topic}); publish without durable`,
-        );
-      }
       if (opts.namespace !== undefined) assertName('namespace', opts.namespace);
       if (opts.edgeId !== undefined) assertName('edge id', opts.edgeId);
     }
     const scope = handlerScope.getStore();
-    return this.fabric.publish({
+    const out = {
       encoder: this.encoder,
       origin: this.origin,
       topic,
@@ -92,7 +92,8 @@ export class PluginEvents implements EventsService {
       traceparent: opts?.traceparent ?? scope?.traceparent,
       metadata: opts?.metadata,
       target: opts && dir === Direction.Down ? { namespace: opts.namespace, edgeId: opts.edgeId } : undefined,
-    } as Parameters<Fabric['publish']>[0]);
+    } as Parameters<Fabric['publish']>[0];
+    return opts?.durable ? this.fabric.publishDurable(out) : this.fabric.publish(out);
   }
 
   async subscribe(topicOrPattern: string, handler: EventHandler, opts?: SubscribeOptions): Promise<string> {

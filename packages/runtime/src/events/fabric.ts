@@ -32,6 +32,17 @@ export interface OutgoingEvent {
 }
 
 const REJECT_LOG_INTERVAL_MS = 5000;
+const EMPTY = new Uint8Array(0);
+
+/** Takes a durable event to disk: the edge's outbox (Up) or the hub's stream of Down events (control plane). */
+export type DurableSink = (e: {
+  id: string;
+  data: Uint8Array;
+  subject: string;
+  topic: string;
+  namespace: string;
+  edgeId: string;
+}) => Promise<void>;
 
 /** True when subject[start, end) is `value`, or `_all` and value is empty (all namespaces or edges). */
 function tokenIs(subject: string, start: number, end: number, value: string): boolean {
@@ -82,6 +93,29 @@ export class Fabric {
 
   /** Delivers locally, then sends it the way its direction and this node's runtime say. Returns the id. */
   publish(o: OutgoingEvent): string {
+    const p = this.prepare(o);
+    if (p.remote) this.nc.publish(p.subject, p.data);
+    return p.id;
+  }
+
+  /**
+   * A durable event: delivered locally at once, then handed to the runtime's durable sink (the edge's outbox,
+   * or the hub's stream of Down events); resolves with the id once the sink has it on disk.
+   */
+  async publishDurable(o: OutgoingEvent): Promise<string> {
+    const sink = this.durableSink;
+    if (!sink) {
+      throw new HubspokeError(ErrorCode.NotSupported, `durable events are not available on this node (topic ${o.topic})`);
+    }
+    const p = this.prepare(o);
+    if (p.remote) await sink({ id: p.id, data: p.data, subject: p.subject, topic: o.topic, ...p.target });
+    return p.id;
+  }
+
+  /** Where durable events go; set by the runtime once its streams are open. */
+  durableSink: DurableSink | undefined;
+
+  private prepare(o: OutgoingEvent): { id: string; remote: boolean; subject: string; data: Uint8Array; target: { namespace: string; edgeId: string } } {
     if (this.nc.isClosed()) throw new HubspokeError(ErrorCode.Closed, 'the node is closed');
     const id = this.nextId();
     const time = Date.now();
@@ -101,20 +135,34 @@ export class Fabric {
       };
       this.bus.dispatch(new FabricEvent(env, o.dir, time));
     }
-    if (remote) {
-      const data = o.encoder.encode({
-        id, topic: o.topic, direction: o.dir, timeUnixMs: time, contentType: o.contentType, payload: o.payload,
-        correlationId: o.correlationId, causationId: o.causationId, traceparent: o.traceparent, metadata: o.metadata,
-        namespace: target.namespace, edgeId: target.edgeId,
-      });
-      const subject =
-        o.dir === Direction.Up
-          ? subjects.up(target.namespace, target.edgeId, o.topic)
-          : subjects.down(target.namespace, target.edgeId, o.topic);
-      this.nc.publish(subject, data);
-    }
-    return id;
+    if (!remote) return { id, remote, subject: '', data: EMPTY, target };
+    const data = o.encoder.encode({
+      id, topic: o.topic, direction: o.dir, timeUnixMs: time, contentType: o.contentType, payload: o.payload,
+      correlationId: o.correlationId, causationId: o.causationId, traceparent: o.traceparent, metadata: o.metadata,
+      namespace: target.namespace, edgeId: target.edgeId,
+    });
+    const subject =
+      o.dir === Direction.Up
+        ? subjects.up(target.namespace, target.edgeId, o.topic)
+        : subjects.down(target.namespace, target.edgeId, o.topic);
+    return { id, remote, subject, data, target };
   }
+
+  /**
+   * Delivers an event that reached this node another way than its subscriptions (a durable event from the
+   * hub's stream): deduplicated by id like the rest, delivered as Local.
+   */
+  deliverRemote(env: Envelope): void {
+    if (!this.recent.add(env.id)) {
+      this.bus.counters.duplicates++;
+      return;
+    }
+    this.bus.counters.received++;
+    this.bus.dispatch(new FabricEvent(env, Direction.Local, Date.now()), true);
+  }
+
+  /** Decides about a live durable Down event (one with a stream sequence): false drops it (seen, or held back). */
+  durableFilter: ((env: Envelope) => boolean) | undefined;
 
   private onRemote(err: Error | null, msg: Msg): void {
     if (err) {
@@ -142,12 +190,8 @@ export class Fabric {
     else if (!tokenIs(subject, i, a, env.namespace)) problem = `namespace ${JSON.stringify(env.namespace)} is not the subject's`;
     else if (!tokenIs(subject, a + 1, b, env.edgeId)) problem = `edge id ${JSON.stringify(env.edgeId)} is not the subject's`;
     if (problem) return this.reject(subject, `${ErrorCode.EnvelopeMalformed}: envelope contradicts its subject: ${problem}`);
-    if (!this.recent.add(env.id)) {
-      this.bus.counters.duplicates++;
-      return;
-    }
-    this.bus.counters.received++;
-    this.bus.dispatch(new FabricEvent(env, Direction.Local, Date.now()), true);
+    if (env.sequence && this.durableFilter && !this.durableFilter(env)) return;
+    this.deliverRemote(env);
   }
 
   private reject(subject: string, why: string): void {

@@ -16,6 +16,8 @@ export const subjects = {
   ],
   payload: (ns: string, edge: string) => `hs.pay.${ns}.${edge}`,
   heartbeat: (ns: string, edge: string) => `hs.hb.${ns}.${edge}`,
+  /** An edge's requests to the control plane: `hs.req.<ns>.<edge>` + `.<what>`. */
+  request: (ns: string, edge: string) => `hs.req.${ns}.${edge}`,
   inboxPrefix: (ns: string, edge: string) => `_INBOX.${ns}.${edge}`,
 } as const;
 
