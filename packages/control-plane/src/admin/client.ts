@@ -1,0 +1,97 @@
+import {
+  credentials, makeClientConstructor, type CallOptions, type Client, type ClientReadableStream, type ServiceError,
+} from '@grpc/grpc-js';
+import type { HubspokeError } from '@hubspoke/sdk';
+import { fromServiceError } from './errors.js';
+import { ADMIN_SERVICE, adminServiceDefinition } from './service.js';
+import type {
+  DropReply, DropRequest, GetPayloadReply, GetPayloadRequest, ListDeadLettersReply, ListDeadLettersRequest,
+  ListPayloadsReply, ListPayloadsRequest, RedriveReply, RedriveRequest, ReplayProgress, ReplayRequest,
+} from './types.js';
+
+type Unary = (req: unknown, opts: CallOptions, cb: (err: ServiceError | null, res: unknown) => void) => void;
+type Streaming = (req: unknown, opts: CallOptions) => ClientReadableStream<unknown>;
+
+/** Options of {@link AdminClient}. */
+export interface AdminClientOptions {
+  /** Deadline of each unary call (a list or a redrive of many may scan a long stream). @default 60000 */
+  timeoutMs?: number;
+}
+
+/**
+ * A client of a control plane's admin API (proto/hubspoke/v1/admin.proto). Failures reject with a
+ * `HubspokeError` carrying the server's `HS_ERR_*` code (`HS_ERR_NOT_CONNECTED` when the server cannot be reached).
+ */
+export class AdminClient {
+  private readonly client: Client;
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly address: string,
+    o: AdminClientOptions = {},
+  ) {
+    const Ctor = makeClientConstructor(adminServiceDefinition(), ADMIN_SERVICE);
+    this.client = new Ctor(address, credentials.createInsecure());
+    this.timeoutMs = o.timeoutMs ?? 60_000;
+  }
+
+  private call<Res>(method: string, req: object): Promise<Res> {
+    const fn = (this.client as unknown as Record<string, Unary>)[method] as Unary;
+    return new Promise<Res>((resolve, reject) => {
+      fn.call(this.client, req, { deadline: Date.now() + this.timeoutMs }, (err, res) =>
+        err ? reject(fromServiceError(err, this.address)) : resolve(res as Res),
+      );
+    });
+  }
+
+  /** Not served yet: rejects with `HS_ERR_NOT_SUPPORTED` (UNIMPLEMENTED). */
+  listEdges(): Promise<{ edges: unknown[] }> {
+    return this.call('ListEdges', {});
+  }
+
+  listPayloads(req: ListPayloadsRequest): Promise<ListPayloadsReply> {
+    return this.call('ListPayloads', req);
+  }
+
+  getPayload(req: GetPayloadRequest): Promise<GetPayloadReply> {
+    return this.call('GetPayload', req);
+  }
+
+  listDeadLetters(req: ListDeadLettersRequest): Promise<ListDeadLettersReply> {
+    return this.call('ListDeadLetters', req);
+  }
+
+  redrive(req: RedriveRequest): Promise<RedriveReply> {
+    return this.call('Redrive', req);
+  }
+
+  drop(req: DropRequest): Promise<DropReply> {
+    return this.call('Drop', req);
+  }
+
+  /**
+   * Runs a replay; yields its progress messages, the last with `done`. Aborting `signal` (or leaving the loop)
+   * cancels the call, which stops the replay at the server.
+   */
+  async *replay(req: ReplayRequest, signal?: AbortSignal): AsyncGenerator<ReplayProgress> {
+    const fn = (this.client as unknown as Record<string, Streaming>)['Replay'] as Streaming;
+    const stream = fn.call(this.client, req, {});
+    const cancel = (): void => stream.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    let failure: HubspokeError | undefined;
+    stream.on('error', (err: ServiceError) => (failure ??= fromServiceError(err, this.address)));
+    try {
+      for await (const p of stream as AsyncIterable<ReplayProgress>) yield p;
+    } catch (err) {
+      throw failure ?? fromServiceError(err as ServiceError, this.address);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      stream.cancel();
+    }
+    if (failure) throw failure;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

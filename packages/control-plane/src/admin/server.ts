@@ -1,0 +1,124 @@
+import {
+  Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { ErrorCode, HubspokeError, type Limits } from '@hubspoke/sdk';
+import { JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger as Pino } from 'pino';
+import { drop, listDeadLetters, redrive, type DeadLetterDeps } from '../payloads/dead-letter-admin.js';
+import { getPayload, listPayloads } from '../payloads/inspect.js';
+import { replay, type ReplayDeps } from '../payloads/replay.js';
+import { toStatus } from './errors.js';
+import { adminServiceDefinition } from './service.js';
+import type { ReplayProgress, ReplayRequest } from './types.js';
+
+/** What the admin server serves from. */
+export interface AdminServerOptions {
+  /** `host:port` to listen on; port 0 picks a free one. */
+  listen: string;
+  nc: NatsConnection;
+  host: PluginHost;
+  limits: Readonly<Limits>;
+  log: Pino;
+  /** How long one receiver may take to answer a replayed payload. */
+  offerTimeoutMs: number;
+}
+
+/** A running admin server. */
+export interface AdminServer {
+  /** The address it listens on, with the port it got. */
+  readonly address: string;
+  /** Cancels running replays, then stops serving (a call still running after 5 s is cut). */
+  close(): Promise<void>;
+}
+
+function unary<Req, Res>(log: Pino, name: string, fn: (req: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>): void => {
+    fn(call.request).then(
+      (res) => done(null, res),
+      (err: unknown) => {
+        const s = toStatus(err);
+        log.warn({ call: name, code: s.code, err: s.details }, 'admin call failed');
+        done(s);
+      },
+    );
+  };
+}
+
+/** Starts the gRPC admin API (proto/hubspoke/v1/admin.proto) of a control plane. */
+export async function startAdminServer(o: AdminServerOptions): Promise<AdminServer> {
+  const log = o.log.child({ component: 'admin' });
+  const js = jetstream(o.nc);
+  const jsm = await jetstreamManager(o.nc);
+  const publisher = new JetStreamPublisher(o.nc, { timeoutMs: 5000 });
+  const dl: DeadLetterDeps = { js, jsm, publisher, limits: o.limits };
+  const rd: ReplayDeps = { js, host: o.host, limits: o.limits, log, offerTimeoutMs: o.offerTimeoutMs };
+  const replays = new Set<AbortController>();
+
+  const impl: UntypedServiceImplementation = {
+    ListEdges: unary(log, 'ListEdges', () =>
+      Promise.reject(new HubspokeError(ErrorCode.NotSupported, 'ListEdges is not served yet: the edge registry comes with its issue')),
+    ),
+    ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) => listPayloads(js, o.limits, req)),
+    GetPayload: unary(log, 'GetPayload', (req: Parameters<typeof getPayload>[2]) => getPayload(js, o.limits, req)),
+    ListDeadLetters: unary(log, 'ListDeadLetters', (req: Parameters<typeof listDeadLetters>[1]) => listDeadLetters(dl, req)),
+    Redrive: unary(log, 'Redrive', async (req: Parameters<typeof redrive>[1]) => {
+      const r = await redrive(dl, req);
+      log.info({ redriven: r.redriven, missing: r.missing }, 'dead letters redriven');
+      return r;
+    }),
+    Drop: unary(log, 'Drop', async (req: Parameters<typeof drop>[1]) => {
+      const r = await drop(dl, req);
+      log.info({ dropped: r.dropped, missing: r.missing }, 'dead letters dropped');
+      return r;
+    }),
+    Replay: (call: ServerWritableStream<ReplayRequest, ReplayProgress>) => {
+      const ac = new AbortController();
+      replays.add(ac);
+      call.on('cancelled', () => ac.abort());
+      replay(rd, call.request, (p) => void call.write(p), ac.signal).then(
+        () => call.end(),
+        (err: unknown) => {
+          const s = toStatus(err);
+          log.warn({ call: 'Replay', code: s.code, err: s.details }, 'admin call failed');
+          call.emit('error', s);
+        },
+      ).finally(() => replays.delete(ac));
+    },
+  };
+
+  const server = new Server();
+  server.addService(adminServiceDefinition(), impl);
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(o.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  } catch (cause) {
+    publisher.close();
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `admin.listen ${o.listen}: cannot listen: ${(cause as Error).message}`, { cause });
+  }
+  const address = /:\d+$/.test(o.listen) ? o.listen.replace(/:\d+$/, `:${port}`) : o.listen;
+  log.info({ address }, 'admin API listening (gRPC, no TLS, no authentication)');
+  let closed: Promise<void> | undefined;
+  return {
+    address,
+    close: () =>
+      (closed ??= (async () => {
+        for (const ac of replays) ac.abort();
+        await new Promise<void>((resolve) => {
+          const cut = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 5000);
+          server.tryShutdown(() => {
+            clearTimeout(cut);
+            resolve();
+          });
+        });
+        publisher.close();
+      })()),
+  };
+}

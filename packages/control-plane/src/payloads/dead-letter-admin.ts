@@ -1,0 +1,149 @@
+import { ErrorCode, HubspokeError, isName, type Limits } from '@hubspoke/sdk';
+import type { JetStreamPublisher } from '@hubspoke/runtime';
+import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
+import type {
+  DeadLetter, DeadLetterFilter, DropReply, DropRequest, ListDeadLettersReply, ListDeadLettersRequest, RedriveReply,
+  RedriveRequest,
+} from '../admin/types.js';
+import { checkTimes, edgeOfSubject, filterSubject, pageLimit, payloadInfo, scan, stored, type StoredPayload } from './inspect.js';
+import { DLQ_STREAM } from './streams.js';
+
+/** What the dead-letter operations need of the control plane. */
+export interface DeadLetterDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  publisher: JetStreamPublisher;
+  limits: Readonly<Limits>;
+}
+
+/** A dead letter as the admin API shows it, from the headers `DeadLetters.put` wrote. */
+export function deadLetterOf(m: StoredPayload, limits: Readonly<Limits>, includeBody: boolean): DeadLetter {
+  const h = (k: string): string => m.headers?.get(k) ?? '';
+  const payload = payloadInfo({ ...m, receivedUnixMs: 0 }, limits, includeBody);
+  payload.streamSeq = Number(h('Hs-Dlq-Stream-Seq')) || 0;
+  payload.redriven = false;
+  const plugin = h('Hs-Dlq-Plugin');
+  return {
+    seq: m.seq,
+    payload,
+    reason: h('Hs-Dlq-Reason'),
+    plugin: plugin === '-' ? '' : plugin,
+    attempts: Number(h('Hs-Dlq-Attempts')) || 0,
+    deadLetteredUnixMs: Date.parse(h('Hs-Dlq-At')) || m.receivedUnixMs,
+  };
+}
+
+function matches(dl: DeadLetter, f: DeadLetterFilter | undefined): boolean {
+  if (f?.plugin && dl.plugin !== f.plugin) return false;
+  return !f?.correlationId || dl.payload?.correlationId === f.correlationId;
+}
+
+async function* matching(d: DeadLetterDeps, f: DeadLetterFilter | undefined, afterSeq: number, includeBody: boolean) {
+  checkTimes(f);
+  const s = await scan(d.js, {
+    stream: DLQ_STREAM, subject: filterSubject('hs.dlq', f), sinceUnixMs: f?.sinceUnixMs, untilUnixMs: f?.untilUnixMs,
+    afterSeq,
+  });
+  for await (const m of s) {
+    const dl = deadLetterOf(stored(m), d.limits, includeBody);
+    if (matches(dl, f)) yield dl;
+  }
+}
+
+/** Dead letters matching a filter, oldest first, a page at a time. */
+export async function listDeadLetters(d: DeadLetterDeps, req: ListDeadLettersRequest): Promise<ListDeadLettersReply> {
+  const limit = pageLimit(req.limit);
+  const deadLetters: DeadLetter[] = [];
+  for await (const dl of matching(d, req.filter, req.afterSeq ?? 0, req.includeBody === true)) {
+    if (deadLetters.length === limit) return { deadLetters, truncated: true };
+    deadLetters.push(dl);
+  }
+  return { deadLetters, truncated: false };
+}
+
+/** The sequences a redrive or drop acts on: those given, or every dead letter matching the filter now. */
+async function selection(d: DeadLetterDeps, req: RedriveRequest, what: string): Promise<number[]> {
+  const seqs = req.seqs ?? [];
+  if (seqs.length > 0 && req.all) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: give seqs or all, not both`);
+  if (seqs.length === 0 && !req.all) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: give seqs, or all`);
+  if (!req.all) {
+    const hasFilter = Object.values(req.filter ?? {}).some((v) => v !== '' && v !== 0 && v !== undefined);
+    if (hasFilter) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: a filter goes with all only`);
+    const bad = seqs.find((s) => !Number.isSafeInteger(s) || s < 1);
+    if (bad !== undefined) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: seq ${bad} is not a positive integer`);
+    return [...new Set(seqs)];
+  }
+  const out: number[] = [];
+  for await (const dl of matching(d, req.filter, 0, false)) out.push(dl.seq);
+  return out;
+}
+
+async function getDeadLetter(jsm: JetStreamManager, seq: number): Promise<StoredMsg | null> {
+  try {
+    return await jsm.streams.getMessage(DLQ_STREAM, { seq });
+  } catch (err) {
+    if (/no message found|not found/i.test(String(err))) return null;
+    throw err;
+  }
+}
+
+/** Field 14 (sequence) = 0 appended: the copy is no longer behind the edge's dispatch record, which already counts it. */
+const SEQUENCE_ZERO = Uint8Array.of(0x70, 0x00);
+
+/**
+ * Re-publishes dead letters to their edge's payload subject, then deletes them from the dead-letter stream. The
+ * subject comes from the dead letter's own subject (`hs.dlq.<ns>.<edge>`), never from its content. The copy
+ * keeps its id and bytes, with its outbox sequence set to 0 (the edge's dispatch record has passed it) and
+ * `Nats-Msg-Id: redrive-<seq>`, so a redrive repeated after a failed delete is dropped by JetStream's dedup.
+ */
+export async function redrive(d: DeadLetterDeps, req: RedriveRequest): Promise<RedriveReply> {
+  const seqs = await selection(d, req, 'redrive');
+  const reply: RedriveReply = { redriven: [], missing: [] };
+  for (const seq of seqs) {
+    const m = await getDeadLetter(d.jsm, seq);
+    if (!m) {
+      reply.missing.push(seq);
+      continue;
+    }
+    const { ns, edge } = edgeOfSubject(m.subject);
+    if (!isName(ns) || !isName(edge)) {
+      throw new HubspokeError(ErrorCode.Internal, `dead letter ${seq} has subject ${m.subject}, which names no edge`);
+    }
+    const data = new Uint8Array(m.data.length + SEQUENCE_ZERO.length);
+    data.set(m.data, 0);
+    data.set(SEQUENCE_ZERO, m.data.length);
+    try {
+      const ack = await d.publisher.publish(`hs.pay.${ns}.${edge}`, data, { msgId: `redrive-${seq}` });
+      await d.jsm.streams.deleteMessage(DLQ_STREAM, seq, false);
+      const payloadId = payloadInfo({ ...storedOf(m), receivedUnixMs: 0 }, d.limits, false).id;
+      reply.redriven.push({ seq, payloadId, streamSeq: ack.seq });
+    } catch (err) {
+      throw new HubspokeError(
+        ErrorCode.NotConnected,
+        `redrive stopped at dead letter ${seq} (${reply.redriven.length} of ${seqs.length} redriven): ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+  return reply;
+}
+
+/** Deletes dead letters for good. */
+export async function drop(d: DeadLetterDeps, req: DropRequest): Promise<DropReply> {
+  const seqs = await selection(d, req, 'drop');
+  const reply: DropReply = { dropped: [], missing: [] };
+  for (const seq of seqs) {
+    try {
+      if (await d.jsm.streams.deleteMessage(DLQ_STREAM, seq, false)) reply.dropped.push(seq);
+      else reply.missing.push(seq);
+    } catch (err) {
+      if (!/no message found|not found/i.test(String(err))) throw err;
+      reply.missing.push(seq);
+    }
+  }
+  return reply;
+}
+
+function storedOf(m: StoredMsg): Omit<StoredPayload, 'receivedUnixMs'> {
+  return { subject: m.subject, seq: m.seq, data: m.data, headers: m.header };
+}
