@@ -5,6 +5,7 @@ import {
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
+import { startAdminServer, type AdminServer } from './admin/server.js';
 import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
 
 /** Options of {@link startControlPlane}. */
@@ -29,6 +30,12 @@ export interface ControlPlaneOptions {
   kvBucket?: string;
   /** Edge payloads: retention (the replay window), dedup, retries, dead letters. */
   payloads?: Partial<PayloadOptions>;
+  /**
+   * The admin gRPC API (proto/hubspoke/v1/admin.proto): payloads, replay, dead letters. No TLS and no
+   * authentication: keep it on loopback. `listen` is `host:port`; port 0 picks a free one.
+   * @default none (no admin server); `listen` defaults to '127.0.0.1:0'
+   */
+  admin?: { listen?: string };
 }
 
 /** The zod schema of {@link ControlPlaneOptions}. */
@@ -37,6 +44,7 @@ export const controlPlaneOptionsSchema = z
     ...commonOptionsShape,
     kvBucket: z.string().regex(/^[\w-]{1,64}$/).default('hs-kv'),
     payloads: payloadOptionsSchema,
+    admin: z.object({ listen: z.string().min(1).default('127.0.0.1:0') }).strict().optional(),
   })
   .strict();
 
@@ -49,6 +57,8 @@ export interface ControlPlane {
   readonly events: EventsService;
   /** Edge payload dispatch: counters, and whether this replica dispatches (it does when a receiver is loaded). */
   readonly payloads: PayloadDispatch;
+  /** The admin API's bound address, when `admin` was given. */
+  readonly admin: { address: string } | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -57,6 +67,7 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
   let payloads: PayloadDispatch | undefined;
+  let admin: AdminServer | undefined;
   const node = await startNode({
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
@@ -73,8 +84,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const p = payloads;
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
-        ready: () => p.start(),
-        stopping: () => p.stop(),
+        ready: async () => {
+          await p.start();
+          if (o.admin) {
+            admin = await startAdminServer({
+              listen: o.admin.listen, nc: ctx.nc, host: ctx.host, limits: ctx.limits, log: ctx.log,
+              offerTimeoutMs: o.payloads.offerTimeoutMs,
+            });
+          }
+        },
+        stopping: async () => {
+          await admin?.close();
+          await p.stop();
+        },
         close: async () => p.close(),
       };
     },
@@ -84,6 +106,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     node,
     events: node.eventsFor('control'),
     payloads: payloads as PayloadDispatch,
+    admin: admin ? { address: admin.address } : undefined,
     close: () => node.close(),
   };
 }

@@ -1,2 +1,9 @@
 export { startControlPlane, controlPlaneOptionsSchema } from './control-plane.js';
 export type { ControlPlane, ControlPlaneOptions } from './control-plane.js';
+export { AdminClient } from './admin/client.js';
+export type { AdminClientOptions } from './admin/client.js';
+export type {
+  DeadLetter, DeadLetterFilter, DropReply, DropRequest, GetPayloadReply, GetPayloadRequest, ListDeadLettersReply,
+  ListDeadLettersRequest, ListPayloadsReply, ListPayloadsRequest, PayloadFilter, PayloadInfo, RedriveReply,
+  RedriveRequest, Redriven, ReplayFailure, ReplayProgress, ReplayRequest,
+} from './admin/types.js';
