@@ -1,11 +1,13 @@
 import { appendEnvelopeFields } from '@hubspoke/sdk';
-import type { JetStreamPublisher, PubAck } from '@hubspoke/runtime';
-import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
+import type { JetStreamPublisher } from '@hubspoke/runtime';
+import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
 import { OUTBOX_STREAM, type Outbox } from './outbox.js';
 
 const WINDOW = 512;
+const MAX_PENDING = 4 * WINDOW;
+const STALL_MS = 2000;
 const PURGE_EVERY_MS = 200;
 
 /**
@@ -17,6 +19,7 @@ const PURGE_EVERY_MS = 200;
 export class Forwarder {
   private stopped = false;
   private messages: ConsumerMessages | undefined;
+  private stopCurrent: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private purger: NodeJS.Timeout | undefined;
   private purgedThrough = 0;
@@ -68,56 +71,107 @@ export class Forwarder {
     }
   }
 
+  /**
+   * Forwards from `start` until a send fails (rejects), or the local backlog grows past MAX_PENDING (resolves,
+   * to be called again from where the hub's PubAcks got to). Messages arrive in the consumer's callback and
+   * are published in one synchronous pass per batch, so a batch leaves in one socket write.
+   */
   private async forwardFrom(start: number, onProgress: () => void): Promise<void> {
     const js = jetstream(this.nc, { domain: this.domain });
     const consumer = await js.consumers.get(OUTBOX_STREAM, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
     });
-    const messages = await consumer.consume({ max_messages: WINDOW });
-    this.messages = messages;
-    const inflight: { seq: number; ack: Promise<PubAck> }[] = [];
-    let failed: unknown;
-    let space: (() => void) | undefined;
-    let settling = Promise.resolve();
-    const settle = async (): Promise<void> => {
-      while (inflight.length > 0 && failed === undefined) {
-        const head = inflight[0] as { seq: number; ack: Promise<PubAck> };
-        try {
-          await head.ack;
-        } catch (err) {
-          failed = err;
-          messages.stop();
-          space?.();
-          return;
-        }
-        inflight.shift();
-        this.outbox.forwarded(head.seq);
+    const pending: JsMsg[] = [];
+    const inflight: { seq: number; ok: boolean }[] = [];
+    let scheduled = false;
+    let paused = false;
+    let finish!: (err?: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      finish = (err?: unknown) => {
+        this.messages?.stop();
+        if (err === undefined) resolve();
+        else reject(err instanceof Error ? err : new Error(String(err)));
+      };
+    });
+    this.stopCurrent = () => finish();
+    let failed = false;
+    // nats.js's ordered consumer can go quiet after its server restarts (no messages, no error): when the outbox
+    // has payloads and nothing moved for STALL_MS, start the reader again from the acked point.
+    let lastActivity = Date.now();
+    const watchdog = setInterval(() => {
+      const idle = inflight.length === 0 && pending.length === 0 && Date.now() - lastActivity > STALL_MS;
+      if (idle && this.outbox.pending > 0 && !failed) {
+        failed = true;
+        finish(new Error('the outbox reader stalled; starting it again'));
+      }
+    }, STALL_MS / 2);
+    void done.finally(() => clearInterval(watchdog)).catch(() => undefined);
+    const settle = (): void => {
+      let advanced = false;
+      while (inflight.length > 0 && (inflight[0] as { ok: boolean }).ok) {
+        this.outbox.forwarded((inflight.shift() as { seq: number }).seq);
+        advanced = true;
+      }
+      if (advanced) {
+        lastActivity = Date.now();
         onProgress();
-        space?.();
       }
+      pump();
     };
-    for await (const m of messages) {
-      if (this.stopped || failed !== undefined) break;
-      const id = m.headers?.get('Nats-Msg-Id') ?? '';
-      const data = appendEnvelopeFields(m.data, { sequence: m.seq, sequenceEpoch: this.outbox.epoch });
-      const ack = this.publisher.publish(this.paySubject, data, id ? { msgId: id } : undefined);
-      ack.catch(() => undefined);
-      inflight.push({ seq: m.seq, ack });
-      if (inflight.length === 1) settling = settle();
-      while (inflight.length >= WINDOW && failed === undefined) {
-        await new Promise<void>((r) => (space = r));
-        space = undefined;
+    const pump = (): void => {
+      scheduled = false;
+      if (failed || this.stopped) return;
+      while (pending.length > 0 && inflight.length < WINDOW) {
+        const m = pending.shift() as JsMsg;
+        const entry = { seq: m.seq, ok: false };
+        inflight.push(entry);
+        const id = m.headers?.get('Nats-Msg-Id') ?? '';
+        const data = appendEnvelopeFields(m.data, { sequence: m.seq, sequenceEpoch: this.outbox.epoch });
+        this.publisher.publish(this.paySubject, data, id ? { msgId: id } : undefined).then(
+          () => {
+            entry.ok = true;
+            settle();
+          },
+          (err: unknown) => {
+            if (failed) return;
+            failed = true;
+            finish(err);
+          },
+        );
       }
-    }
-    await settling;
-    if (inflight.length > 0 && failed === undefined) settling = settle();
-    await settling;
-    if (failed !== undefined) throw failed;
+      if (paused && pending.length === 0 && inflight.length === 0) finish();
+    };
+    this.messages = await consumer.consume({
+      max_messages: WINDOW,
+      callback: (m) => {
+        lastActivity = Date.now();
+        if (paused || failed) return;
+        pending.push(m);
+        if (pending.length >= MAX_PENDING) {
+          paused = true; // the hub is slower than the outbox reads: stop reading, resume from the acked point
+          this.messages?.stop();
+        }
+        if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(pump);
+        }
+      },
+    });
+    // The reader can end on its own (the leaf restarted, the consumer went away): start again from the acked point.
+    void this.messages.closed().then(
+      () => {
+        if (!paused) finish(this.stopped ? undefined : new Error('the outbox reader stopped'));
+      },
+      (err: unknown) => finish(err ?? new Error('the outbox reader failed')),
+    );
+    if (this.stopped) finish();
+    return done;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopCurrent?.();
     clearInterval(this.purger);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
