@@ -43,6 +43,9 @@ class Lane {
   running = false;
   record: EdgeRecord | undefined;
   recordLoaded = false;
+  /** Handled payloads waiting for the record write that covers them. */
+  readonly toAck: JsMsg[] = [];
+  writing = false;
 
   constructor(
     readonly ns: string,
@@ -283,7 +286,10 @@ export class Dispatcher {
     return offerPayload(this.receivers(), toEdgePayload(env, lane.ns, lane.edge, m.info.timestampNanos, deliveryCount), env, this.o.offerTimeoutMs);
   }
 
-  /** Records the edge's position, then acks; the record write is pipelined with the next payload. */
+  /**
+   * Records the edge's position, then acks. The write is group-committed: one write per lane in flight; the
+   * payloads handled meanwhile are acked together once the next write, carrying the highest position, lands.
+   */
   private done(lane: Lane, m: JsMsg, env: Envelope, hadRetries: boolean): void {
     if (hadRetries) void this.offers.clear(env.id).catch(() => undefined);
     if (!env.sequence) {
@@ -292,9 +298,25 @@ export class Dispatcher {
       return;
     }
     lane.record = { epoch: env.sequenceEpoch ?? '', seq: env.sequence };
-    this.records.write(lane.ns, lane.edge, lane.record).then(
-      () => m.ack(),
-      (err: unknown) => this.log.warn({ err: String(err), seq: m.seq }, 'dispatch record not written; the payload will come again'),
+    lane.toAck.push(m);
+    if (!lane.writing) this.commit(lane);
+  }
+
+  private commit(lane: Lane): void {
+    const acks = lane.toAck.splice(0);
+    const record = lane.record as EdgeRecord;
+    lane.writing = true;
+    this.records.write(lane.ns, lane.edge, record).then(
+      () => {
+        for (const a of acks) a.ack();
+        lane.writing = false;
+        if (lane.toAck.length > 0) this.commit(lane);
+      },
+      (err: unknown) => {
+        lane.writing = false;
+        this.log.warn({ err: String(err), edge: lane.edge }, 'dispatch record not written; those payloads will come again');
+        if (lane.toAck.length > 0) this.commit(lane);
+      },
     );
   }
 

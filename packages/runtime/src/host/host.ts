@@ -25,27 +25,78 @@ export interface HostTimeouts {
   shutdownMs: number;
 }
 
-/** Runs `fn`, failing with `HS_ERR_PLUGIN` naming the plugin and the step when it throws or outlasts `ms`. */
-export async function pluginCall<T>(plugin: string, step: string, ms: number, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      Promise.resolve().then(fn),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} did not finish within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } catch (err) {
-    if ((err as HubspokeError).code === ErrorCode.Plugin || (err as HubspokeError).code === ErrorCode.ConfigInvalid) throw err;
-    throw new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} failed: ${(err as Error)?.message ?? String(err)}`, {
-      cause: err,
-    });
-  } finally {
-    clearTimeout(timer);
+interface Deadline {
+  at: number;
+  fire: () => void;
+}
+
+// One sweep for every pending plugin call with a long timeout, instead of a timer each: offering payloads
+// calls a plugin per payload, and a timer per call is a large part of that call's cost.
+const deadlines = new Set<Deadline>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const d of deadlines) {
+    if (d.at <= now) {
+      deadlines.delete(d);
+      d.fire();
+    }
   }
+  if (deadlines.size === 0) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+function pluginError(plugin: string, step: string, err: unknown): HubspokeError {
+  const code = (err as HubspokeError)?.code;
+  if (code === ErrorCode.Plugin || code === ErrorCode.ConfigInvalid) return err as HubspokeError;
+  return new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} failed: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
+}
+
+/** Runs `fn`, failing with `HS_ERR_PLUGIN` naming the plugin and the step when it throws or outlasts `ms`. */
+export function pluginCall<T>(plugin: string, step: string, ms: number, fn: () => T | Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timedOut = (): void => {
+      if (settled) return;
+      settled = true;
+      reject(new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} did not finish within ${ms} ms`));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    let deadline: Deadline | undefined;
+    if (ms < 1000) timer = setTimeout(timedOut, ms);
+    else {
+      deadline = { at: Date.now() + ms, fire: timedOut };
+      deadlines.add(deadline);
+      sweeper ??= setInterval(sweep, 100).unref();
+    }
+    const end = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      if (deadline) deadlines.delete(deadline);
+      return true;
+    };
+    let r: T | Promise<T>;
+    try {
+      r = fn();
+    } catch (err) {
+      if (end()) reject(pluginError(plugin, step, err));
+      return;
+    }
+    Promise.resolve(r).then(
+      (v) => {
+        if (end()) resolve(v);
+      },
+      (err: unknown) => {
+        if (end()) reject(pluginError(plugin, step, err));
+      },
+    );
+  });
 }
 
 /**
