@@ -215,8 +215,8 @@ export class Dispatcher {
         rec = held;
       }
       if (rec && rec.epoch === env.sequenceEpoch && env.sequence <= rec.seq) return this.duplicate(m);
-    } else if (this.recent.has(env.id)) {
-      return this.duplicate(m);
+    } else if (this.recent.has(env.id) && !m.headers?.get('Nats-Msg-Id').startsWith('redrive-')) {
+      return this.duplicate(m); // a redriven payload keeps its id: it is meant to be offered again
     }
     if (env.topic) {
       // A durable Up event: delivered to this control plane's subscribers as Local, like a live one.
