@@ -1,11 +1,13 @@
 import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
-  JetStreamKV, commonOptionsShape, openKvBucket, parseConfig, startNode, type HostTimeouts, type HubspokeNode,
-  type LogOptions, type PluginSpec,
+  JetStreamKV, commonOptionsShape, openKvBucket, parseConfig, startNode, startNodeMetrics, type HostTimeouts,
+  type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { addControlMetrics } from './metrics.js';
+import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
 import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
 
 /** Options of {@link startControlPlane}. */
@@ -36,6 +38,8 @@ export interface ControlPlaneOptions {
    * @default none (no admin server); `listen` defaults to '127.0.0.1:0'
    */
   admin?: { listen?: string };
+  /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
+  metrics?: MetricsOptions;
 }
 
 /** The zod schema of {@link ControlPlaneOptions}. */
@@ -59,6 +63,10 @@ export interface ControlPlane {
   readonly payloads: PayloadDispatch;
   /** The admin API's bound address, when `admin` was given. */
   readonly admin: { address: string } | undefined;
+  /** The edge registry: every edge heard from, its state judged from missed heartbeats. */
+  readonly edges: EdgesHandle;
+  /** The metrics endpoint's bound address, when `metrics` was given. */
+  readonly metrics: { address: string } | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -68,6 +76,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
   let payloads: PayloadDispatch | undefined;
   let admin: AdminServer | undefined;
+  let registry: RegistryParts | undefined;
   const node = await startNode({
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
@@ -82,9 +91,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const bucket = await openKvBucket(ctx.nc, o.kvBucket);
       payloads = await openPayloadDispatch(ctx, o.payloads);
       const p = payloads;
+      const r = (registry = await openEdgeRegistry(ctx));
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
+        services: () => ({ control: r.control }),
         ready: async () => {
+          await r.start();
           await p.start();
           if (o.admin) {
             admin = await startAdminServer({
@@ -95,18 +107,32 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         },
         stopping: async () => {
           await admin?.close();
+          await r.stop();
           await p.stop();
         },
         close: async () => p.close(),
       };
     },
   });
+  const edges = (registry as RegistryParts).edges;
+  const metrics = o.metrics
+    ? await startNodeMetrics(node, o.metrics, (m) => addControlMetrics(m, (payloads as PayloadDispatch).counters, edges))
+        .catch(async (err: unknown) => {
+          await node.close();
+          throw err;
+        })
+    : undefined;
   return {
     nodeId: 'control',
     node,
     events: node.eventsFor('control'),
     payloads: payloads as PayloadDispatch,
     admin: admin ? { address: admin.address } : undefined,
-    close: () => node.close(),
+    edges,
+    metrics: metrics ? { address: metrics.address } : undefined,
+    close: async () => {
+      await metrics?.close();
+      await node.close();
+    },
   };
 }

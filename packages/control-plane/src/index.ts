@@ -1,6 +1,9 @@
 export { startControlPlane, controlPlaneOptionsSchema } from './control-plane.js';
 export type { ControlPlane, ControlPlaneOptions } from './control-plane.js';
 export { AdminClient } from './admin/client.js';
+export { readEdgeRegistry, forgetEdge } from './registry/reader.js';
+export type { EdgesHandle } from './registry/setup.js';
+export type { RegistryCounters } from './registry/registry.js';
 export type { AdminClientOptions } from './admin/client.js';
 export type {
   DeadLetter, DeadLetterFilter, DropReply, DropRequest, GetPayloadReply, GetPayloadRequest, ListDeadLettersReply,

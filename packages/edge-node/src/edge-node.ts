@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
-  commonOptionsShape, createRootLogger, nameSchema, parseConfig, serversSchema, startNode, subjects,
-  type HostTimeouts, type HubspokeNode, type LogOptions, type PluginSpec,
+  commonOptionsShape, createRootLogger, nameSchema, parseConfig, serversSchema, startNode, startNodeMetrics, subjects,
+  type HostTimeouts, type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { localJetStreamDomain, openEdgeKv, type EdgeKvMode } from './edge-kv.js';
 import { DownTracker } from './durable-down.js';
+import { Heartbeat } from './heartbeat.js';
 import { startManagedLeaf, type ManagedLeaf } from './leaf.js';
 import { openEdgePayloads, type EdgePayloads } from './payloads/setup.js';
 
@@ -47,6 +48,10 @@ export interface EdgeNodeOptions {
   outbox?: { maxMessages?: number; maxBytes?: number };
   /** Connected straight to the hub: how long `sendToControl` waits through an outage. @default 30000 */
   sendWaitMs?: number;
+  /** Heartbeat interval, 100–60000 ms; the control plane marks the edge stale after 2.5 and offline after 3.5. @default 5000 */
+  heartbeatMs?: number;
+  /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
+  metrics?: MetricsOptions;
 }
 
 /** The zod schema of {@link EdgeNodeOptions}. */
@@ -75,6 +80,7 @@ export const edgeNodeOptionsSchema = z
       .strict()
       .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
     sendWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    heartbeatMs: z.number().int().min(100).max(60_000).default(5000),
   })
   .strict();
 
@@ -97,6 +103,8 @@ export interface EdgeNode {
   pendingPayloads(): number;
   /** The leaf this edge started, when it was given `leaf`. */
   readonly leaf: ManagedLeaf | undefined;
+  /** The metrics endpoint's bound address, when `metrics` was given. */
+  readonly metrics: { address: string } | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -140,10 +148,20 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       ctx.fabric.durableSink = (e) => p.appendDurable(e.data, e.id);
       const down = new DownTracker(ctx, kv('_system'), o.namespace, o.edgeId);
       await down.start();
+      let reconnects = 0;
+      ctx.onReconnect(() => reconnects++);
+      const hb = new Heartbeat({
+        nc: ctx.nc, log: ctx.log, namespace: o.namespace, edgeId: o.edgeId, heartbeatMs: o.heartbeatMs,
+        outboxDepth: () => p.pending(), reconnects: () => reconnects,
+      });
       return {
         kv,
         services: (plugin) => ({ edge: p.service(plugin) }),
-        ready: () => down.catchUp(),
+        ready: async () => {
+          await hb.start();
+          await down.catchUp();
+        },
+        stopping: async () => hb.stop(),
         close: async () => {
           down.stop();
           await p.close();
@@ -155,6 +173,16 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     await leaf?.close();
     throw err;
   });
+  const metrics = o.metrics
+    ? await startNodeMetrics(node, o.metrics, (m) =>
+        m.gauge('hubspoke_outbox_depth', 'payloads accepted by sendToControl, not yet acknowledged by the hub', () =>
+          payloads?.pending() ?? 0),
+      ).catch(async (err: unknown) => {
+        await node.close();
+        await leaf?.close();
+        throw err;
+      })
+    : undefined;
   return {
     edgeId: o.edgeId,
     namespace: o.namespace,
@@ -163,8 +191,10 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     payloadMode: (payloads as EdgePayloads).mode,
     pendingPayloads: () => payloads?.pending() ?? 0,
     leaf,
+    metrics: metrics ? { address: metrics.address } : undefined,
     async close() {
       try {
+        await metrics?.close();
         await node.close();
       } finally {
         await leaf?.close();

@@ -47,6 +47,8 @@ export interface SetupContext {
   host: PluginHost;
   /** The node's fabric: durable sinks and filters are set here, events from streams delivered here. */
   fabric: Fabric;
+  /** The node's local bus (a runtime's own Local events: `new PluginEvents(owner, identity, fabric, bus)`). */
+  bus: LocalBus;
   /** Calls `fn` after every reconnect, once the server has this node's subscriptions again. */
   onReconnect(fn: () => void): void;
 }
@@ -142,7 +144,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     await fabric.start();
     parts = await o
       .setup({
-        nc, log, limits, host, fabric,
+        nc, log, limits, host, fabric, bus,
         nextId: () => fabric.nextId(),
         inboxPrefix: o.inboxPrefix ?? '_INBOX',
         onReconnect: (fn) => void reconnectListeners.push(fn),

@@ -1,0 +1,51 @@
+import { ErrorCode, HubspokeError, type ControlConfigService, type ControlService, type EdgeInfo } from '@hubspoke/sdk';
+import { PluginEvents, openKvBucket, type SetupContext } from '@hubspoke/runtime';
+import { EdgeRegistry, type RegistryCounters } from './registry.js';
+import { EDGES_BUCKET, type EdgeState } from './record.js';
+
+/** The control plane's view of the edges: `cp.edges`. */
+export interface EdgesHandle {
+  /** Every edge known, offline ones included until forgotten. */
+  list(): Promise<EdgeInfo[]>;
+  /** Removes an edge from the registry; resolves to whether it was known. It reappears if it beats again. */
+  forget(edgeId: string): Promise<boolean>;
+  /** How many edges are in each state now. */
+  countByState(): Record<EdgeState, number>;
+  readonly counters: Readonly<RegistryCounters>;
+}
+
+/** What the control plane wires: the handle, the plugins' service, and the registry's lifecycle. */
+export interface RegistryParts {
+  edges: EdgesHandle;
+  control: ControlService;
+  /** Starts taking heartbeats (after every plugin's `onSessionReady`, so that plugins see every transition). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const notYet = async (): Promise<never> => {
+  throw new HubspokeError(ErrorCode.NotSupported, 'config sync is not built yet');
+};
+
+/** Config sync comes later: every call says so. */
+const configStub: ControlConfigService = { put: notYet, get: notYet, delete: notYet, list: notYet };
+
+/** Opens the edge registry (bucket `hs-edges`) and loads what the replicas have recorded. */
+export async function openEdgeRegistry(ctx: SetupContext): Promise<RegistryParts> {
+  const kv = await openKvBucket(ctx.nc, EDGES_BUCKET);
+  const registry = new EdgeRegistry(ctx.nc, kv, ctx.log.child({ component: 'edge-registry' }));
+  await registry.open();
+  const edges: EdgesHandle = {
+    list: async () => registry.list(),
+    forget: (edgeId) => registry.forget(edgeId),
+    countByState: () => registry.countByState(),
+    counters: registry.counters,
+  };
+  const identity = { runtime: 'control', nodeId: 'control', namespace: undefined } as const;
+  return {
+    edges,
+    control: { config: configStub, edges: { list: edges.list } },
+    start: () => registry.start(new PluginEvents('system', identity, ctx.fabric, ctx.bus)),
+    stop: () => registry.stop(),
+  };
+}
