@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdminClient, startControlPlane, type ControlPlane, type ReplayProgress, type ReplayRequest } from '@hubspoke/control-plane';
+import {
+  AdminClient,
+  startControlPlane,
+  type ControlPlane,
+  type ReplayProgress,
+  type ReplayRequest,
+} from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { testLog } from '../fixtures/fabric.js';
 import { Sender, type Receiver } from '../fixtures/receiver.js';
@@ -28,7 +34,11 @@ export async function startAdminSite(receivers: Receiver[], opts: { leaf?: boole
   let cp: ControlPlane | undefined;
   try {
     cp = await startControlPlane({
-      natsUrl: hub.url, log: testLog(), plugins: receivers, payloads: fastPayloads, admin: { listen: '127.0.0.1:0' },
+      natsUrl: hub.url,
+      log: testLog(),
+      plugins: receivers,
+      payloads: fastPayloads,
+      admin: { listen: '127.0.0.1:0' },
     });
   } catch (err) {
     await hub[Symbol.asyncDispose]();
@@ -38,7 +48,11 @@ export async function startAdminSite(receivers: Receiver[], opts: { leaf?: boole
   const admin = new AdminClient(address);
   const edges = new Map<string, { node: EdgeNode; sender: Sender }>();
   return {
-    hub, cp, admin, address, edges,
+    hub,
+    cp,
+    admin,
+    address,
+    edges,
     async edge(edgeId, namespace) {
       const sender = new Sender();
       let natsUrl = hub.url;
@@ -48,7 +62,12 @@ export async function startAdminSite(receivers: Receiver[], opts: { leaf?: boole
         natsUrl = leaf.url;
       }
       const node = await startEdgeNode({
-        natsUrl, edgeId, namespace, log: testLog(), plugins: [sender], stateDir: join(dir, edgeId),
+        natsUrl,
+        edgeId,
+        namespace,
+        log: testLog(),
+        plugins: [sender],
+        stateDir: join(dir, edgeId),
       });
       edges.set(edgeId, { node, sender });
       return sender;
@@ -86,7 +105,9 @@ export async function sendBatch(
   const before = r.accepted.length;
   const ids: string[] = [];
   for (const b of bodies) ids.push((await sender.send(b, opts)).id);
-  await waitFor(() => r.accepted.length >= before + bodies.length, { message: `accepted ${r.accepted.length - before}/${bodies.length}` });
+  await waitFor(() => r.accepted.length >= before + bodies.length, {
+    message: `accepted ${r.accepted.length - before}/${bodies.length}`,
+  });
   await sleep(30);
   return { ids, from, to: Date.now() };
 }

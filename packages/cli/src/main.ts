@@ -3,10 +3,13 @@ import { readFileSync } from 'node:fs';
 import { ErrorCode, isHubspokeError } from '@hubspoke/sdk';
 import { controlCommand } from './commands/control.js';
 import { devCommand } from './commands/dev.js';
+import { dlqCommand } from './commands/dlq.js';
 import { edgeCommand } from './commands/edge.js';
+import { payloadsCommand } from './commands/payloads.js';
+import { replayCommand } from './commands/replay.js';
 import { mainUsage } from './usage.js';
 
-const NOT_YET = new Set(['edges', 'payloads', 'replay', 'dlq', 'auth']);
+const NOT_YET = new Set(['edges', 'auth']);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +25,12 @@ async function run(argv: readonly string[]): Promise<number> {
       return edgeCommand(rest);
     case 'dev':
       return devCommand(rest);
+    case 'payloads':
+      return payloadsCommand(rest);
+    case 'replay':
+      return replayCommand(rest);
+    case 'dlq':
+      return dlqCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);

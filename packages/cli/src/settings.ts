@@ -59,7 +59,16 @@ const COMMON: readonly SettingDef[] = [
 
 /** The settings of each runtime, in the order `--help` lists them. */
 export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
-  control: COMMON,
+  control: [
+    ...COMMON,
+    {
+      key: 'admin',
+      flag: 'admin',
+      env: 'HUBSPOKE_ADMIN_LISTEN',
+      arg: 'ADDR',
+      help: 'serve the admin API (gRPC, no TLS) on host:port, port 0 = a free one; default: not served',
+    },
+  ],
   edge: [
     ...COMMON.slice(0, 1),
     { key: 'edgeId', flag: 'edge-id', env: 'HUBSPOKE_EDGE_ID', arg: 'ID', help: 'this edge, unique across namespaces' },
@@ -90,7 +99,13 @@ const cliShape = {
 };
 
 /** The control plane's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
-export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true, plugins: true }).extend(cliShape);
+export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true, plugins: true }).extend({
+  ...cliShape,
+  // `--admin ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
+  admin: z
+    .union([z.string().min(1).transform((listen) => ({ listen })), controlPlaneOptionsSchema.shape.admin.unwrap()])
+    .optional(),
+});
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const edgeSettingsSchema = edgeNodeOptionsSchema.omit({ log: true, plugins: true }).extend(cliShape);
 

@@ -17,6 +17,9 @@ export function mainUsage(): string {
       ],
       ['control', 'runs a control plane'],
       ['edge', 'runs an edge node'],
+      ['payloads', 'lists the edge payloads kept at the hub, or shows one (admin API)'],
+      ['replay', 'offers stored payloads again, flagged as replays; --dry-run counts only (admin API)'],
+      ['dlq', 'dead letters: ls, redrive, drop (admin API)'],
     ]) +
     '\n`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
   );

@@ -13,5 +13,9 @@ export async function controlCommand(argv: readonly string[]): Promise<number> {
   const { logLevel, ...options } = r.options;
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
-  return runUntilSignal(() => startControlPlane({ ...(options as ControlPlaneOptions), log: { level: logLevel } }));
+  return runUntilSignal(async () => {
+    const cp = await startControlPlane({ ...(options as ControlPlaneOptions), log: { level: logLevel } });
+    if (cp.admin) process.stderr.write(`hubspoke control: admin API listening on ${cp.admin.address}\n`);
+    return cp;
+  });
 }

@@ -1,12 +1,27 @@
 import {
-  credentials, makeClientConstructor, type CallOptions, type Client, type ClientReadableStream, type ServiceError,
+  credentials,
+  makeClientConstructor,
+  type CallOptions,
+  type Client,
+  type ClientReadableStream,
+  type ServiceError,
 } from '@grpc/grpc-js';
 import type { HubspokeError } from '@hubspoke/sdk';
 import { fromServiceError } from './errors.js';
 import { ADMIN_SERVICE, adminServiceDefinition } from './service.js';
 import type {
-  DropReply, DropRequest, GetPayloadReply, GetPayloadRequest, ListDeadLettersReply, ListDeadLettersRequest,
-  ListPayloadsReply, ListPayloadsRequest, RedriveReply, RedriveRequest, ReplayProgress, ReplayRequest,
+  DropReply,
+  DropRequest,
+  GetPayloadReply,
+  GetPayloadRequest,
+  ListDeadLettersReply,
+  ListDeadLettersRequest,
+  ListPayloadsReply,
+  ListPayloadsRequest,
+  RedriveReply,
+  RedriveRequest,
+  ReplayProgress,
+  ReplayRequest,
 } from './types.js';
 
 type Unary = (req: unknown, opts: CallOptions, cb: (err: ServiceError | null, res: unknown) => void) => void;

@@ -1,5 +1,9 @@
 import {
-  Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream,
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ErrorCode, HubspokeError, type Limits } from '@hubspoke/sdk';
@@ -59,11 +63,20 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
 
   const impl: UntypedServiceImplementation = {
     ListEdges: unary(log, 'ListEdges', () =>
-      Promise.reject(new HubspokeError(ErrorCode.NotSupported, 'ListEdges is not served yet: the edge registry comes with its issue')),
+      Promise.reject(
+        new HubspokeError(
+          ErrorCode.NotSupported,
+          'ListEdges is not served yet: the edge registry comes with its issue',
+        ),
+      ),
     ),
-    ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) => listPayloads(js, o.limits, req)),
+    ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>
+      listPayloads(js, o.limits, req),
+    ),
     GetPayload: unary(log, 'GetPayload', (req: Parameters<typeof getPayload>[2]) => getPayload(js, o.limits, req)),
-    ListDeadLetters: unary(log, 'ListDeadLetters', (req: Parameters<typeof listDeadLetters>[1]) => listDeadLetters(dl, req)),
+    ListDeadLetters: unary(log, 'ListDeadLetters', (req: Parameters<typeof listDeadLetters>[1]) =>
+      listDeadLetters(dl, req),
+    ),
     Redrive: unary(log, 'Redrive', async (req: Parameters<typeof redrive>[1]) => {
       const r = await redrive(dl, req);
       log.info({ redriven: r.redriven, missing: r.missing }, 'dead letters redriven');
@@ -78,14 +91,16 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
       const ac = new AbortController();
       replays.add(ac);
       call.on('cancelled', () => ac.abort());
-      replay(rd, call.request, (p) => void call.write(p), ac.signal).then(
-        () => call.end(),
-        (err: unknown) => {
-          const s = toStatus(err);
-          log.warn({ call: 'Replay', code: s.code, err: s.details }, 'admin call failed');
-          call.emit('error', s);
-        },
-      ).finally(() => replays.delete(ac));
+      replay(rd, call.request, (p) => void call.write(p), ac.signal)
+        .then(
+          () => call.end(),
+          (err: unknown) => {
+            const s = toStatus(err);
+            log.warn({ call: 'Replay', code: s.code, err: s.details }, 'admin call failed');
+            call.emit('error', s);
+          },
+        )
+        .finally(() => replays.delete(ac));
     },
   };
 
@@ -98,7 +113,11 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     );
   } catch (cause) {
     publisher.close();
-    throw new HubspokeError(ErrorCode.ConfigInvalid, `admin.listen ${o.listen}: cannot listen: ${(cause as Error).message}`, { cause });
+    throw new HubspokeError(
+      ErrorCode.ConfigInvalid,
+      `admin.listen ${o.listen}: cannot listen: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const address = /:\d+$/.test(o.listen) ? o.listen.replace(/:\d+$/, `:${port}`) : o.listen;
   log.info({ address }, 'admin API listening (gRPC, no TLS, no authentication)');

@@ -2,10 +2,25 @@ import { ErrorCode, HubspokeError, isName, type Limits } from '@hubspoke/sdk';
 import type { JetStreamPublisher } from '@hubspoke/runtime';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type {
-  DeadLetter, DeadLetterFilter, DropReply, DropRequest, ListDeadLettersReply, ListDeadLettersRequest, RedriveReply,
+  DeadLetter,
+  DeadLetterFilter,
+  DropReply,
+  DropRequest,
+  ListDeadLettersReply,
+  ListDeadLettersRequest,
+  RedriveReply,
   RedriveRequest,
 } from '../admin/types.js';
-import { checkTimes, edgeOfSubject, filterSubject, pageLimit, payloadInfo, scan, stored, type StoredPayload } from './inspect.js';
+import {
+  checkTimes,
+  edgeOfSubject,
+  filterSubject,
+  pageLimit,
+  payloadInfo,
+  scan,
+  stored,
+  type StoredPayload,
+} from './inspect.js';
 import { DLQ_STREAM } from './streams.js';
 
 /** What the dead-letter operations need of the control plane. */
@@ -41,7 +56,10 @@ function matches(dl: DeadLetter, f: DeadLetterFilter | undefined): boolean {
 async function* matching(d: DeadLetterDeps, f: DeadLetterFilter | undefined, afterSeq: number, includeBody: boolean) {
   checkTimes(f);
   const s = await scan(d.js, {
-    stream: DLQ_STREAM, subject: filterSubject('hs.dlq', f), sinceUnixMs: f?.sinceUnixMs, untilUnixMs: f?.untilUnixMs,
+    stream: DLQ_STREAM,
+    subject: filterSubject('hs.dlq', f),
+    sinceUnixMs: f?.sinceUnixMs,
+    untilUnixMs: f?.untilUnixMs,
     afterSeq,
   });
   for await (const m of s) {
@@ -64,13 +82,15 @@ export async function listDeadLetters(d: DeadLetterDeps, req: ListDeadLettersReq
 /** The sequences a redrive or drop acts on: those given, or every dead letter matching the filter now. */
 async function selection(d: DeadLetterDeps, req: RedriveRequest, what: string): Promise<number[]> {
   const seqs = req.seqs ?? [];
-  if (seqs.length > 0 && req.all) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: give seqs or all, not both`);
+  if (seqs.length > 0 && req.all)
+    throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: give seqs or all, not both`);
   if (seqs.length === 0 && !req.all) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: give seqs, or all`);
   if (!req.all) {
     const hasFilter = Object.values(req.filter ?? {}).some((v) => v !== '' && v !== 0 && v !== undefined);
     if (hasFilter) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: a filter goes with all only`);
     const bad = seqs.find((s) => !Number.isSafeInteger(s) || s < 1);
-    if (bad !== undefined) throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: seq ${bad} is not a positive integer`);
+    if (bad !== undefined)
+      throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: seq ${bad} is not a positive integer`);
     return [...new Set(seqs)];
   }
   const out: number[] = [];

@@ -4,7 +4,12 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 import { status } from '@grpc/grpc-js';
 import { AdminError } from '../admin/errors.js';
 import type {
-  GetPayloadReply, GetPayloadRequest, ListPayloadsReply, ListPayloadsRequest, PayloadFilter, PayloadInfo,
+  GetPayloadReply,
+  GetPayloadRequest,
+  ListPayloadsReply,
+  ListPayloadsRequest,
+  PayloadFilter,
+  PayloadInfo,
 } from '../admin/types.js';
 import { PAYLOAD_STREAM } from './streams.js';
 
@@ -33,7 +38,8 @@ export function filterSubject(prefix: string, f: PayloadFilter | undefined): str
 export function checkTimes(f: PayloadFilter | undefined): void {
   const since = f?.sinceUnixMs ?? 0;
   const until = f?.untilUnixMs ?? 0;
-  if (since < 0 || until < 0) throw new HubspokeError(ErrorCode.InvalidArgument, 'since and until must not be negative');
+  if (since < 0 || until < 0)
+    throw new HubspokeError(ErrorCode.InvalidArgument, 'since and until must not be negative');
   if (since && until && until <= since) {
     throw new HubspokeError(
       ErrorCode.InvalidArgument,
@@ -66,25 +72,45 @@ export interface StoredPayload {
  * What the admin API shows of a stored payload. A message that does not decode is still shown, with its
  * subject's edge and the decoder's complaint in `error`.
  */
-export function payloadInfo(
-  m: StoredPayload,
-  limits: Readonly<Limits>,
-  includeBody: boolean,
-): PayloadInfo {
+export function payloadInfo(m: StoredPayload, limits: Readonly<Limits>, includeBody: boolean): PayloadInfo {
   const { ns, edge } = edgeOfSubject(m.subject);
   const info: PayloadInfo = {
-    streamSeq: m.seq, id: '', namespace: ns, edgeId: edge, correlationId: '', causationId: '', origin: '',
-    edgeTimeUnixMs: 0, receivedUnixMs: m.receivedUnixMs, metadata: {}, contentType: '', size: 0, sequence: 0,
-    sequenceEpoch: '', redriven: m.headers?.get('Nats-Msg-Id').startsWith('redrive-') ?? false, error: '',
-    traceparent: '', body: NO_BODY, topic: '',
+    streamSeq: m.seq,
+    id: '',
+    namespace: ns,
+    edgeId: edge,
+    correlationId: '',
+    causationId: '',
+    origin: '',
+    edgeTimeUnixMs: 0,
+    receivedUnixMs: m.receivedUnixMs,
+    metadata: {},
+    contentType: '',
+    size: 0,
+    sequence: 0,
+    sequenceEpoch: '',
+    redriven: m.headers?.get('Nats-Msg-Id').startsWith('redrive-') ?? false,
+    error: '',
+    traceparent: '',
+    body: NO_BODY,
+    topic: '',
   };
   try {
     const env = decodeEnvelope(m.data, { kind: 'payload', limits });
     Object.assign(info, {
-      id: env.id, correlationId: env.correlationId, causationId: env.causationId, origin: env.origin,
-      edgeTimeUnixMs: env.timeUnixMs, metadata: { ...env.metadata }, contentType: env.contentType,
-      size: env.payload.length, sequence: env.sequence ?? 0, sequenceEpoch: env.sequenceEpoch ?? '',
-      traceparent: env.traceparent, topic: env.topic, body: includeBody ? env.payload : NO_BODY,
+      id: env.id,
+      correlationId: env.correlationId,
+      causationId: env.causationId,
+      origin: env.origin,
+      edgeTimeUnixMs: env.timeUnixMs,
+      metadata: { ...env.metadata },
+      contentType: env.contentType,
+      size: env.payload.length,
+      sequence: env.sequence ?? 0,
+      sequenceEpoch: env.sequenceEpoch ?? '',
+      traceparent: env.traceparent,
+      topic: env.topic,
+      body: includeBody ? env.payload : NO_BODY,
     });
   } catch (err) {
     info.error = (err as Error).message;
@@ -191,8 +217,11 @@ export async function listPayloads(
   const limit = pageLimit(req.limit);
   checkTimes(req.filter);
   const s = await scan(js, {
-    stream: PAYLOAD_STREAM, subject: filterSubject('hs.pay', req.filter), sinceUnixMs: req.filter?.sinceUnixMs,
-    untilUnixMs: req.filter?.untilUnixMs, afterSeq: req.afterSeq,
+    stream: PAYLOAD_STREAM,
+    subject: filterSubject('hs.pay', req.filter),
+    sinceUnixMs: req.filter?.sinceUnixMs,
+    untilUnixMs: req.filter?.untilUnixMs,
+    afterSeq: req.afterSeq,
   });
   const payloads: PayloadInfo[] = [];
   for await (const m of s) {
@@ -225,16 +254,27 @@ export async function getPayload(
       if (/no message found|not found/i.test(String(err))) return null;
       throw err;
     });
-    if (!m) throw new AdminError(status.NOT_FOUND, ErrorCode.InvalidArgument, `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`);
-    return { payload: payloadInfo(
+    if (!m)
+      throw new AdminError(
+        status.NOT_FOUND,
+        ErrorCode.InvalidArgument,
+        `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`,
+      );
+    return {
+      payload: payloadInfo(
         { subject: m.subject, seq: m.seq, data: m.data, headers: m.header, receivedUnixMs: m.time.getTime() },
         limits,
         true,
-      ) };
+      ),
+    };
   }
   for await (const m of await scan(js, { stream: PAYLOAD_STREAM, subject: 'hs.pay.>' })) {
     const info = payloadInfo(stored(m), limits, true);
     if (info.id === id) return { payload: info };
   }
-  throw new AdminError(status.NOT_FOUND, ErrorCode.InvalidArgument, `no payload with id ${JSON.stringify(id)} in ${PAYLOAD_STREAM}`);
+  throw new AdminError(
+    status.NOT_FOUND,
+    ErrorCode.InvalidArgument,
+    `no payload with id ${JSON.stringify(id)} in ${PAYLOAD_STREAM}`,
+  );
 }

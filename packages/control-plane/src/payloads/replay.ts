@@ -61,10 +61,16 @@ export function replayReceivers(host: PluginHost, plugin: string | undefined): H
   const named = host.list().find((h) => h.name === plugin);
   const names = all.map((h) => h.name).join(', ') || 'none';
   if (!named) {
-    throw new HubspokeError(ErrorCode.InvalidArgument, `plugin ${JSON.stringify(plugin)} is not loaded on this control plane (receivers: ${names})`);
+    throw new HubspokeError(
+      ErrorCode.InvalidArgument,
+      `plugin ${JSON.stringify(plugin)} is not loaded on this control plane (receivers: ${names})`,
+    );
   }
   if (!all.includes(named)) {
-    throw new HubspokeError(ErrorCode.InvalidArgument, `plugin ${JSON.stringify(plugin)} is not an EdgePayloadReceiver (receivers: ${names})`);
+    throw new HubspokeError(
+      ErrorCode.InvalidArgument,
+      `plugin ${JSON.stringify(plugin)} is not an EdgePayloadReceiver (receivers: ${names})`,
+    );
   }
   return [named];
 }
@@ -94,8 +100,17 @@ export async function replay(
   }
   const replayId = randomBytes(6).toString('base64url');
   const p: ReplayProgress = {
-    matched: 0, offered: 0, handled: 0, failed: 0, done: false, error: '', scanned: 0, total: 0, failures: [],
-    replayId, dryRun,
+    matched: 0,
+    offered: 0,
+    handled: 0,
+    failed: 0,
+    done: false,
+    error: '',
+    scanned: 0,
+    total: 0,
+    failures: [],
+    replayId,
+    dryRun,
   };
   const send = (): void => {
     report({ ...p, failures: p.failures });
@@ -110,7 +125,10 @@ export async function replay(
   d.log.info({ replayId, filter: req.filter ?? {}, plugin: req.plugin || undefined, dryRun }, 'replay started');
   try {
     const s = await scan(d.js, {
-      stream: PAYLOAD_STREAM, subject, sinceUnixMs: req.filter?.sinceUnixMs, untilUnixMs: req.filter?.untilUnixMs,
+      stream: PAYLOAD_STREAM,
+      subject,
+      sinceUnixMs: req.filter?.sinceUnixMs,
+      untilUnixMs: req.filter?.untilUnixMs,
       signal,
     });
     p.total = s.total;
@@ -130,7 +148,10 @@ export async function replay(
       if (!dryRun) {
         const at = Date.now();
         const copy = decodeEnvelope(
-          appendEnvelopeFields(withNewId(m.data, replayCopyId(env.id, replayId)), { replayOf: env.id, replayAtUnixMs: at }),
+          appendEnvelopeFields(withNewId(m.data, replayCopyId(env.id, replayId)), {
+            replayOf: env.id,
+            replayAtUnixMs: at,
+          }),
           { kind: 'payload', limits: d.limits },
         );
         const { ns, edge } = edgeOfSubject(m.subject);
@@ -139,7 +160,12 @@ export async function replay(
         const outcome = await offerPayload(receivers, payload, copy, d.offerTimeoutMs);
         if (outcome.kind === 'handled') p.handled++;
         else if (outcome.kind === 'none') {
-          failure({ payloadId: env.id, streamSeq: m.seq, plugin: '', reason: 'no receiver handled it (every acceptEdgePayload returned false)' });
+          failure({
+            payloadId: env.id,
+            streamSeq: m.seq,
+            plugin: '',
+            reason: 'no receiver handled it (every acceptEdgePayload returned false)',
+          });
         } else failure({ payloadId: env.id, streamSeq: m.seq, plugin: outcome.plugin, reason: outcome.error });
       }
       if (Date.now() - last >= PROGRESS_EVERY_MS || p.failures.length >= MAX_FAILURES_PER_MESSAGE) {
@@ -147,14 +173,22 @@ export async function replay(
         send();
       }
     }
-    if (signal.aborted) p.error = `${ErrorCode.Closed}: the replay was cancelled after ${p.scanned} of ${p.total} payloads`;
+    if (signal.aborted)
+      p.error = `${ErrorCode.Closed}: the replay was cancelled after ${p.scanned} of ${p.total} payloads`;
   } catch (err) {
     p.error = (err as Error).message;
     d.log.error({ replayId, err }, 'replay stopped');
   }
   p.done = true;
   d.log.info(
-    { replayId, matched: p.matched, offered: p.offered, handled: p.handled, failed: p.failed, error: p.error || undefined },
+    {
+      replayId,
+      matched: p.matched,
+      offered: p.offered,
+      handled: p.handled,
+      failed: p.failed,
+      error: p.error || undefined,
+    },
     'replay finished',
   );
   send();
