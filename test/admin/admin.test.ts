@@ -232,6 +232,22 @@ describe('admin API: payloads and replay', () => {
   });
 });
 
+test('a page with bodies stops before 16 MiB (truncated), and the next page has the rest', async () => {
+  const r = new Receiver();
+  await using site = await startAdminSite([r]);
+  const e = await site.edge('big', 'eu');
+  const body = new Uint8Array(900_000).fill(7);
+  for (let i = 0; i < 20; i++) await e.send(body);
+  await waitFor(() => r.accepted.length === 20, { timeoutMs: 10_000 });
+  const first = await site.admin.listPayloads({ includeBody: true });
+  assert.equal(first.truncated, true);
+  assert.equal(first.payloads.length, 18, '18 × 900 kB fit under 16 MiB');
+  assert.ok(first.payloads.every((p) => p.body.length === 900_000));
+  const rest = await site.admin.listPayloads({ includeBody: true, afterSeq: first.payloads.at(-1)!.streamSeq });
+  assert.deepEqual([rest.payloads.length, rest.truncated], [2, false]);
+  assert.equal((await site.admin.listPayloads({})).payloads.length, 20, 'without bodies the page is not cut');
+});
+
 describe('admin API: dead letters', () => {
   // Behind a leaf, payloads carry an outbox sequence (the redriven copy's is 0); straight to the hub they do not,
   // and the dispatcher, which remembers the ids it has dealt with, must still offer the redriven copy.

@@ -46,7 +46,10 @@ export class AdminClient {
     o: AdminClientOptions = {},
   ) {
     const Ctor = makeClientConstructor(adminServiceDefinition(), ADMIN_SERVICE);
-    this.client = new Ctor(address, credentials.createInsecure());
+    // A page of bodies is kept under 16 MiB by the server; gRPC's own default would refuse above 4 MiB.
+    this.client = new Ctor(address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
     this.timeoutMs = o.timeoutMs ?? 60_000;
   }
 

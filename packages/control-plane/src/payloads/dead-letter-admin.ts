@@ -12,6 +12,7 @@ import type {
   RedriveRequest,
 } from '../admin/types.js';
 import {
+  PAGE_BODY_BYTES,
   checkTimes,
   edgeOfSubject,
   filterSubject,
@@ -72,8 +73,13 @@ async function* matching(d: DeadLetterDeps, f: DeadLetterFilter | undefined, aft
 export async function listDeadLetters(d: DeadLetterDeps, req: ListDeadLettersRequest): Promise<ListDeadLettersReply> {
   const limit = pageLimit(req.limit);
   const deadLetters: DeadLetter[] = [];
+  let bytes = 0;
   for await (const dl of matching(d, req.filter, req.afterSeq ?? 0, req.includeBody === true)) {
-    if (deadLetters.length === limit) return { deadLetters, truncated: true };
+    const size = dl.payload?.body.length ?? 0;
+    if (deadLetters.length === limit || (bytes > 0 && bytes + size > PAGE_BODY_BYTES)) {
+      return { deadLetters, truncated: true };
+    }
+    bytes += size;
     deadLetters.push(dl);
   }
   return { deadLetters, truncated: false };

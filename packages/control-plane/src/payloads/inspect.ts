@@ -48,6 +48,9 @@ export function checkTimes(f: PayloadFilter | undefined): void {
   }
 }
 
+/** Bodies in one page of a list, at most (a page ends early past it, `truncated`): gRPC messages stay small. */
+export const PAGE_BODY_BYTES = 16 * 1024 * 1024;
+
 /** The page size asked for: 0 means 100; more than 10,000 is refused. */
 export function pageLimit(limit: number | undefined): number {
   const n = limit ?? 0;
@@ -224,10 +227,14 @@ export async function listPayloads(
     afterSeq: req.afterSeq,
   });
   const payloads: PayloadInfo[] = [];
+  let bytes = 0;
   for await (const m of s) {
     const info = payloadInfo(stored(m), limits, req.includeBody === true);
     if (!matchesCorrelation(info, req.filter)) continue;
-    if (payloads.length === limit) return { payloads, truncated: true };
+    if (payloads.length === limit || (bytes > 0 && bytes + info.body.length > PAGE_BODY_BYTES)) {
+      return { payloads, truncated: true };
+    }
+    bytes += info.body.length;
     payloads.push(info);
   }
   return { payloads, truncated: false };
