@@ -5,11 +5,12 @@ import { controlCommand } from './commands/control.js';
 import { devCommand } from './commands/dev.js';
 import { dlqCommand } from './commands/dlq.js';
 import { edgeCommand } from './commands/edge.js';
+import { edgesCommand } from './commands/edges.js';
 import { payloadsCommand } from './commands/payloads.js';
 import { replayCommand } from './commands/replay.js';
 import { mainUsage } from './usage.js';
 
-const NOT_YET = new Set(['edges', 'auth']);
+const NOT_YET = new Set(['auth']);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,6 +32,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return replayCommand(rest);
     case 'dlq':
       return dlqCommand(rest);
+    case 'edges':
+      return edgesCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);

@@ -55,6 +55,13 @@ const COMMON: readonly SettingDef[] = [
     arg: 'L',
     help: 'fatal|error|warn|info|debug|trace|silent (default info)',
   },
+  {
+    key: 'metrics',
+    flag: 'metrics',
+    env: 'HUBSPOKE_METRICS_LISTEN',
+    arg: 'ADDR',
+    help: 'serve /metrics, /healthz, /readyz over HTTP on host:port, port 0 = a free one; default: not served',
+  },
 ];
 
 /** The settings of each runtime, in the order `--help` lists them. */
@@ -95,6 +102,10 @@ const pluginSpecSchema = z.union([
 ]);
 const cliShape = {
   plugins: z.array(pluginSpecSchema).default([]),
+  // `--metrics ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
+  metrics: z
+    .union([z.string().min(1).transform((listen) => ({ listen })), controlPlaneOptionsSchema.shape.metrics.unwrap()])
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

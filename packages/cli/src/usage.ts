@@ -20,6 +20,7 @@ export function mainUsage(): string {
       ['payloads', 'lists the edge payloads kept at the hub, or shows one (admin API)'],
       ['replay', 'offers stored payloads again, flagged as replays; --dry-run counts only (admin API)'],
       ['dlq', 'dead letters: ls, redrive, drop (admin API)'],
+      ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID'],
     ]) +
     '\n`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
   );

@@ -16,6 +16,7 @@ export async function controlCommand(argv: readonly string[]): Promise<number> {
   return runUntilSignal(async () => {
     const cp = await startControlPlane({ ...(options as ControlPlaneOptions), log: { level: logLevel } });
     if (cp.admin) process.stderr.write(`hubspoke control: admin API listening on ${cp.admin.address}\n`);
+    if (cp.metrics) process.stderr.write(`hubspoke control: metrics on http://${cp.metrics.address}/metrics\n`);
     return cp;
   });
 }

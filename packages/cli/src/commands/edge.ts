@@ -18,5 +18,9 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
   const { logLevel, ...options } = r.options;
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
-  return runUntilSignal(() => startEdgeNode({ ...(options as EdgeNodeOptions), log: { level: logLevel } }));
+  return runUntilSignal(async () => {
+    const edge = await startEdgeNode({ ...(options as EdgeNodeOptions), log: { level: logLevel } });
+    if (edge.metrics) process.stderr.write(`hubspoke edge: metrics on http://${edge.metrics.address}/metrics\n`);
+    return edge;
+  });
 }
