@@ -89,7 +89,7 @@ describe('metrics and health', () => {
       await own.stop();
       const down = await waitFor(async () => {
         const r = await scrape(addr, '/readyz');
-        return r.status === 503 && r;
+        return r.status === 503 ? r : undefined;
       });
       assert.match(down.text, /not connected to NATS/);
       assert.equal((await scrape(addr, '/healthz')).status, 200);

@@ -48,7 +48,7 @@ describe('hubspoke edges', () => {
       // The bucket is written after each heartbeat; wait until the CLI sees b's farewell too.
       const listed = await waitFor(async () => {
         const r = await hubspoke(['edges', '--nats', hub.url]);
-        return /cli-b\s+us\s+offline/.test(r.stdout) && r;
+        return /cli-b\s+us\s+offline/.test(r.stdout) ? r : undefined;
       });
       const lines = listed.stdout.trim().split('\n');
       assert.match(lines[0] ?? '', /^ID\s+NAMESPACE\s+STATE\s+LAST SEEN\s+CONFIG\s+OUTBOX\s+VERSION/);

@@ -39,7 +39,10 @@ describe('edge registry and heartbeats', () => {
       const e1 = await edge('reg-1');
       const t0 = Date.now();
       // The first heartbeat went out before startEdgeNode resolved.
-      const info = await waitFor(async () => (await find(cp, 'reg-1'))?.state === 'online' && find(cp, 'reg-1'));
+      const info = await waitFor(async () => {
+        const e = await find(cp, 'reg-1');
+        return e?.state === 'online' ? e : undefined;
+      });
       assert.equal(info.namespace, 'eu');
       assert.equal(info.version, '0.1.0');
       assert.equal(info.appliedRevision, 0);
