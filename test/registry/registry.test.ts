@@ -112,6 +112,27 @@ describe('edge registry and heartbeats', () => {
     }
   });
 
+  test('two replicas: each raises its own Local events; a forget on one reaches the other through the bucket', async () => {
+    const r1 = new Recorder('rec-r1', 'system.edge.>');
+    const r2 = new Recorder('rec-r2', 'system.edge.>');
+    const cp1 = await control([r1]);
+    const cp2 = await control([r2]);
+    try {
+      const e = await edge('reg-two');
+      await waitFor(() => r1.events.length === 1 && r2.events.length === 1);
+      await e.close();
+      await waitFor(() => r1.topics().join() === 'system.edge.online,system.edge.offline' && r2.events.length === 2);
+      assert.deepEqual(r2.topics(), ['system.edge.online', 'system.edge.offline']);
+      assert.equal((await find(cp2, 'reg-two'))?.state, 'offline');
+      assert.equal(await cp1.edges.forget('reg-two'), true);
+      await waitFor(async () => (await find(cp2, 'reg-two')) === undefined);
+      assert.equal(r1.events.length + r2.events.length, 4, 'forgetting raises nothing');
+    } finally {
+      await cp2.close();
+      await cp1.close();
+    }
+  });
+
   test('firstSeen survives a control-plane restart; plugins list edges through ctx.services.control', async () => {
     const cp1 = await control();
     const e = await edge('reg-keep', 'us');

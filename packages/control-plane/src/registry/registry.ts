@@ -116,8 +116,9 @@ export class EdgeRegistry {
   async forget(edgeId: string): Promise<boolean> {
     const keys = [...this.records.values()].filter((r) => r.edgeId === edgeId).map((r) => recordKey(r.namespace, r.edgeId));
     for (const k of keys) {
-      await this.inFlight.get(k);
       this.records.delete(k);
+      this.dirty.delete(k);
+      await this.inFlight.get(k);
       this.judged.delete(k);
       this.announced.delete(k);
       await this.kv.delete(k);
