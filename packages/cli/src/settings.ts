@@ -89,6 +89,13 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       arg: 'DIR',
       help: 'local state (default .hubspoke/<edge-id>)',
     },
+    {
+      key: 'leafHub',
+      flag: 'leaf-hub',
+      env: 'HUBSPOKE_LEAF_HUB',
+      arg: 'URL',
+      help: "start a leaf nats-server of this edge's own that dials the hub's leafnode port (nats-leaf://host:7422): payloads and KV are kept there through outages; use instead of --nats",
+    },
   ],
 };
 
@@ -118,7 +125,9 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
     .optional(),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
-export const edgeSettingsSchema = edgeNodeOptionsSchema.omit({ log: true, plugins: true }).extend(cliShape);
+export const edgeSettingsSchema = edgeNodeOptionsSchema
+  .omit({ log: true, plugins: true })
+  .extend({ ...cliShape, leafHub: z.string().min(1).optional() });
 
 export type ControlSettings = z.output<typeof controlSettingsSchema>;
 export type EdgeSettings = z.output<typeof edgeSettingsSchema>;

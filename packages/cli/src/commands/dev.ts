@@ -17,6 +17,7 @@ const devOptionsSchema = z
   .object({
     edges: z.coerce.number().int().min(1).max(8).default(2),
     quiet: z.boolean().default(false),
+    leaf: z.boolean().default(true),
     durationMs: z.coerce.number().int().min(1).max(86_400_000).optional(),
   })
   .strict();
@@ -29,6 +30,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
       options: {
         edges: { type: 'string' },
         quiet: { type: 'boolean' },
+        'no-leaf': { type: 'boolean' },
         'duration-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -38,7 +40,12 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
     throw new HubspokeError(ErrorCode.ConfigInvalid, `hubspoke dev: ${(err as Error).message}`);
   }
   if (values.help) return undefined;
-  const r = devOptionsSchema.safeParse({ edges: values.edges, quiet: values.quiet, durationMs: values['duration-ms'] });
+  const r = devOptionsSchema.safeParse({
+    edges: values.edges,
+    quiet: values.quiet,
+    leaf: values['no-leaf'] !== true,
+    durationMs: values['duration-ms'],
+  });
   if (!r.success) {
     const flag = (k: PropertyKey | undefined): string => (k === 'durationMs' ? '--duration-ms' : `--${String(k)}`);
     const problems = r.error.issues.map((i) => `${flag(i.path[0])}: ${i.message}`);
@@ -98,12 +105,15 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const plan = edgePlan(opts.edges);
     out(`hubspoke dev: a NATS hub, a control plane and ${plan.length} edge(s), all on this machine`);
     out(`  nats-server   pid ${nats.pid}, ${nats.url} (client port ${nats.clientPort}, JetStream domain hub)`);
-    out(`                monitoring ${nats.monitorUrl}`);
+    out(`                monitoring ${nats.monitorUrl}, leafnodes ${nats.leafUrl}`);
     out(`  temp folder   ${dir} (removed at exit)`);
     out(`  logs          ${logFile} (pino, level info), ${basename(nats.logFile)} beside it`);
     out(`  control       plugin cache-control  (${examples.control})`);
     for (const e of plan)
-      out(`  ${e.edgeId.padEnd(13)} namespace ${e.namespace}, plugin cache-edge  (${examples.edge})`);
+      out(
+        `  ${e.edgeId.padEnd(13)} namespace ${e.namespace}, plugin cache-edge  (${examples.edge})` +
+          (opts.leaf ? `\n                its own leaf nats-server (JetStream domain edge-${e.edgeId}): outbox and KV` : ''),
+      );
     out();
     out('Every second each edge looks a key up in its cache; a miss goes Up to the control plane as cache.miss.');
     out('The control plane answers price:* misses with cache.invalidate Down to every edge, and user:* misses Down');
@@ -113,11 +123,11 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
 
     const started = Date.now();
     cp = await startControlPlane({ natsUrl: nats.url, plugins: [new FlowObserver(onEvent), examples.control], log });
-    const natsUrl = nats.url;
+    const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
     const results = await Promise.allSettled(
       plan.map((e) =>
         startEdgeNode({
-          natsUrl,
+          ...link,
           ...e,
           stateDir: join(dir, 'edges', e.edgeId),
           plugins: [new FlowObserver(onEvent), examples.edge],

@@ -15,7 +15,13 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(nodeUsage('edge'));
     return 0;
   }
-  const { logLevel, ...options } = r.options;
+  const { logLevel, leafHub, ...options } = r.options;
+  if (leafHub !== undefined) {
+    if (options.natsUrl !== undefined) {
+      throw new HubspokeError(ErrorCode.ConfigInvalid, 'give either --nats or --leaf-hub, not both');
+    }
+    Object.assign(options, { leaf: { ...options.leaf, hubUrl: leafHub } });
+  }
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
   return runUntilSignal(async () => {

@@ -9,6 +9,8 @@ export interface DevNatsServer {
   readonly url: string;
   readonly clientPort: number;
   readonly monitorUrl: string;
+  /** `nats-leaf://127.0.0.1:<port>`: where the edges' own leaf nodes dial in. */
+  readonly leafUrl: string;
   readonly logFile: string;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
   stop(): Promise<void>;
@@ -16,11 +18,14 @@ export interface DevNatsServer {
   killNow(): void;
 }
 
-function config(client: number, monitor: number, storeDir: string): string {
+function config(client: number, monitor: number, leaf: number, storeDir: string): string {
   return [
     'server_name: hubspoke-dev',
     `listen: 127.0.0.1:${client}`,
     `http: 127.0.0.1:${monitor}`,
+    'leafnodes {',
+    `  listen: 127.0.0.1:${leaf}`,
+    '}',
     'jetstream {',
     `  store_dir: ${JSON.stringify(storeDir)}`,
     '  domain: hub',
@@ -41,18 +46,19 @@ export async function startDevNatsServer(bin: string, dir: string): Promise<DevN
     bin,
     dir,
     name: 'nats-server',
-    ports: 2,
-    config: ([client, monitor]) => config(client as number, monitor as number, join(dir, 'jetstream')),
+    ports: 3,
+    config: ([client, monitor, leaf]) => config(client as number, monitor as number, leaf as number, join(dir, 'jetstream')),
     logFile,
     // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the server last, in order.
     detached: true,
   });
-  const [client, monitor] = server.ports as [number, number];
+  const [client, monitor, leaf] = server.ports as [number, number, number];
   return {
     pid: server.pid,
     url: `nats://127.0.0.1:${client}`,
     clientPort: client,
     monitorUrl: `http://127.0.0.1:${monitor}`,
+    leafUrl: `nats-leaf://127.0.0.1:${leaf}`,
     logFile,
     stop: () => server.stop(),
     killNow: () => server.killNow(),
