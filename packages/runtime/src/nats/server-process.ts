@@ -198,11 +198,13 @@ async function attempt(
       spawnError = err;
       if (child.pid === undefined) resolve({ code: null, signal: null });
     });
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  void exited.then(() => {
-    lines.end();
-    log?.end();
+    // 'close' comes after 'exit' once stdout and stderr are drained: the last log lines are in by then, and the
+    // log file is flushed before anyone waiting on the exit goes on.
+    child.once('close', (code, signal) => {
+      lines.end();
+      if (log) log.end(() => resolve({ code, signal }));
+      else resolve({ code, signal });
+    });
   });
   const killNow = (): void => {
     if (child.pid !== undefined && !hasExited(child)) child.kill('SIGKILL');
