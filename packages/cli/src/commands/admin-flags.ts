@@ -1,5 +1,5 @@
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
-import type { DeadLetterFilter } from '@hubspoke/control-plane';
+import { AdminClient, type DeadLetterFilter } from '@hubspoke/control-plane';
 
 /** The variable that gives `--admin` to the ops commands. */
 export const ADMIN_ENV = 'HUBSPOKE_ADMIN';
@@ -229,4 +229,31 @@ export function toJson(value: unknown): string {
     },
     2,
   );
+}
+
+/** Runs `fn` with an admin client, turning a request the server refuses into a usage error; closes the client. */
+export async function withAdmin<T>(address: string, fn: (admin: AdminClient) => Promise<T>): Promise<T> {
+  const admin = new AdminClient(address);
+  try {
+    return await fn(admin);
+  } catch (err) {
+    throw usageIfRefused(err);
+  } finally {
+    admin.close();
+  }
+}
+
+/** Prints one page of a list: as JSON, as a table, or that nothing matched; then how to get the next page. */
+export function printPage<T>(
+  raw: { truncated: boolean },
+  rows: readonly T[],
+  o: { json: boolean; none: string; table: (rows: readonly T[]) => string; seqOf: (row: T) => number },
+): void {
+  if (o.json) process.stdout.write(`${toJson(raw)}\n`);
+  else if (rows.length === 0) process.stderr.write(`${o.none}\n`);
+  else process.stdout.write(o.table(rows));
+  if (raw.truncated && !o.json) {
+    const last = rows.at(-1);
+    process.stderr.write(`more match: add --after ${last === undefined ? 0 : o.seqOf(last)} for the next page\n`);
+  }
 }

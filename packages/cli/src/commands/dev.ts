@@ -112,7 +112,9 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     for (const e of plan)
       out(
         `  ${e.edgeId.padEnd(13)} namespace ${e.namespace}, plugin cache-edge  (${examples.edge})` +
-          (opts.leaf ? `\n                its own leaf nats-server (JetStream domain edge-${e.edgeId}): outbox and KV` : ''),
+          (opts.leaf
+            ? `\n                its own leaf nats-server (JetStream domain edge-${e.edgeId}): outbox and KV`
+            : ''),
       );
     out();
     out('Every second each edge looks a key up in its cache; a miss goes Up to the control plane as cache.miss.');

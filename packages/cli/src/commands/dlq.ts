@@ -1,4 +1,4 @@
-import { AdminClient, type DeadLetter } from '@hubspoke/control-plane';
+import type { DeadLetter } from '@hubspoke/control-plane';
 import {
   ADMIN_FLAG,
   FILTER_FLAGS,
@@ -12,9 +12,10 @@ import {
   table,
   toJson,
   usageError,
-  usageIfRefused,
   type FlagDef,
   type ParsedFlags,
+  printPage,
+  withAdmin,
 } from './admin-flags.js';
 
 const FILTERS: Record<string, FlagDef> = {
@@ -95,26 +96,16 @@ async function ls(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<numb
   const limit = intFlag(f, 'limit', 1, 10_000);
   const after = intFlag(f, 'after', 1, Number.MAX_SAFE_INTEGER);
   const json = f.booleans.has('json');
-  const admin = new AdminClient(address);
-  try {
+  return withAdmin(address, async (admin) => {
     const r = await admin.listDeadLetters({
       filter,
       ...(limit ? { limit } : {}),
       ...(after ? { afterSeq: after } : {}),
       includeBody: json,
     });
-    if (json) process.stdout.write(`${toJson(r)}\n`);
-    else if (r.deadLetters.length === 0) process.stderr.write('no dead letters match\n');
-    else process.stdout.write(deadLetterTable(r.deadLetters));
-    if (r.truncated && !json) {
-      process.stderr.write(`more match: add --after ${r.deadLetters.at(-1)?.seq ?? 0} for the next page\n`);
-    }
+    printPage(r, r.deadLetters, { json, none: 'no dead letters match', table: deadLetterTable, seqOf: (d) => d.seq });
     return 0;
-  } catch (err) {
-    throw usageIfRefused(err);
-  } finally {
-    admin.close();
-  }
+  });
 }
 
 async function act(what: 'redrive' | 'drop', argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -131,8 +122,7 @@ async function act(what: 'redrive' | 'drop', argv: readonly string[], env: NodeJ
   if (filtered && !all)
     throw usageError('--edge, --namespace, --since, --until, --correlation-id, --plugin: go with --all only');
   const json = f.booleans.has('json');
-  const admin = new AdminClient(address);
-  try {
+  return withAdmin(address, async (admin) => {
     const req = all ? { all: true, filter } : { seqs };
     let missing: number[];
     if (what === 'redrive') {
@@ -157,11 +147,7 @@ async function act(what: 'redrive' | 'drop', argv: readonly string[], env: NodeJ
     }
     if (missing.length > 0) process.stderr.write(`not in the dead-letter stream: ${missing.join(', ')}\n`);
     return missing.length > 0 ? 1 : 0;
-  } catch (err) {
-    throw usageIfRefused(err);
-  } finally {
-    admin.close();
-  }
+  });
 }
 
 function help(): number {

@@ -17,7 +17,7 @@ export function edgesUsage(): string {
     'missed heartbeats (stale after 2.5 intervals, offline after 3.5), last seen, config revision applied/latest,\n' +
     'outbox depth, version. Offline edges stay listed until forgotten; a forgotten edge reappears if it beats again.\n\n' +
     '  --nats URL     the hub  [HUBSPOKE_NATS_URL]\n' +
-    '  --creds PATH   nkey seed with hub rights (the control plane\'s)  [HUBSPOKE_CREDS]\n' +
+    "  --creds PATH   nkey seed with hub rights (the control plane's)  [HUBSPOKE_CREDS]\n" +
     `  --watch        redraw every ${WATCH_MS / 1000} s until Ctrl-C\n` +
     '  --json         the EdgeInfo list as JSON\n' +
     '  -h, --help     this help\n'
@@ -37,11 +37,21 @@ export function ago(t: Date, now: number): string {
 export function edgesTable(edges: readonly EdgeInfo[], now: number): string {
   const header = ['ID', 'NAMESPACE', 'STATE', 'LAST SEEN', 'CONFIG', 'OUTBOX', 'VERSION', 'ERROR'];
   const rows = edges.map((e) => [
-    e.edgeId, e.namespace, e.state, ago(e.lastSeen, now), `${e.appliedRevision}/${e.latestRevision}`,
-    String(e.outboxDepth), e.version, e.lastError ?? '',
+    e.edgeId,
+    e.namespace,
+    e.state,
+    ago(e.lastSeen, now),
+    `${e.appliedRevision}/${e.latestRevision}`,
+    String(e.outboxDepth),
+    e.version,
+    e.lastError ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n';
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd() + '\n';
   return line(header) + rows.map(line).join('') + (edges.length === 0 ? '(no edges registered)\n' : '');
 }
 
@@ -52,7 +62,12 @@ function usage(message: string): HubspokeError {
 async function hub(url: string | undefined, creds: string | undefined): Promise<NatsConnection> {
   if (!url) throw usage('--nats: required (the hub, e.g. nats://127.0.0.1:4222; or set HUBSPOKE_NATS_URL)');
   return connectNats(
-    { servers: url.split(',').map((s) => s.trim()), name: 'hubspoke-edges-cli', timeoutMs: 5000, ...(creds ? { credentials: creds } : {}) },
+    {
+      servers: url.split(',').map((s) => s.trim()),
+      name: 'hubspoke-edges-cli',
+      timeoutMs: 5000,
+      ...(creds ? { credentials: creds } : {}),
+    },
     createRootLogger('cli', { level: 'silent' }),
   );
 }
@@ -65,7 +80,10 @@ export async function edgesCommand(argv: readonly string[]): Promise<number> {
       args: [...argv],
       allowPositionals: true,
       options: {
-        nats: { type: 'string' }, creds: { type: 'string' }, watch: { type: 'boolean' }, json: { type: 'boolean' },
+        nats: { type: 'string' },
+        creds: { type: 'string' },
+        watch: { type: 'boolean' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -79,7 +97,8 @@ export async function edgesCommand(argv: readonly string[]): Promise<number> {
   }
   const [sub, id, ...extra] = positionals;
   if (sub !== undefined && sub !== 'forget') throw usage(`${JSON.stringify(sub)}: unexpected argument`);
-  if (sub === 'forget' && (id === undefined || !isName(id))) throw usage('forget: needs an edge id (1-64 of [A-Za-z0-9_-])');
+  if (sub === 'forget' && (id === undefined || !isName(id)))
+    throw usage('forget: needs an edge id (1-64 of [A-Za-z0-9_-])');
   if (extra.length > 0) throw usage(`${JSON.stringify(extra[0])}: unexpected argument`);
   if (sub === 'forget' && (v.watch || v.json)) throw usage('forget takes no --watch or --json');
   const nc = await hub(v.nats ?? process.env['HUBSPOKE_NATS_URL'], v.creds ?? process.env['HUBSPOKE_CREDS']);
@@ -93,7 +112,11 @@ export async function edgesCommand(argv: readonly string[]): Promise<number> {
     const show = async (): Promise<void> => {
       const edges = await readEdgeRegistry(nc);
       const out = v.json ? `${JSON.stringify(edges, null, 2)}\n` : edgesTable(edges, Date.now());
-      process.stdout.write(v.watch ? `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${WATCH_MS / 1000} s, Ctrl-C stops)\n\n${out}` : out);
+      process.stdout.write(
+        v.watch
+          ? `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${WATCH_MS / 1000} s, Ctrl-C stops)\n\n${out}`
+          : out,
+      );
     };
     await show();
     if (!v.watch) return 0;

@@ -1,4 +1,4 @@
-import { AdminClient, type PayloadInfo } from '@hubspoke/control-plane';
+import type { PayloadInfo } from '@hubspoke/control-plane';
 import {
   ADMIN_FLAG,
   FILTER_FLAGS,
@@ -12,8 +12,9 @@ import {
   table,
   toJson,
   usageError,
-  usageIfRefused,
   type FlagDef,
+  printPage,
+  withAdmin,
 } from './admin-flags.js';
 
 const FLAGS: Record<string, FlagDef> = {
@@ -104,8 +105,7 @@ export async function payloadsCommand(argv: readonly string[], env = process.env
   const seq = intFlag(f, 'seq', 1, Number.MAX_SAFE_INTEGER);
   if (id !== undefined && seq !== undefined) throw usageError('--id, --seq: give one of them');
   const json = f.booleans.has('json');
-  const admin = new AdminClient(address);
-  try {
+  return withAdmin(address, async (admin) => {
     if (id !== undefined || seq !== undefined) {
       const { payload } = await admin.getPayload(id !== undefined ? { id } : { streamSeq: seq as number });
       if (payload) process.stdout.write(json ? `${toJson(payload)}\n` : payloadDetail(payload));
@@ -117,16 +117,7 @@ export async function payloadsCommand(argv: readonly string[], env = process.env
       ...(after ? { afterSeq: after } : {}),
       includeBody: json,
     });
-    if (json) process.stdout.write(`${toJson(r)}\n`);
-    else if (r.payloads.length === 0) process.stderr.write('no payloads match\n');
-    else process.stdout.write(payloadTable(r.payloads));
-    if (r.truncated && !json) {
-      process.stderr.write(`more match: add --after ${r.payloads.at(-1)?.streamSeq ?? 0} for the next page\n`);
-    }
+    printPage(r, r.payloads, { json, none: 'no payloads match', table: payloadTable, seqOf: (p) => p.streamSeq });
     return 0;
-  } catch (err) {
-    throw usageIfRefused(err);
-  } finally {
-    admin.close();
-  }
+  });
 }
