@@ -1,4 +1,10 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 
 export const PAYLOAD_STREAM = 'HS_PAYLOADS';
 export const DLQ_STREAM = 'HS_DLQ';
@@ -29,35 +35,28 @@ async function ensure(jsm: JetStreamManager, config: Partial<StreamConfig> & { n
   }
 }
 
-/** Creates or updates the payload stream and the dead-letter stream (every replica may; it is idempotent). */
+/** A file-backed Limits stream kept for the retention window. */
+function kept(
+  name: string,
+  subject: string,
+  o: PayloadStreamOptions,
+  dedup: boolean,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name,
+    subjects: [subject],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(o.retentionMs),
+    num_replicas: o.replicas,
+    ...(dedup ? { duplicate_window: nanos(Math.min(o.dedupWindowMs, o.retentionMs)) } : {}),
+  };
+}
+
+/** Creates or updates the payload, durable-Down and dead-letter streams (every replica may; it is idempotent). */
 export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStreamOptions): Promise<void> {
-  await ensure(jsm, {
-    name: PAYLOAD_STREAM,
-    subjects: ['hs.pay.>'],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(o.retentionMs),
-    duplicate_window: nanos(Math.min(o.dedupWindowMs, o.retentionMs)),
-    num_replicas: o.replicas,
-  });
-  await ensure(jsm, {
-    name: DOWN_STREAM,
-    subjects: ['hs.devt.>'],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(o.retentionMs),
-    duplicate_window: nanos(Math.min(o.dedupWindowMs, o.retentionMs)),
-    num_replicas: o.replicas,
-  });
-  await ensure(jsm, {
-    name: DLQ_STREAM,
-    subjects: ['hs.dlq.>'],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(o.retentionMs),
-    num_replicas: o.replicas,
-  });
+  await ensure(jsm, kept(PAYLOAD_STREAM, 'hs.pay.>', o, true));
+  await ensure(jsm, kept(DOWN_STREAM, 'hs.devt.>', o, true));
+  await ensure(jsm, kept(DLQ_STREAM, 'hs.dlq.>', o, false));
 }
