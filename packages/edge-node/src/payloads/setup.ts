@@ -42,7 +42,10 @@ export async function openEdgePayloads(
     forwarder = new Forwarder(ctx.nc, domain, outbox, hubPublisher, paySubject, ctx.log);
     forwarder.start();
     route = { kind: 'outbox', outbox };
-    ctx.log.info({ domain, pending: outbox.pending, epoch: outbox.epoch }, 'edge outbox open: payloads survive hub outages and restarts');
+    ctx.log.info(
+      { domain, pending: outbox.pending, epoch: outbox.epoch },
+      'edge outbox open: payloads survive hub outages and restarts',
+    );
   } else {
     route = { kind: 'direct', publisher: hubPublisher, subject: paySubject, waitMs: directWaitMs };
     ctx.log.warn(
@@ -58,7 +61,10 @@ export async function openEdgePayloads(
     service(plugin) {
       const sender = new PayloadSender(plugin, edgeId, namespace, route, ctx.limits, ctx.nextId);
       senders.set(plugin, sender);
-      return { sendToControl: (p, o) => sender.send(p, o), config: { get: notBuilt, list: notBuilt } };
+      return {
+        sendToControl: (p, o) => sender.send(p, o),
+        config: { get: async () => notBuilt(), list: async () => notBuilt() },
+      };
     },
     async appendDurable(data, id) {
       if (route.kind === 'outbox') await route.outbox.append(data, id);
