@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Receiver } from '../fixtures/receiver.js';
-import { sleep, waitFor } from '../helpers/index.js';
-import { runReplay, sendBatch, startAdminSite } from './site.js';
+import { waitFor } from '../helpers/index.js';
+import { afterDispatch, runReplay, sendBatch, startAdminSite } from './site.js';
 
 const body = (p: { payload: Uint8Array }) => JSON.parse(Buffer.from(p.payload).toString()) as { n: number };
 
@@ -56,8 +56,11 @@ describe('admin API: payloads and replay', () => {
         'received = when the hub stored the original',
       );
     }
-    await sleep(200);
-    assert.equal(r.offers.length, 3, 'replays are not re-published: the dispatcher offers nothing more');
+    assert.equal(
+      (await afterDispatch(eu, r)).length,
+      3,
+      'replays are not re-published: the dispatcher offers nothing more',
+    );
   });
 
   test('replay of one correlation id, across edges and namespaces', async () => {
@@ -102,9 +105,8 @@ describe('admin API: payloads and replay', () => {
       { matched: last.matched, offered: last.offered, handled: last.handled, failed: last.failed, dryRun: last.dryRun },
       { matched: 3, offered: 0, handled: 0, failed: 0, dryRun: true },
     );
-    await sleep(200);
-    assert.equal(r.offers.length, offers, 'no receiver was offered anything');
     assert.deepEqual(await state(), before, 'streams and the dispatch consumer are as they were');
+    assert.equal((await afterDispatch(e, r)).length, offers, 'no receiver was offered anything');
     const consumers = await jsm.consumers.list('HS_PAYLOADS').next();
     assert.deepEqual(
       consumers.map((c) => c.name),
@@ -173,8 +175,7 @@ describe('admin API: payloads and replay', () => {
     );
     assert.match(failures[0]!.reason, /still broken/);
     assert.match(failures[1]!.reason, /no receiver handled it/);
-    await sleep(200);
-    assert.equal(r.offers.length, 3, 'each offered once');
+    assert.equal((await afterDispatch(e, r)).length, 3, 'each offered once');
     assert.equal(site.cp.payloads.counters.deadLettered, 0);
   });
 
@@ -296,7 +297,7 @@ describe('admin API: dead letters', () => {
       const copy = (await site.admin.getPayload({ streamSeq: reply.redriven[0]!.streamSeq })).payload!;
       assert.equal(copy.redriven, true);
       assert.equal(copy.sequence, 0);
-      await sleep(200);
+      await afterDispatch(e, r);
       assert.equal(r.accepted.filter((x) => x.id === id).length, 1, 'handled once');
     });
   }
@@ -328,8 +329,12 @@ describe('admin API: dead letters', () => {
       left.map((d) => d.payload?.edgeId),
       ['dr-a'],
     );
-    await sleep(100);
-    assert.equal(r.accepted.length, 0, 'dropping offers nothing');
+    await afterDispatch(a, r);
+    assert.equal(
+      r.accepted.filter((p) => !(JSON.parse(Buffer.from(p.payload).toString()) as { marker?: boolean }).marker).length,
+      0,
+      'dropping offers nothing',
+    );
   });
 
   test('ListEdges is not served yet: UNIMPLEMENTED', async () => {

@@ -111,3 +111,14 @@ export async function sendBatch(
   await sleep(30);
   return { ids, from, to: Date.now() };
 }
+
+/**
+ * A barrier for "nothing more happens": sends a marker payload from `sender` and waits until `r` was offered
+ * it. The dispatcher offers an edge's payloads in order, so whatever it would have offered before the marker
+ * has been offered by then. Returns the offers that are not markers.
+ */
+export async function afterDispatch(sender: Sender, r: Receiver): Promise<Receiver['offers']> {
+  const { id } = await sender.send({ marker: true, n: 0 });
+  await waitFor(() => r.offers.some((p) => p.id === id), { message: 'the marker payload is offered' });
+  return r.offers.filter((p) => !(JSON.parse(Buffer.from(p.payload).toString()) as { marker?: boolean }).marker);
+}
