@@ -337,12 +337,14 @@ describe('admin API: dead letters', () => {
     );
   });
 
-  test('ListEdges is not served yet: UNIMPLEMENTED', async () => {
+  test('ListEdges lists the edges of the registry, with their state', async () => {
     await using site = await startAdminSite([new Receiver()]);
-    await assert.rejects(site.admin.listEdges(), (e: Error & { code?: string; grpcCode?: number }) => {
-      assert.equal(e.code, 'HS_ERR_NOT_SUPPORTED');
-      assert.equal(e.grpcCode, 12);
-      return true;
-    });
+    await site.edge('le-1', 'eu');
+    await waitFor(async () => (await site.admin.listEdges()).edges.length === 1, { message: 'the edge is listed' });
+    const [e] = (await site.admin.listEdges()).edges;
+    assert.equal(e?.['edgeId'], 'le-1');
+    assert.equal(e?.['namespace'], 'eu');
+    assert.equal(e?.['state'], 'online');
+    assert.ok(Number(e?.['lastSeenUnixMs']) >= Number(e?.['firstSeenUnixMs']));
   });
 });

@@ -102,6 +102,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
             admin = await startAdminServer({
               listen: o.admin.listen, nc: ctx.nc, host: ctx.host, limits: ctx.limits, log: ctx.log,
               offerTimeoutMs: o.payloads.offerTimeoutMs,
+              edges: () => r.control.edges.list(),
             });
           }
         },

@@ -62,8 +62,8 @@ export class AdminClient {
     });
   }
 
-  /** Not served yet: rejects with `HS_ERR_NOT_SUPPORTED` (UNIMPLEMENTED). */
-  listEdges(): Promise<{ edges: unknown[] }> {
+  /** The edges the control plane's registry knows, with their state. */
+  listEdges(): Promise<{ edges: Record<string, unknown>[] }> {
     return this.call('ListEdges', {});
   }
 

@@ -6,7 +6,7 @@ import {
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ErrorCode, HubspokeError, type Limits } from '@hubspoke/sdk';
+import { ErrorCode, HubspokeError, type EdgeInfo, type Limits } from '@hubspoke/sdk';
 import { JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -28,6 +28,8 @@ export interface AdminServerOptions {
   log: Pino;
   /** How long one receiver may take to answer a replayed payload. */
   offerTimeoutMs: number;
+  /** The edge registry, for ListEdges. */
+  edges: () => Promise<EdgeInfo[]>;
 }
 
 /** A running admin server. */
@@ -62,14 +64,21 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
   const replays = new Set<AbortController>();
 
   const impl: UntypedServiceImplementation = {
-    ListEdges: unary(log, 'ListEdges', () =>
-      Promise.reject(
-        new HubspokeError(
-          ErrorCode.NotSupported,
-          'ListEdges is not served yet: the edge registry comes with its issue',
-        ),
-      ),
-    ),
+    ListEdges: unary(log, 'ListEdges', async () => ({
+      edges: (await o.edges()).map((e) => ({
+        edgeId: e.edgeId,
+        namespace: e.namespace,
+        state: e.state,
+        firstSeenUnixMs: e.firstSeen.getTime(),
+        lastSeenUnixMs: e.lastSeen.getTime(),
+        version: e.version,
+        appliedRevision: e.appliedRevision,
+        latestRevision: e.latestRevision,
+        outboxDepth: e.outboxDepth,
+        reconnects: e.reconnects,
+        lastError: e.lastError ?? '',
+      })),
+    })),
     ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>
       listPayloads(js, o.limits, req),
     ),
