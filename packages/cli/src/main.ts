@@ -67,5 +67,7 @@ try {
   process.stderr.write(`${isHubspokeError(err) ? (err as Error).message : String((err as Error)?.stack ?? err)}\n`);
   process.exitCode = exitCodeOf(err);
 }
-// Nodes are closed by now; a stray handle (a library timer, a socket) must not keep the process alive.
+// Nodes are closed by now; a stray handle (a library timer, a socket) must not keep the process alive. But
+// writes to a pipe are asynchronous: let stdout and stderr drain first, or a reader gets a cut-off output.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))));
 process.exit();
