@@ -25,11 +25,29 @@ describe('edge payloads, edge connected straight to the hub', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function fabric(receivers: Receiver[], edgeId: string): Promise<{ cp: ControlPlane; edge: EdgeNode; sender: Sender } & AsyncDisposable> {
+  async function fabric(
+    receivers: Receiver[],
+    edgeId: string,
+  ): Promise<{ cp: ControlPlane; edge: EdgeNode; sender: Sender } & AsyncDisposable> {
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: receivers, payloads: fast });
     const sender = new Sender();
-    const edge = await startEdgeNode({ natsUrl: hub.url, edgeId, namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, edgeId) });
-    return { cp, edge, sender, async [Symbol.asyncDispose]() { await edge.close(); await cp.close(); } };
+    const edge = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId,
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, edgeId),
+    });
+    return {
+      cp,
+      edge,
+      sender,
+      async [Symbol.asyncDispose]() {
+        await edge.close();
+        await cp.close();
+      },
+    };
   }
 
   test('payloads reach the receiver in order with every field, deliveryCount 1', async () => {
@@ -43,8 +61,14 @@ describe('edge payloads, edge connected straight to the hub', () => {
       ids.push(res.id);
     }
     await waitFor(() => r.accepted.length === 20, { message: `accepted ${r.accepted.length}/20` });
-    assert.deepEqual(r.accepted.map((p) => p.id), ids);
-    assert.deepEqual(r.bodies<{ i: number }>().map((b) => b.i), [...Array(20).keys()]);
+    assert.deepEqual(
+      r.accepted.map((p) => p.id),
+      ids,
+    );
+    assert.deepEqual(
+      r.bodies<{ i: number }>().map((b) => b.i),
+      [...Array(20).keys()],
+    );
     const p = r.accepted[3]!;
     assert.equal(p.edgeId, 'direct-1');
     assert.equal(p.edgeNamespace, 'eu');
@@ -85,8 +109,15 @@ describe('edge payloads, edge connected straight to the hub', () => {
     await using f = await fabric([r], 'direct-3');
     for (let n = 0; n < 5; n++) await f.sender.send({ n });
     await waitFor(() => r.accepted.length === 5, { message: `accepted ${r.accepted.length}/5` });
-    assert.deepEqual(r.bodies<{ n: number }>().map((b) => b.n), [0, 1, 2, 3, 4], 'later payloads waited');
-    assert.deepEqual(r.offers.filter((p) => r.offers[0]!.id === p.id).map((p) => p.deliveryCount), [1, 2, 3]);
+    assert.deepEqual(
+      r.bodies<{ n: number }>().map((b) => b.n),
+      [0, 1, 2, 3, 4],
+      'later payloads waited',
+    );
+    assert.deepEqual(
+      r.offers.filter((p) => r.offers[0]!.id === p.id).map((p) => p.deliveryCount),
+      [1, 2, 3],
+    );
     assert.equal(f.cp.payloads.counters.failedOffers, 2);
   });
 
@@ -113,7 +144,10 @@ describe('edge payloads, edge connected straight to the hub', () => {
     const max = f.edge.node.limits.maxPayloadBytes;
     const cases: [() => Promise<unknown>, string][] = [
       [() => f.sender.send(new Uint8Array(max + 1)), 'HS_ERR_PAYLOAD_TOO_LARGE'],
-      [() => f.sender.send({}, { metadata: Object.fromEntries([...Array(40).keys()].map((i) => [`k${i}`, 'v'])) }), 'HS_ERR_METADATA_INVALID'],
+      [
+        () => f.sender.send({}, { metadata: Object.fromEntries([...Array(40).keys()].map((i) => [`k${i}`, 'v'])) }),
+        'HS_ERR_METADATA_INVALID',
+      ],
       [() => f.sender.send({}, { metadata: { ['k'.repeat(200)]: 'v' } }), 'HS_ERR_METADATA_INVALID'],
       [() => f.sender.send({}, { metadata: { k: 'v'.repeat(2000) } }), 'HS_ERR_METADATA_INVALID'],
       [() => f.sender.send({}, { correlationId: 'c'.repeat(300) }), 'HS_ERR_METADATA_INVALID'],
@@ -127,7 +161,9 @@ describe('edge payloads, edge connected straight to the hub', () => {
 });
 
 /** The newest message of the dead-letter stream, with its headers. */
-export async function lastDeadLetter(url: string): Promise<{ reason: string; plugin: string; attempts: string; body: string }> {
+export async function lastDeadLetter(
+  url: string,
+): Promise<{ reason: string; plugin: string; attempts: string; body: string }> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
@@ -143,3 +179,35 @@ export async function lastDeadLetter(url: string): Promise<{ reason: string; plu
     await nc.close();
   }
 }
+
+describe('a direct edge through a hub outage', () => {
+  test('sendToControl waits through a short outage, and fails with HS_ERR_NOT_CONNECTED after sendWaitMs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hubspoke-direct-'));
+    await using hub = await startNatsServer({ domain: 'hub' });
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [r], payloads: fast });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'outage',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: dir,
+      sendWaitMs: 5000,
+    });
+    await hub.kill('SIGKILL');
+    await assert.rejects(
+      sender.send({ n: 'lost' }),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'HS_ERR_NOT_CONNECTED' && /no outbox/.test(e.message ?? ''),
+    );
+    const pending = sender.send({ n: 'waits' }); // the hub comes back within the wait
+    await hub.restart();
+    const { id } = await pending;
+    await waitFor(() => r.accepted.some((p) => p.id === id), { timeoutMs: 10000, message: 'handled after the outage' });
+    await edge.close();
+    await cp.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -1,7 +1,14 @@
 import { Buffer } from 'node:buffer';
 import {
-  CONTENT_TYPE_BYTES, CONTENT_TYPE_JSON, Direction, EnvelopeEncoder, ErrorCode, HubspokeError, type Limits,
-  type SendOptions, type SendResult,
+  CONTENT_TYPE_BYTES,
+  CONTENT_TYPE_JSON,
+  Direction,
+  EnvelopeEncoder,
+  ErrorCode,
+  HubspokeError,
+  type Limits,
+  type SendOptions,
+  type SendResult,
 } from '@hubspoke/sdk';
 import { assertMetadata, assertPayloadSize } from '@hubspoke/sdk/internal';
 import { handlerScope, type JetStreamPublisher } from '@hubspoke/runtime';
@@ -15,7 +22,10 @@ export type PayloadRoute =
 function toBytes(payload: Uint8Array | object): { bytes: Uint8Array; contentType: string } {
   if (payload instanceof Uint8Array) return { bytes: payload, contentType: CONTENT_TYPE_BYTES };
   if (payload === null || typeof payload !== 'object') {
-    throw new HubspokeError(ErrorCode.InvalidArgument, 'sendToControl takes a Uint8Array or a JSON-serialisable object');
+    throw new HubspokeError(
+      ErrorCode.InvalidArgument,
+      'sendToControl takes a Uint8Array or a JSON-serialisable object',
+    );
   }
   let json: string;
   try {
@@ -53,8 +63,14 @@ export class PayloadSender {
     const scope = handlerScope.getStore();
     const id = this.nextId();
     const data = this.encoder.encode({
-      id, topic: '', direction: Direction.Up, timeUnixMs: Date.now(), contentType, payload: bytes,
-      correlationId: opts?.correlationId ?? scope?.correlationId, metadata: opts?.metadata,
+      id,
+      topic: '',
+      direction: Direction.Up,
+      timeUnixMs: Date.now(),
+      contentType,
+      payload: bytes,
+      correlationId: opts?.correlationId ?? scope?.correlationId,
+      metadata: opts?.metadata,
       traceparent: scope?.traceparent,
     });
     if (this.route.kind === 'outbox') {
@@ -81,7 +97,9 @@ export class PayloadSender {
     let backoff = 100;
     for (;;) {
       try {
-        await r.publisher.publish(r.subject, data, { msgId: id });
+        const left = Math.max(100, deadline - Date.now());
+        // Short attempts: a publish made while the connection was down can be lost on the way back.
+        await r.publisher.publish(r.subject, data, { msgId: id, timeoutMs: Math.min(2000, left) });
         return;
       } catch (err) {
         if ((err as HubspokeError).code !== ErrorCode.NotConnected || Date.now() + backoff > deadline) {

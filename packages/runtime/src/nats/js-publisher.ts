@@ -64,7 +64,11 @@ export class JetStreamPublisher {
   }
 
   /** Publishes `data` on `subject`; resolves with the PubAck. `msgId` lets the stream drop a duplicate. */
-  publish(subject: string, data: Uint8Array, opts?: { msgId?: string; headers?: Record<string, string> }): Promise<PubAck> {
+  publish(
+    subject: string,
+    data: Uint8Array,
+    opts?: { msgId?: string; headers?: Record<string, string>; timeoutMs?: number },
+  ): Promise<PubAck> {
     const token = (++this.seq).toString(36);
     let h: MsgHdrs | undefined;
     if (opts?.msgId || opts?.headers) {
@@ -73,12 +77,14 @@ export class JetStreamPublisher {
       if (opts.headers) for (const [k, v] of Object.entries(opts.headers)) h.set(k, v);
     }
     return new Promise<PubAck>((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs, subject });
+      this.pending.set(token, { resolve, reject, deadline: Date.now() + (opts?.timeoutMs ?? this.timeoutMs), subject });
       try {
         this.nc.publish(subject, data, h ? { reply: this.prefix + token, headers: h } : { reply: this.prefix + token });
       } catch (err) {
         this.pending.delete(token);
-        reject(new HubspokeError(ErrorCode.NotConnected, `cannot publish to ${subject}: ${String(err)}`, { cause: err }));
+        reject(
+          new HubspokeError(ErrorCode.NotConnected, `cannot publish to ${subject}: ${String(err)}`, { cause: err }),
+        );
       }
     });
   }
@@ -102,7 +108,12 @@ export class JetStreamPublisher {
       );
       return;
     }
-    let ack: { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
+    let ack: {
+      stream?: string;
+      seq?: number;
+      duplicate?: boolean;
+      error?: { code?: number; err_code?: number; description?: string };
+    };
     try {
       ack = JSON.parse(new TextDecoder().decode(msg.data)) as typeof ack;
     } catch (cause) {
@@ -127,7 +138,7 @@ export class JetStreamPublisher {
     for (const [token, p] of this.pending) {
       if (p.deadline <= now) {
         this.pending.delete(token);
-        p.reject(new HubspokeError(ErrorCode.NotConnected, `no PubAck for ${p.subject} within ${this.timeoutMs} ms`));
+        p.reject(new HubspokeError(ErrorCode.NotConnected, `no PubAck for ${p.subject} in time`));
       }
     }
   }
