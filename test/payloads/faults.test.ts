@@ -25,7 +25,8 @@ describe('edge payloads through a leaf: faults', () => {
     const hub = await startNatsServer({ domain: 'hub', leafListen: true });
     const leaf = await startNatsServer({ domain: `edge-${edgeId}`, leafRemotes: [hub.leafUrl as string] });
     return {
-      hub, leaf,
+      hub,
+      leaf,
       async [Symbol.asyncDispose]() {
         await leaf[Symbol.asyncDispose]();
         await hub[Symbol.asyncDispose]();
@@ -42,14 +43,29 @@ describe('edge payloads through a leaf: faults', () => {
     const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
     const sender = new Sender();
     const edge = await startEdgeNode({
-      natsUrl: s.leaf.url, edgeId: 'e-hub-kill', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'a'),
+      natsUrl: s.leaf.url,
+      edgeId: 'e-hub-kill',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'a'),
     });
     assert.equal(edge.payloadMode, 'outbox');
+    let resumed: Promise<unknown> | undefined;
     for (let n = 0; n < 1000; n++) {
       await sender.send({ n });
       if (n === 300) await s.hub.kill('SIGKILL');
-      if (n === 700) await s.hub.restart();
+      if (n === 700) {
+        await s.hub.restart();
+        const before = r.accepted.length;
+        // DESIGN.md: after a hub restart, dispatch resumes within 10 s.
+        resumed = waitFor(() => r.accepted.length > before, {
+          timeoutMs: 10000,
+          message: 'dispatch resumes within 10 s',
+        });
+      }
     }
+    await resumed;
     await waitFor(() => r.accepted.length >= 1000, { timeoutMs: 30000, message: `handled ${r.accepted.length}/1000` });
     assert.deepEqual(ns(r), [...Array(1000).keys()], 'every payload once, in order');
     assert.equal(unique(r), 1000);
@@ -61,7 +77,13 @@ describe('edge payloads through a leaf: faults', () => {
   test('the edge process killed with a pending outbox, then restarted: the rest arrives', async () => {
     await using s = await site('e-restart');
     await s.hub.stop(); // the hub is away: payloads pile up in the edge's outbox
-    const env = { NATS_URL: s.leaf.url, EDGE_ID: 'e-restart', NAMESPACE: 'eu', STATE_DIR: join(dir, 'b'), COUNT: '300' };
+    const env = {
+      NATS_URL: s.leaf.url,
+      EDGE_ID: 'e-restart',
+      NAMESPACE: 'eu',
+      STATE_DIR: join(dir, 'b'),
+      COUNT: '300',
+    };
     const proc = startNodeProcess('edge-sender', env);
     await proc.waitForLine(/^sent 300$/, 30000);
     await proc.kill();
@@ -69,7 +91,12 @@ describe('edge payloads through a leaf: faults', () => {
     const r = new Receiver();
     const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
     const edge = await startEdgeNode({
-      natsUrl: s.leaf.url, edgeId: 'e-restart', namespace: 'eu', log: testLog(), plugins: [], stateDir: join(dir, 'b'),
+      natsUrl: s.leaf.url,
+      edgeId: 'e-restart',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [],
+      stateDir: join(dir, 'b'),
     });
     await waitFor(() => r.accepted.length >= 300, { timeoutMs: 20000, message: `handled ${r.accepted.length}/300` });
     assert.deepEqual(ns(r), [...Array(300).keys()]);
@@ -83,7 +110,12 @@ describe('edge payloads through a leaf: faults', () => {
     await cpProc.waitForLine(/^ready$/);
     const sender = new Sender();
     const edge = await startEdgeNode({
-      natsUrl: s.leaf.url, edgeId: 'e-cp-kill', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'c'),
+      natsUrl: s.leaf.url,
+      edgeId: 'e-cp-kill',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'c'),
     });
     await sender.send({ n: 0 });
     const { id } = await sender.send({ n: 1, hang: true });
@@ -91,7 +123,12 @@ describe('edge payloads through a leaf: faults', () => {
     await cpProc.waitForLine(new RegExp(`^hanging ${id} 1$`));
     await cpProc.kill();
     const r = new Receiver();
-    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r], payloads: { ackWaitMs: 1500 } });
+    const cp = await startControlPlane({
+      natsUrl: s.hub.url,
+      log: testLog(),
+      plugins: [r],
+      payloads: { ackWaitMs: 1500 },
+    });
     await waitFor(() => r.accepted.length >= 2, { timeoutMs: 15000, message: `handled ${r.accepted.length}/2` });
     assert.deepEqual(ns(r), [1, 2], 'the hung payload first, then the one after it; the first was handled before');
     assert.equal(r.accepted[0]?.id, id);
@@ -117,12 +154,20 @@ describe('edge payloads through a leaf: faults', () => {
     const cp2 = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r2] });
     const sender = new Sender();
     const edge = await startEdgeNode({
-      natsUrl: s.leaf.url, edgeId: 'e-two', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'd'),
+      natsUrl: s.leaf.url,
+      edgeId: 'e-two',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'd'),
     });
     for (let n = 0; n < 400; n++) await sender.send({ n });
     await waitFor(() => order.length >= 400, { timeoutMs: 30000, message: `handled ${order.length}/400` });
     assert.deepEqual(order, [...Array(400).keys()], 'once each, in the edge order, across replicas');
-    assert.ok(r1.accepted.length > 0 && r2.accepted.length > 0, `both replicas took part (${r1.accepted.length}/${r2.accepted.length})`);
+    assert.ok(
+      r1.accepted.length > 0 && r2.accepted.length > 0,
+      `both replicas took part (${r1.accepted.length}/${r2.accepted.length})`,
+    );
     await edge.close();
     await Promise.all([cp1.close(), cp2.close()]);
   });
@@ -132,13 +177,21 @@ describe('edge payloads through a leaf: faults', () => {
     await s.hub.stop();
     const sender = new Sender();
     const edge = await startEdgeNode({
-      natsUrl: s.leaf.url, edgeId: 'e-full', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'e'),
+      natsUrl: s.leaf.url,
+      edgeId: 'e-full',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'e'),
       outbox: { maxMessages: 5 },
     });
     for (let n = 0; n < 5; n++) await sender.send({ n });
     assert.equal(edge.pendingPayloads(), 5);
     await assert.rejects(sender.send({ n: 5 }), (e: { code?: string }) => e.code === 'HS_ERR_OUTBOX_FULL');
-    await assert.rejects(sender.send(new Uint8Array(edge.node.limits.maxPayloadBytes + 1)), (e: { code?: string }) => e.code === 'HS_ERR_PAYLOAD_TOO_LARGE');
+    await assert.rejects(
+      sender.send(new Uint8Array(edge.node.limits.maxPayloadBytes + 1)),
+      (e: { code?: string }) => e.code === 'HS_ERR_PAYLOAD_TOO_LARGE',
+    );
     assert.equal(edge.pendingPayloads(), 5, 'the outbox is unchanged');
     await s.hub.restart();
     const r = new Receiver();
@@ -158,7 +211,11 @@ describe('edge payloads through a managed leaf', () => {
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [r] });
     const sender = new Sender();
     const edge = await startEdgeNode({
-      leaf: { hubUrl: hub.leafUrl as string }, edgeId: 'managed', namespace: 'eu', log: testLog(), plugins: [sender],
+      leaf: { hubUrl: hub.leafUrl as string },
+      edgeId: 'managed',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
       stateDir: dir,
     });
     assert.equal(edge.payloadMode, 'outbox');
@@ -168,7 +225,10 @@ describe('edge payloads through a managed leaf', () => {
       if (n === 100) process.kill(edge.leaf?.pid as number, 'SIGKILL');
     }
     await waitFor(() => r.accepted.length >= 300, { timeoutMs: 30000, message: `handled ${r.accepted.length}/300` });
-    assert.deepEqual(r.bodies<{ n: number }>().map((b) => b.n), [...Array(300).keys()]);
+    assert.deepEqual(
+      r.bodies<{ n: number }>().map((b) => b.n),
+      [...Array(300).keys()],
+    );
     assert.ok((edge.leaf?.restarts ?? 0) >= 1, 'the leaf was restarted');
     const pid = edge.leaf?.pid as number;
     await edge.close();
