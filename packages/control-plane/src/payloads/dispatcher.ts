@@ -103,8 +103,11 @@ export class Dispatcher {
     this.dlq = new DeadLetters(publisher);
   }
 
+  private receiverList: ReturnType<typeof receiversOf> | undefined;
+
+  /** The receivers in load order; plugins are fixed once the node is ready, so this is read once. */
   private receivers() {
-    return receiversOf(this.host);
+    return (this.receiverList ??= receiversOf(this.host));
   }
 
   /**
@@ -215,8 +218,8 @@ export class Dispatcher {
         rec = held;
       }
       if (rec && rec.epoch === env.sequenceEpoch && env.sequence <= rec.seq) return this.duplicate(m);
-    } else if (this.recent.has(env.id) && !m.headers?.get('Nats-Msg-Id').startsWith('redrive-')) {
-      return this.duplicate(m); // a redriven payload keeps its id: it is meant to be offered again
+    } else if (this.recent.has(env.id)) {
+      return this.duplicate(m);
     }
     if (env.topic) {
       // A durable Up event: delivered to this control plane's subscribers as Local, like a live one.
@@ -290,10 +293,11 @@ export class Dispatcher {
    * Records the edge's position, then acks. The write is group-committed: one write per lane in flight; the
    * payloads handled meanwhile are acked together once the next write, carrying the highest position, lands.
    */
-  private done(lane: Lane, m: JsMsg, env: Envelope, hadRetries: boolean): void {
+  private done(lane: Lane, m: JsMsg, env: Envelope, hadRetries: boolean, handled = true): void {
     if (hadRetries) void this.offers.clear(env.id).catch(() => undefined);
     if (!env.sequence) {
-      this.recent.add(env.id);
+      // Only a handled id counts as seen: a dead-lettered one may come back by a redrive, with the same id.
+      if (handled) this.recent.add(env.id);
       m.ack();
       return;
     }
@@ -331,7 +335,7 @@ export class Dispatcher {
     await this.dlq.put(lane.ns, lane.edge, m, { reason, plugin, attempts });
     this.counters.deadLettered++;
     this.log.error({ payloadId: env?.id, edge: lane.edge, reason, plugin, attempts }, 'payload dead-lettered');
-    if (env) this.done(lane, m, env, false);
+    if (env) this.done(lane, m, env, false, false);
     else m.ack();
   }
 
