@@ -11,6 +11,8 @@ import { testLog } from '../fixtures/fabric.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
 import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
+const body = (p: { payload: Uint8Array }) => JSON.parse(Buffer.from(p.payload).toString()) as { n: number };
+
 const fast = { maxDeliveries: 3, backoffInitialMs: 20, backoffMaxMs: 100, ackWaitMs: 2000 };
 
 describe('edge payloads, edge connected straight to the hub', () => {
@@ -136,6 +138,61 @@ describe('edge payloads, edge connected straight to the hub', () => {
     assert.match(dl.reason, /picky: acceptEdgePayload failed: cannot parse this/);
     assert.equal(dl.plugin, 'picky');
     assert.equal(dl.attempts, '3');
+  });
+
+  test('a failing payload holds back only its own edge: other edges go on', async () => {
+    const r = new Receiver();
+    let stuck = true;
+    r.decide = (p) => {
+      if (stuck && p.edgeId === 'held-a') throw new Error('not yet');
+      return true;
+    };
+    const cp = await startControlPlane({
+      natsUrl: hub.url,
+      log: testLog(),
+      plugins: [r],
+      payloads: { ...fast, maxDeliveries: 100, backoffInitialMs: 50, backoffMaxMs: 50 },
+    });
+    const a = new Sender();
+    const b = new Sender();
+    const ea = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'held-a',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [a],
+      stateDir: join(dir, 'held-a'),
+    });
+    const eb = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'held-b',
+      namespace: 'us',
+      log: testLog(),
+      plugins: [b],
+      stateDir: join(dir, 'held-b'),
+    });
+    try {
+      await a.send({ n: 0 });
+      await a.send({ n: 1 });
+      await waitFor(() => r.offers.filter((p) => p.edgeId === 'held-a').length >= 2, { message: 'edge a is retrying' });
+      for (let n = 0; n < 5; n++) await b.send({ n });
+      await waitFor(() => r.accepted.filter((p) => p.edgeId === 'held-b').length === 5, { message: 'edge b goes on' });
+      assert.equal(
+        r.accepted.filter((p) => p.edgeId === 'held-a').length,
+        0,
+        "a's first payload, and so its second, still wait",
+      );
+      stuck = false;
+      await waitFor(() => r.accepted.filter((p) => p.edgeId === 'held-a').length === 2);
+      assert.deepEqual(
+        r.accepted.filter((p) => p.edgeId === 'held-a').map((p) => body(p).n),
+        [0, 1],
+        'then a, in order',
+      );
+    } finally {
+      await Promise.all([ea.close(), eb.close()]);
+      await cp.close();
+    }
   });
 
   test('limits: each violation gets its coded error and nothing is sent', async () => {
