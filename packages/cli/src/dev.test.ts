@@ -138,16 +138,19 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     let dir: string | undefined;
     try {
       const crash = join(tmp, 'crash.mjs');
-      writeFileSync(crash, "setTimeout(() => { throw new Error('boom'); }, 2500);\n");
+      // It throws when the test signals it, once the fabric is running: an uncaught error at a known moment.
+      writeFileSync(crash, "process.on('SIGUSR2', () => setImmediate(() => { throw new Error('boom'); }));\n");
       const run = hubspoke(['dev'], { NODE_OPTIONS: `--import=${pathToFileURL(crash).href}` });
-      await run.waitFor(/temp folder\s+\S+/, 20_000);
+      await run.waitFor(/ready in \d+ ms/, 20_000);
       const info = started(run.output());
+      run.child.kill('SIGUSR2');
       dir = info.dir;
       const { code } = await run.exit;
       assert.notEqual(code, 0);
       assert.match(run.output(), /stopped abnormally; nats-server killed; logs kept in/);
       // SIGKILL was sent as the CLI exited; the kernel may take a moment to finish the process.
-      for (let i = 0; i < 40 && !deadOrZombie(info.pid); i++) await new Promise((r) => setTimeout(r, 50));
+      const deadline = Date.now() + 2000;
+      while (!deadOrZombie(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.ok(deadOrZombie(info.pid), `nats-server ${info.pid} is still running`);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
