@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ErrorCode, isHubspokeError } from '@hubspoke/sdk';
+import { configCommand } from './commands/config.js';
 import { controlCommand } from './commands/control.js';
 import { devCommand } from './commands/dev.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -34,6 +35,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return dlqCommand(rest);
     case 'edges':
       return edgesCommand(rest);
+    case 'config':
+      return configCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);

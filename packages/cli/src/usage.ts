@@ -21,6 +21,7 @@ export function mainUsage(): string {
       ['replay', 'offers stored payloads again, flagged as replays; --dry-run counts only (admin API)'],
       ['dlq', 'dead letters: ls, redrive, drop (admin API)'],
       ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID'],
+      ['config', 'the config store: set, get, ls, rm (admin API); changes reach the edges at once'],
     ]) +
     '\n`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
   );

@@ -1,4 +1,4 @@
-import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
+import { Runtime, type ControlConfigService, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
   JetStreamKV, commonOptionsShape, openKvBucket, parseConfig, startNode, startNodeMetrics, type HostTimeouts,
   type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec,
@@ -6,6 +6,7 @@ import {
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
 import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
@@ -65,6 +66,8 @@ export interface ControlPlane {
   readonly admin: { address: string } | undefined;
   /** The edge registry: every edge heard from, its state judged from missed heartbeats. */
   readonly edges: EdgesHandle;
+  /** The config store: objects by namespace and global, pushed to the edges that should see them. */
+  readonly config: ControlConfigService;
   /** The metrics endpoint's bound address, when `metrics` was given. */
   readonly metrics: { address: string } | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
@@ -77,6 +80,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let payloads: PayloadDispatch | undefined;
   let admin: AdminServer | undefined;
   let registry: RegistryParts | undefined;
+  let config: ConfigParts | undefined;
   const node = await startNode({
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
@@ -91,11 +95,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const bucket = await openKvBucket(ctx.nc, o.kvBucket);
       payloads = await openPayloadDispatch(ctx, o.payloads);
       const p = payloads;
-      const r = (registry = await openEdgeRegistry(ctx));
+      const c = (config = await openConfig(ctx));
+      const r = (registry = await openEdgeRegistry(ctx, c));
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
         services: () => ({ control: r.control }),
         ready: async () => {
+          c.store.start();
           await r.start();
           await p.start();
           if (o.admin) {
@@ -103,12 +109,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               listen: o.admin.listen, nc: ctx.nc, host: ctx.host, limits: ctx.limits, log: ctx.log,
               offerTimeoutMs: o.payloads.offerTimeoutMs,
               edges: () => r.control.edges.list(),
+              forgetEdge: (id) => r.edges.forget(id),
+              config: c.service,
             });
           }
         },
         stopping: async () => {
           await admin?.close();
           await r.stop();
+          c.store.stop();
           await p.stop();
         },
         close: async () => p.close(),
@@ -117,7 +126,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   const edges = (registry as RegistryParts).edges;
   const metrics = o.metrics
-    ? await startNodeMetrics(node, o.metrics, (m) => addControlMetrics(m, (payloads as PayloadDispatch).counters, edges))
+    ? await startNodeMetrics(node, o.metrics, (m) =>
+        addControlMetrics(m, (payloads as PayloadDispatch).counters, edges, (config as ConfigParts).store))
         .catch(async (err: unknown) => {
           await node.close();
           throw err;
@@ -130,6 +140,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     payloads: payloads as PayloadDispatch,
     admin: admin ? { address: admin.address } : undefined,
     edges,
+    config: (config as ConfigParts).service,
     metrics: metrics ? { address: metrics.address } : undefined,
     close: async () => {
       await metrics?.close();

@@ -10,3 +10,6 @@ export type {
   ListDeadLettersRequest, ListPayloadsReply, ListPayloadsRequest, PayloadFilter, PayloadInfo, RedriveReply,
   RedriveRequest, Redriven, ReplayFailure, ReplayProgress, ReplayRequest,
 } from './admin/types.js';
+export type { ConfigObject } from './admin/client.js';
+export { CONFIG_BUCKET } from './config/store.js';
+export type { ConfigCounters } from './config/store.js';

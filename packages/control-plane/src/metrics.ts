@@ -1,4 +1,5 @@
 import type { MetricsBuilder } from '@hubspoke/runtime';
+import type { ConfigStore } from './config/store.js';
 import type { DispatchCounters } from './payloads/dispatcher.js';
 import type { EdgesHandle } from './registry/setup.js';
 
@@ -11,7 +12,12 @@ const DISPATCH: readonly (readonly [keyof DispatchCounters, string, string])[] =
 ];
 
 /** The control plane's own metrics: dispatch on this replica, and the edge registry. */
-export function addControlMetrics(m: MetricsBuilder, dispatch: Readonly<DispatchCounters>, edges: EdgesHandle): void {
+export function addControlMetrics(
+  m: MetricsBuilder,
+  dispatch: Readonly<DispatchCounters>,
+  edges: EdgesHandle,
+  config: ConfigStore,
+): void {
   for (const [key, name, help] of DISPATCH) m.counter(name, help, () => dispatch[key]);
   m.gaugeByLabel('hubspoke_edges', 'edges in the registry by state, as this replica judges them', 'state', () =>
     edges.countByState());
@@ -19,4 +25,12 @@ export function addControlMetrics(m: MetricsBuilder, dispatch: Readonly<Dispatch
   m.counter('hubspoke_heartbeats_rejected_total', 'heartbeats refused: malformed, or naming another edge than their subject', () =>
     edges.counters.rejected);
   m.counter('hubspoke_registry_write_errors_total', 'edge registry writes to KV that failed', () => edges.counters.writeErrors);
+  m.counter('hubspoke_config_changes_total', 'config puts and deletes stored through this replica', () =>
+    config.counters.puts + config.counters.deletes);
+  m.counter('hubspoke_config_refused_total', 'config changes refused: invalid, or rejected by an object hook', () =>
+    config.counters.refused);
+  m.counter('hubspoke_config_snapshots_total', 'config snapshots sent to edges by this replica (not counting "unchanged")', () =>
+    config.counters.snapshots);
+  m.gauge('hubspoke_config_lag_edges', 'edges not offline whose applied config revision is below the latest they should see', () =>
+    edges.configLag());
 }

@@ -7,6 +7,7 @@ import {
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { localJetStreamDomain, openEdgeKv, type EdgeKvMode } from './edge-kv.js';
+import { EdgeConfig } from './config/sync.js';
 import { DownTracker } from './durable-down.js';
 import { Heartbeat } from './heartbeat.js';
 import { startManagedLeaf, type ManagedLeaf } from './leaf.js';
@@ -150,19 +151,28 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       await down.start();
       let reconnects = 0;
       ctx.onReconnect(() => reconnects++);
-      const hb = new Heartbeat({
-        nc: ctx.nc, log: ctx.log, namespace: o.namespace, edgeId: o.edgeId, heartbeatMs: o.heartbeatMs,
-        outboxDepth: () => p.pending(), reconnects: () => reconnects,
+      let hb: Heartbeat | undefined;
+      const config = new EdgeConfig({
+        ctx, kv: kv('_config'), namespace: o.namespace, edgeId: o.edgeId, onOutcome: () => hb?.beatNow(),
       });
+      await config.start();
+      hb = new Heartbeat({
+        nc: ctx.nc, log: ctx.log, namespace: o.namespace, edgeId: o.edgeId, heartbeatMs: o.heartbeatMs,
+        outboxDepth: () => p.pending(), reconnects: () => reconnects, config,
+      });
+      const beat = hb;
       return {
         kv,
-        services: (plugin) => ({ edge: p.service(plugin) }),
+        services: (plugin) => ({ edge: { ...p.service(plugin), config: config.view } }),
+        pluginConfig: (plugin) => config.pluginConfig(plugin),
         ready: async () => {
-          await hb.start();
+          config.goLive();
+          await beat.start();
           await down.catchUp();
         },
-        stopping: async () => hb.stop(),
+        stopping: async () => beat.stop(),
         close: async () => {
+          config.stop();
           down.stop();
           await p.close();
         },

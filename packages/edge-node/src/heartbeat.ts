@@ -17,6 +17,8 @@ export interface HeartbeatSource {
   heartbeatMs: number;
   outboxDepth: () => number;
   reconnects: () => number;
+  /** The config the edge holds: its highest applied revision, digest, and the rejection standing. */
+  config?: { appliedRevision(): number; configDigest(): string; lastError(): string | undefined };
 }
 
 /**
@@ -27,6 +29,7 @@ export interface HeartbeatSource {
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Immediate | undefined;
   private readonly subject: string;
 
   constructor(private readonly s: HeartbeatSource) {
@@ -41,21 +44,36 @@ export class Heartbeat {
     this.timer.unref();
   }
 
+  /** Sends a heartbeat now (coalesced): how the edge acknowledges a config change without waiting for the next beat. */
+  beatNow(): void {
+    if (!this.timer || this.soon) return;
+    this.soon = setImmediate(() => {
+      this.soon = undefined;
+      if (this.timer) this.send(false);
+    });
+  }
+
   /** Stops beating and announces the departure (flushed by the node's drain). */
   stop(announce = true): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
     if (announce) this.send(true);
   }
 
   private send(leaving: boolean): void {
     if (this.s.nc.isClosed()) return;
+    const c = this.s.config;
+    const lastError = c?.lastError();
     const body: HeartbeatBody = {
       version: EDGE_VERSION,
       namespace: this.s.namespace,
       edgeId: this.s.edgeId,
       health: 'ok',
-      appliedRevision: 0,
+      appliedRevision: c?.appliedRevision() ?? 0,
+      ...(c ? { configDigest: c.configDigest() } : {}),
+      ...(lastError === undefined ? {} : { lastError: lastError.slice(0, 1024) }),
       outboxDepth: this.s.outboxDepth(),
       reconnects: this.s.reconnects(),
       heartbeatMs: this.s.heartbeatMs,

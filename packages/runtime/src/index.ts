@@ -41,3 +41,8 @@ export {
 export type {
   NatsServerExit, NatsServerPortChoice, NatsServerProcess, NatsServerProcessOptions,
 } from './nats/server-process.js';
+export {
+  MAX_CONFIG_VALUE_BYTES, assertConfigKey, configDigest, configKeyProblem, configScope, configSubjects, configValueJson,
+  parseConfigRecord, recordId,
+} from './sync/config-wire.js';
+export type { ConfigRecord, SnapshotReply } from './sync/config-wire.js';

@@ -57,6 +57,8 @@ export interface SetupContext {
 export interface RuntimeParts {
   kv: (plugin: string) => KVService;
   services?: (plugin: string) => Partial<Services>;
+  /** A plugin's config from elsewhere than its spec (an edge's synced `plugin.<name>`), validated; undefined: the spec's. */
+  pluginConfig?: (plugin: string) => Record<string, unknown> | undefined;
   /** Runs after `onSessionReady` of every plugin (dispatch starts here, so receivers are ready). */
   ready?: () => Promise<void>;
   /** Runs first at close, before the plugins shut down (dispatch stops here, so nothing reaches a stopped plugin). */
@@ -163,7 +165,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
       kv: p.kv(plugin),
       logger: pluginLogger(log, plugin),
       ...p.services?.(plugin),
-    }));
+    }), p.pluginConfig);
     await host.sessionReady();
     await p.ready?.();
   } catch (err) {

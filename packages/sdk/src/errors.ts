@@ -12,6 +12,7 @@ export const ErrorCode = {
   OutboxFull: 'HS_ERR_OUTBOX_FULL',
   NotConnected: 'HS_ERR_NOT_CONNECTED',
   ConfigInvalid: 'HS_ERR_CONFIG_INVALID',
+  ConfigRejected: 'HS_ERR_CONFIG_REJECTED',
   ScopeDenied: 'HS_ERR_SCOPE_DENIED',
   EnvelopeMalformed: 'HS_ERR_ENVELOPE_MALFORMED',
   Plugin: 'HS_ERR_PLUGIN',

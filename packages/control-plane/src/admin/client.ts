@@ -24,6 +24,15 @@ import type {
   ReplayRequest,
 } from './types.js';
 
+/** A config object as the admin API gives it. */
+export interface ConfigObject {
+  key: string;
+  /** Empty for global. */
+  namespace: string;
+  valueJson: string;
+  revision: number;
+}
+
 type Unary = (req: unknown, opts: CallOptions, cb: (err: ServiceError | null, res: unknown) => void) => void;
 type Streaming = (req: unknown, opts: CallOptions) => ClientReadableStream<unknown>;
 
@@ -65,6 +74,28 @@ export class AdminClient {
   /** The edges the control plane's registry knows, with their state. */
   listEdges(): Promise<{ edges: Record<string, unknown>[] }> {
     return this.call('ListEdges', {});
+  }
+
+  /** Removes an edge from the registry. */
+  forgetEdge(edgeId: string): Promise<{ forgotten: boolean }> {
+    return this.call('ForgetEdge', { edgeId });
+  }
+
+  /** Stores a config object (`valueJson` is JSON text); resolves to its revision. */
+  putConfig(req: { key: string; namespace?: string; valueJson: string }): Promise<{ revision: number }> {
+    return this.call('PutConfig', req);
+  }
+
+  getConfig(req: { key: string; namespace?: string }): Promise<{ found: boolean; object?: ConfigObject }> {
+    return this.call('GetConfig', req);
+  }
+
+  deleteConfig(req: { key: string; namespace?: string }): Promise<{ deleted: boolean }> {
+    return this.call('DeleteConfig', req);
+  }
+
+  listConfig(req: { namespace?: string; prefix?: string }): Promise<{ objects: ConfigObject[] }> {
+    return this.call('ListConfig', req);
   }
 
   listPayloads(req: ListPayloadsRequest): Promise<ListPayloadsReply> {

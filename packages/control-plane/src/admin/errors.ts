@@ -16,6 +16,9 @@ export class AdminError extends HubspokeError {
 const BY_CODE: Partial<Record<ErrorCode, status>> = {
   [ErrorCode.InvalidArgument]: status.INVALID_ARGUMENT,
   [ErrorCode.InvalidName]: status.INVALID_ARGUMENT,
+  [ErrorCode.InvalidKey]: status.INVALID_ARGUMENT,
+  [ErrorCode.ConfigInvalid]: status.INVALID_ARGUMENT,
+  [ErrorCode.ConfigRejected]: status.FAILED_PRECONDITION,
   [ErrorCode.NotConnected]: status.UNAVAILABLE,
   [ErrorCode.JetStreamUnavailable]: status.UNAVAILABLE,
   [ErrorCode.Closed]: status.UNAVAILABLE,

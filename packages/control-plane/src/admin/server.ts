@@ -6,7 +6,7 @@ import {
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ErrorCode, HubspokeError, type EdgeInfo, type Limits } from '@hubspoke/sdk';
+import { ErrorCode, HubspokeError, type ControlConfigService, type EdgeInfo, type Limits } from '@hubspoke/sdk';
 import { JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -30,6 +30,25 @@ export interface AdminServerOptions {
   offerTimeoutMs: number;
   /** The edge registry, for ListEdges. */
   edges: () => Promise<EdgeInfo[]>;
+  /** Removes an edge from the registry, for ForgetEdge. */
+  forgetEdge: (edgeId: string) => Promise<boolean>;
+  /** The config store. */
+  config: ControlConfigService;
+}
+
+interface ConfigRequest {
+  key: string;
+  namespace: string;
+  valueJson?: string;
+  prefix?: string;
+}
+
+function parseValueJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `config ${key}: value_json is not JSON: ${(cause as Error).message}`);
+  }
 }
 
 /** A running admin server. */
@@ -52,6 +71,8 @@ function unary<Req, Res>(log: Pino, name: string, fn: (req: Req) => Promise<Res>
     );
   };
 }
+
+const scope = (req: { namespace: string }): { namespace?: string } => (req.namespace ? { namespace: req.namespace } : {});
 
 /** Starts the gRPC admin API (proto/hubspoke/v1/admin.proto) of a control plane. */
 export async function startAdminServer(o: AdminServerOptions): Promise<AdminServer> {
@@ -77,6 +98,28 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
         outboxDepth: e.outboxDepth,
         reconnects: e.reconnects,
         lastError: e.lastError ?? '',
+      })),
+    })),
+    ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({ forgotten: await o.forgetEdge(req.edgeId) })),
+    PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => {
+      const revision = await o.config.put(req.key, parseValueJson(req.key, req.valueJson ?? ''), scope(req));
+      log.info({ key: req.key, namespace: req.namespace || undefined, revision }, 'config put');
+      return { revision };
+    }),
+    GetConfig: unary(log, 'GetConfig', async (req: ConfigRequest) => {
+      const all = await o.config.list({ ...scope(req), prefix: req.key });
+      const e = all.find((x) => x.key === req.key);
+      if (!e) return { found: false };
+      return { found: true, object: { key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision } };
+    }),
+    DeleteConfig: unary(log, 'DeleteConfig', async (req: ConfigRequest) => {
+      const deleted = await o.config.delete(req.key, scope(req));
+      if (deleted) log.info({ key: req.key, namespace: req.namespace || undefined }, 'config deleted');
+      return { deleted };
+    }),
+    ListConfig: unary(log, 'ListConfig', async (req: ConfigRequest) => ({
+      objects: (await o.config.list({ ...scope(req), prefix: req.prefix ?? '' })).map((e) => ({
+        key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision,
       })),
     })),
     ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>

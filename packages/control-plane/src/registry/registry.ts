@@ -20,6 +20,19 @@ export interface RegistryCounters {
 }
 
 const HEARTBEATS = 'hs.hb.*.*';
+/** The first wait before telling an out-of-date edge again to ask for its snapshot; doubles up to the max. */
+const RESYNC_FIRST_MS = 2000;
+const RESYNC_MAX_MS = 60_000;
+
+/** What the registry asks of the config store. */
+export interface RegistryConfigView {
+  /** The highest revision among the objects an edge of the namespace should see. */
+  latestFor(namespace: string): number;
+  /** The digest of what an edge of the namespace should have. */
+  digestFor(namespace: string): string;
+  /** Tells an edge to ask for its snapshot. */
+  resync(namespace: string, edgeId: string): void;
+}
 const REJECT_LOG_INTERVAL_MS = 5000;
 const MIN_SWEEP_MS = 20;
 const MAX_SWEEP_MS = 1000;
@@ -47,11 +60,14 @@ export class EdgeRegistry {
   private events: EventsService | undefined;
   private lastRejectLog = 0;
   private stopped = false;
+  /** Per edge: when it may be told to resync next, the wait after that, and the digest it had then. */
+  private readonly resyncs = new Map<string, { at: number; waitMs: number; digest: string | undefined }>();
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly log: Pino,
+    private readonly config?: RegistryConfigView,
   ) {}
 
   /** Loads the registry from KV and keeps following it; the state judged now raises no event. */
@@ -101,7 +117,9 @@ export class EdgeRegistry {
   /** Every edge known, offline ones included (until forgotten), by namespace and id. */
   list(): EdgeInfo[] {
     const now = Date.now();
-    return [...this.records.values()].sort(byNamespaceAndId).map((r) => toEdgeInfo(r, now));
+    return [...this.records.values()]
+      .sort(byNamespaceAndId)
+      .map((r) => toEdgeInfo(r, now, this.config?.latestFor(r.namespace) ?? 0));
   }
 
   /** How many edges are in each state. */
@@ -110,6 +128,18 @@ export class EdgeRegistry {
     const out = { online: 0, stale: 0, offline: 0 };
     for (const r of this.records.values()) out[judgeState(r, now)]++;
     return out;
+  }
+
+  /** How many edges, not offline, have applied a lower config revision than the latest they should see. */
+  configLag(): number {
+    const c = this.config;
+    if (!c) return 0;
+    const now = Date.now();
+    let n = 0;
+    for (const r of this.records.values()) {
+      if (judgeState(r, now) !== 'offline' && r.appliedRevision < c.latestFor(r.namespace)) n++;
+    }
+    return n;
   }
 
   /** Removes an edge from the registry (every replica's mirror follows); it reappears if it beats again. */
@@ -121,6 +151,7 @@ export class EdgeRegistry {
       await this.inFlight.get(k);
       this.judged.delete(k);
       this.announced.delete(k);
+      this.resyncs.delete(k);
       await this.kv.delete(k);
     }
     return keys.length > 0;
@@ -162,6 +193,26 @@ export class EdgeRegistry {
     const r = this.update(key, b, now);
     this.judge(key, r, now);
     this.write(key);
+    this.checkConfig(key, b, now);
+  }
+
+  /**
+   * An edge whose config digest differs from what it should have missed a push (its leaf link was down, say):
+   * tell it to ask for its snapshot, at once the first time, then backing off while its digest stays the same
+   * (an edge that rejected a config keeps differing until the next revision; asking again changes nothing).
+   */
+  private checkConfig(key: string, b: HeartbeatBody, now: number): void {
+    const c = this.config;
+    if (!c || b.leaving || b.configDigest === undefined) return;
+    if (b.configDigest === c.digestFor(b.namespace)) {
+      this.resyncs.delete(key);
+      return;
+    }
+    const last = this.resyncs.get(key);
+    if (last && last.digest === b.configDigest && now < last.at) return;
+    const waitMs = last && last.digest === b.configDigest ? Math.min(last.waitMs * 2, RESYNC_MAX_MS) : RESYNC_FIRST_MS;
+    this.resyncs.set(key, { at: now + waitMs, waitMs, digest: b.configDigest });
+    c.resync(b.namespace, b.edgeId);
   }
 
   private update(key: string, b: HeartbeatBody, now: number): EdgeRecord {

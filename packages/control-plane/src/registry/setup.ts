@@ -1,5 +1,6 @@
-import { ErrorCode, HubspokeError, type ControlConfigService, type ControlService, type EdgeInfo } from '@hubspoke/sdk';
+import type { ControlService, EdgeInfo } from '@hubspoke/sdk';
 import { PluginEvents, openKvBucket, type SetupContext } from '@hubspoke/runtime';
+import type { ConfigParts } from '../config/setup.js';
 import { EdgeRegistry, type RegistryCounters } from './registry.js';
 import { EDGES_BUCKET, type EdgeState } from './record.js';
 
@@ -11,6 +12,8 @@ export interface EdgesHandle {
   forget(edgeId: string): Promise<boolean>;
   /** How many edges are in each state now. */
   countByState(): Record<EdgeState, number>;
+  /** How many edges, not offline, have applied a lower config revision than the latest they should see. */
+  configLag(): number;
   readonly counters: Readonly<RegistryCounters>;
 }
 
@@ -23,28 +26,22 @@ export interface RegistryParts {
   stop(): Promise<void>;
 }
 
-const notYet = async (): Promise<never> => {
-  throw new HubspokeError(ErrorCode.NotSupported, 'config sync is not built yet');
-};
-
-/** Config sync comes later: every call says so. */
-const configStub: ControlConfigService = { put: notYet, get: notYet, delete: notYet, list: notYet };
-
 /** Opens the edge registry (bucket `hs-edges`) and loads what the replicas have recorded. */
-export async function openEdgeRegistry(ctx: SetupContext): Promise<RegistryParts> {
+export async function openEdgeRegistry(ctx: SetupContext, config: ConfigParts): Promise<RegistryParts> {
   const kv = await openKvBucket(ctx.nc, EDGES_BUCKET);
-  const registry = new EdgeRegistry(ctx.nc, kv, ctx.log.child({ component: 'edge-registry' }));
+  const registry = new EdgeRegistry(ctx.nc, kv, ctx.log.child({ component: 'edge-registry' }), config.store);
   await registry.open();
   const edges: EdgesHandle = {
     list: async () => registry.list(),
     forget: (edgeId) => registry.forget(edgeId),
     countByState: () => registry.countByState(),
+    configLag: () => registry.configLag(),
     counters: registry.counters,
   };
   const identity = { runtime: 'control', nodeId: 'control', namespace: undefined } as const;
   return {
     edges,
-    control: { config: configStub, edges: { list: edges.list } },
+    control: { config: config.service, edges: { list: edges.list } },
     start: () => registry.start(new PluginEvents('system', identity, ctx.fabric, ctx.bus)),
     stop: () => registry.stop(),
   };

@@ -9,15 +9,11 @@ export interface EdgePayloads {
   readonly mode: 'outbox' | 'direct';
   /** Payloads accepted and not yet acknowledged by the hub (outbox mode). */
   pending(): number;
-  service(plugin: string): EdgeService;
+  service(plugin: string): Omit<EdgeService, 'config'>;
   /** Takes an encoded durable Up event the way payloads go (outbox, or straight to the hub). */
   appendDurable(data: Uint8Array, id: string): Promise<void>;
   close(): Promise<void>;
 }
-
-const notBuilt = (): never => {
-  throw new HubspokeError(ErrorCode.NotSupported, 'edge config sync is not built yet');
-};
 
 /**
  * Through a leaf with JetStream of its own (`domain`), payloads go to the outbox and a forwarder sends them
@@ -63,7 +59,6 @@ export async function openEdgePayloads(
       senders.set(plugin, sender);
       return {
         sendToControl: (p, o) => sender.send(p, o),
-        config: { get: async () => notBuilt(), list: async () => notBuilt() },
       };
     },
     async appendDurable(data, id) {

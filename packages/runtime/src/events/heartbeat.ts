@@ -9,8 +9,10 @@ export interface HeartbeatBody {
   edgeId: string;
   /** What the edge says of itself; informative only: the control plane judges state from missed heartbeats. */
   health: 'ok' | 'degraded';
-  /** The config store revision the edge has applied (0 before config sync). */
+  /** The highest config store revision the edge has applied (0 before any); a rejected one does not count. */
   appliedRevision: number;
+  /** The digest of the config records the edge holds (see configDigest); the control plane compares it with its own. */
+  configDigest?: string;
   /** Payloads accepted and not yet acknowledged by the hub. */
   outboxDepth: number;
   /** Reconnects to NATS since the edge started. */
@@ -50,6 +52,9 @@ export function parseHeartbeat(data: Uint8Array): HeartbeatBody | string {
   const hb = b['heartbeatMs'];
   if (!count(hb) || hb < MIN_HB || hb > MAX_HB) return `heartbeatMs: not an integer from ${MIN_HB} to ${MAX_HB}`;
   if (b['leaving'] !== undefined && typeof b['leaving'] !== 'boolean') return 'leaving: not a boolean';
+  if (b['configDigest'] !== undefined && (typeof b['configDigest'] !== 'string' || b['configDigest'].length > 64)) {
+    return 'configDigest: not a string of at most 64 characters';
+  }
   if (b['lastError'] !== undefined && (typeof b['lastError'] !== 'string' || b['lastError'].length > 1024)) {
     return 'lastError: not a string of at most 1024 characters';
   }

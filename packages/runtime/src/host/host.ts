@@ -138,10 +138,23 @@ export class PluginHost {
     return this.hosted;
   }
 
-  /** Initializes every plugin in load order; on a failure, shuts down those already initialized and throws. */
-  async initialize(servicesFor: (plugin: string) => Services): Promise<void> {
-    for (const { plugin, config } of this.loaded) {
+  /** The plugin objects loaded, in load order (before `initialize` too). */
+  plugins(): readonly Plugin[] {
+    return this.loaded.map((l) => l.plugin);
+  }
+
+  /**
+   * Initializes every plugin in load order; on a failure, shuts down those already initialized and throws.
+   * `configFor` may give a plugin's config from elsewhere (an edge's synced `plugin.<name>`), already validated.
+   */
+  async initialize(
+    servicesFor: (plugin: string) => Services,
+    configFor?: (plugin: string) => Record<string, unknown> | undefined,
+  ): Promise<void> {
+    for (const l of this.loaded) {
+      const plugin = l.plugin;
       const name = plugin.info.name;
+      const config = configFor?.(name) ?? l.config;
       const abort = new AbortController();
       const ctx: Context = Object.freeze({
         runtime: this.me.runtime,

@@ -476,6 +476,131 @@ export const descriptors = {
                 }
               }
             },
+            "ConfigObject": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 2
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 3
+                },
+                "revision": {
+                  "type": "uint64",
+                  "id": 4
+                }
+              }
+            },
+            "PutConfigRequest": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 2
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "PutConfigReply": {
+              "fields": {
+                "revision": {
+                  "type": "uint64",
+                  "id": 1
+                }
+              }
+            },
+            "GetConfigRequest": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "GetConfigReply": {
+              "fields": {
+                "found": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "object": {
+                  "type": "ConfigObject",
+                  "id": 2
+                }
+              }
+            },
+            "DeleteConfigRequest": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "DeleteConfigReply": {
+              "fields": {
+                "deleted": {
+                  "type": "bool",
+                  "id": 1
+                }
+              }
+            },
+            "ListConfigRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1
+                },
+                "prefix": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "ListConfigReply": {
+              "fields": {
+                "objects": {
+                  "rule": "repeated",
+                  "type": "ConfigObject",
+                  "id": 1
+                }
+              }
+            },
+            "ForgetEdgeRequest": {
+              "fields": {
+                "edgeId": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "ForgetEdgeReply": {
+              "fields": {
+                "forgotten": {
+                  "type": "bool",
+                  "id": 1
+                }
+              }
+            },
             "Admin": {
               "methods": {
                 "ListEdges": {
@@ -506,6 +631,26 @@ export const descriptors = {
                 "Drop": {
                   "requestType": "DropRequest",
                   "responseType": "DropReply"
+                },
+                "PutConfig": {
+                  "requestType": "PutConfigRequest",
+                  "responseType": "PutConfigReply"
+                },
+                "GetConfig": {
+                  "requestType": "GetConfigRequest",
+                  "responseType": "GetConfigReply"
+                },
+                "DeleteConfig": {
+                  "requestType": "DeleteConfigRequest",
+                  "responseType": "DeleteConfigReply"
+                },
+                "ListConfig": {
+                  "requestType": "ListConfigRequest",
+                  "responseType": "ListConfigReply"
+                },
+                "ForgetEdge": {
+                  "requestType": "ForgetEdgeRequest",
+                  "responseType": "ForgetEdgeReply"
                 }
               }
             },

@@ -1,0 +1,382 @@
+import { ErrorCode, HubspokeError, capabilities, type ConfigChange, type ConfigEntry, type EdgeConfigView, type KVService } from '@hubspoke/sdk';
+import {
+  ALL, configDigest, configSubjects, parseConfigRecord, pluginCall, recordId, validatePluginConfig, type ConfigRecord,
+  type SetupContext, type SnapshotReply,
+} from '@hubspoke/runtime';
+import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
+
+/** How long the first snapshot request may take at start before the edge goes on with what it kept. */
+const START_WAIT_MS = 5000;
+const REQUEST_WAIT_MS = 10_000;
+/** Between snapshot requests when all is well (each costs one message when nothing changed). */
+const RESYNC_MS = 30_000;
+/** After a request that got no answer, the first retry; it doubles up to RESYNC_MS. */
+const RETRY_FIRST_MS = 1000;
+const CHANGE_TIMEOUT_MS = 10_000;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const PLUGIN_PREFIX = 'plugin.';
+
+interface Rejection {
+  revision: number;
+  error: string;
+  seq: number;
+}
+
+/** What the config sync needs from the rest of the edge. */
+export interface EdgeConfigOptions {
+  ctx: SetupContext;
+  /** Where applied records are kept (the leaf's JetStream, or a file when direct): the last-known-good config. */
+  kv: KVService;
+  namespace: string;
+  edgeId: string;
+  /** Called after a change was applied or rejected, so that the heartbeat reports it at once. */
+  onOutcome: () => void;
+}
+
+/**
+ * The edge's config: what it applied, kept locally so that it starts with it while the hub is away; pushes
+ * from the control plane on `hs.cfg.*`, applied per key in revision order; and snapshots asked for on
+ * `hs.req.<ns>.<edge>.config` at start, after every reconnect, when the control plane says so (`_resync`), and
+ * every 30 s, each carrying the digest of what the edge holds so that an edge already current gets one message.
+ *
+ * A namespace object replaces the global object of the same key whole. A `plugin.<name>` value for a plugin this
+ * edge runs is validated against its schema and offered to its `onConfigChange` before it is applied; if either
+ * refuses it, the edge keeps the old value and reports the error (`lastError`) until that key's next revision
+ * is applied. A rejected revision does not advance `appliedRevision`.
+ */
+export class EdgeConfig {
+  private readonly stored = new Map<string, ConfigRecord>();
+  private readonly rejected = new Map<string, Rejection>();
+  private rejectSeq = 0;
+  private applied = 0;
+  private digest: string | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private subs: Subscription[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
+  private syncing: Promise<boolean> | undefined;
+  private again = false;
+  private live = false;
+  private stopped = false;
+  private release!: () => void;
+
+  constructor(private readonly o: EdgeConfigOptions) {}
+
+  /** The edge's effective view for plugins: global objects overlaid by its namespace's. */
+  readonly view: EdgeConfigView = {
+    get: async (key) => {
+      const r = this.effective(key);
+      return r ? structuredClone(r.value) : undefined;
+    },
+    list: async () => {
+      const keys = new Set<string>();
+      for (const r of this.stored.values()) keys.add(r.key);
+      const out: ConfigEntry[] = [];
+      for (const k of [...keys].sort()) {
+        const r = this.effective(k);
+        if (r) out.push({ key: k, value: structuredClone(r.value), revision: r.revision });
+      }
+      return out;
+    },
+  };
+
+  /** Loads what was applied before, subscribes to pushes, and asks for a snapshot (waiting up to 5 s). */
+  async start(): Promise<void> {
+    for (const k of await this.o.kv.list('')) {
+      const v = await this.o.kv.get(k);
+      if (!v) continue;
+      let r: ConfigRecord | string;
+      try {
+        r = parseConfigRecord(JSON.parse(dec.decode(v)));
+      } catch {
+        r = 'not JSON';
+      }
+      if (typeof r === 'string') {
+        this.o.ctx.log.warn({ key: k, why: r }, 'a kept config record is damaged; skipped');
+        continue;
+      }
+      this.keep(r);
+    }
+    if (this.stored.size > 0) {
+      this.o.ctx.log.info({ records: this.stored.size, revision: this.applied }, 'config loaded from what this edge kept');
+    }
+    for (const subject of configSubjects.edgeSubjects(this.o.namespace, this.o.edgeId)) {
+      this.subs.push(
+        this.o.ctx.nc.subscribe(subject, {
+          callback: (err, m) => {
+            if (!err) this.onPush(m);
+          },
+        }),
+      );
+    }
+    this.o.ctx.onReconnect(() => void this.sync());
+    const ok = await this.sync(START_WAIT_MS);
+    // Changes that arrive from now until the plugins are initialized wait, so that none is applied unseen.
+    const held = new Promise<void>((resolve) => (this.release = resolve));
+    this.chain = this.chain.then(() => held);
+    if (!ok) {
+      this.o.ctx.log.warn(
+        { records: this.stored.size, revision: this.applied },
+        'the control plane did not answer for the config snapshot: starting with the last config applied here; catching up when it answers',
+      );
+    }
+  }
+
+  /** From now on, changes are offered to plugins' `onConfigChange` (called once the plugins are initialized). */
+  goLive(): void {
+    this.live = true;
+    this.release();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.release?.();
+    clearTimeout(this.timer);
+    for (const s of this.subs) s.unsubscribe();
+  }
+
+  /** The highest revision applied. */
+  appliedRevision(): number {
+    return this.applied;
+  }
+
+  /** The digest of the records held. */
+  configDigest(): string {
+    return (this.digest ??= configDigest(this.stored.values()));
+  }
+
+  /** The latest rejection still standing, as `HS_ERR_CONFIG_INVALID <key>@<revision>: …` (or HS_ERR_PLUGIN). */
+  lastError(): string | undefined {
+    let last: Rejection | undefined;
+    for (const r of this.rejected.values()) if (!last || r.seq > last.seq) last = r;
+    return last?.error;
+  }
+
+  /** The effective `plugin.<name>` object, validated against the plugin's schema; undefined when there is none. */
+  pluginConfig(name: string): Record<string, unknown> | undefined {
+    const r = this.effective(PLUGIN_PREFIX + name);
+    if (!r || typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return undefined;
+    const p = this.o.ctx.host.plugins().find((x) => x.info.name === name);
+    if (p && capabilities.isConfigProvider(p)) {
+      try {
+        return validatePluginConfig(name, p.getConfigSchema(), r.value as Record<string, unknown>);
+      } catch (err) {
+        this.o.ctx.log.error({ err: String(err), key: r.key }, 'the kept config does not fit the plugin schema; the plugin starts with its local config');
+        return undefined;
+      }
+    }
+    return structuredClone(r.value as Record<string, unknown>);
+  }
+
+  private effective(key: string): ConfigRecord | undefined {
+    const n = this.stored.get(recordId(this.o.namespace, key));
+    if (n && !n.deleted) return n;
+    const g = this.stored.get(recordId(ALL, key));
+    return g && !g.deleted ? g : undefined;
+  }
+
+  private keep(r: ConfigRecord): void {
+    this.stored.set(recordId(r.scope, r.key), r);
+    if (r.revision > this.applied) this.applied = r.revision;
+    this.digest = undefined;
+  }
+
+  private onPush(m: Msg): void {
+    const parts = m.subject.split('.');
+    const scope = parts[2] ?? '';
+    const key = parts.slice(4).join('.');
+    if (key === '_resync') {
+      void this.sync();
+      return;
+    }
+    let r: ConfigRecord | string;
+    try {
+      r = parseConfigRecord(JSON.parse(dec.decode(m.data)));
+    } catch {
+      r = 'not JSON';
+    }
+    if (typeof r === 'string' || r.scope !== scope || r.key !== key) {
+      this.o.ctx.log.warn({ subject: m.subject, why: typeof r === 'string' ? r : 'body names another key' }, 'config push ignored');
+      return;
+    }
+    const rec = r;
+    void this.enqueue(async () => {
+      if (await this.apply(rec)) this.o.onOutcome();
+    });
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch((err: unknown) => this.o.ctx.log.error({ err: String(err) }, 'config apply failed'));
+    return this.chain;
+  }
+
+  /**
+   * Applies one record if it is newer than what is held for its scope and key; resolves to whether anything
+   * changed (applied, or rejected anew). `force` applies a removal the snapshot implies (no newer revision).
+   */
+  private async apply(r: ConfigRecord, force = false): Promise<boolean> {
+    if (r.scope !== ALL && r.scope !== this.o.namespace) return false;
+    const id = recordId(r.scope, r.key);
+    const cur = this.stored.get(id);
+    if (!force && cur && cur.revision >= r.revision) return false;
+    if (this.rejected.get(id)?.revision === r.revision) return false;
+    const before = this.effective(r.key);
+    const nsAfter = r.scope === ALL ? this.stored.get(recordId(this.o.namespace, r.key)) : r;
+    const globalAfter = r.scope === ALL ? r : this.stored.get(recordId(ALL, r.key));
+    const after = nsAfter && !nsAfter.deleted ? nsAfter : globalAfter && !globalAfter.deleted ? globalAfter : undefined;
+    const effectiveChanged = (before?.revision ?? 0) !== (after?.revision ?? 0) || before?.scope !== after?.scope;
+    const change: ConfigChange = { key: r.key, value: after ? structuredClone(after.value) : undefined, revision: r.revision, deleted: !after };
+    if (effectiveChanged && r.key.startsWith(PLUGIN_PREFIX)) {
+      const problem = await this.vetPluginConfig(r, after, change);
+      if (problem) {
+        this.rejected.set(id, { revision: r.revision, error: problem, seq: ++this.rejectSeq });
+        this.o.ctx.log.warn({ key: r.key, scope: r.scope, revision: r.revision, error: problem }, 'config rejected; the previous value stays in force');
+        return true;
+      }
+    }
+    if (force) this.stored.delete(id);
+    else this.keep(r);
+    this.digest = undefined;
+    this.rejected.delete(id);
+    await (force ? this.o.kv.delete(`${r.scope}.${r.key}`) : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
+    if (effectiveChanged && this.live && !r.key.startsWith(PLUGIN_PREFIX)) await this.tellAll(change);
+    return true;
+  }
+
+  /** Validates a plugin's new config and offers it to the plugin; returns the error when either refuses it. */
+  private async vetPluginConfig(r: ConfigRecord, after: ConfigRecord | undefined, change: ConfigChange): Promise<string | undefined> {
+    const name = r.key.slice(PLUGIN_PREFIX.length);
+    const plugin = this.o.ctx.host.plugins().find((p) => p.info.name === name);
+    if (!plugin) return undefined;
+    if (after) {
+      if (typeof after.value !== 'object' || after.value === null || Array.isArray(after.value)) {
+        return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: (root): a plugin's config must be a JSON object`;
+      }
+      if (capabilities.isConfigProvider(plugin)) {
+        try {
+          change.value = validatePluginConfig(name, plugin.getConfigSchema(), after.value as Record<string, unknown>);
+        } catch (err) {
+          const msg = (err as Error).message.replace(/^(HS_ERR_[A-Z_]+: )?plugin \S+ config is invalid: /, '');
+          return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: ${msg}`;
+        }
+      }
+    }
+    if (!this.live) return undefined;
+    const h = this.o.ctx.host.list().find((x) => x.name === name);
+    if (!h || !capabilities.isConfigChangeHandler(h.plugin)) return undefined;
+    const p = h.plugin;
+    try {
+      await pluginCall(name, 'onConfigChange', CHANGE_TIMEOUT_MS, () => p.onConfigChange(h.ctx, change));
+    } catch (err) {
+      return `${ErrorCode.Plugin} ${r.key}@${r.revision}: ${(err as Error).message}`;
+    }
+    return undefined;
+  }
+
+  /** Tells every plugin with `onConfigChange` of a change to a key that is no plugin's own config. */
+  private async tellAll(change: ConfigChange): Promise<void> {
+    for (const h of this.o.ctx.host.list()) {
+      const p = h.plugin;
+      if (!capabilities.isConfigChangeHandler(p)) continue;
+      await pluginCall(h.name, 'onConfigChange', CHANGE_TIMEOUT_MS, () => p.onConfigChange(h.ctx, structuredClone(change))).catch(
+        (err: unknown) => this.o.ctx.log.error({ err: String(err), plugin: h.name, key: change.key }, 'onConfigChange failed'),
+      );
+    }
+  }
+
+  /**
+   * Asks for a snapshot and applies it; resolves to whether the control plane answered. Overlapping calls
+   * share one request (and one more after it, when asked meanwhile). Schedules the next request.
+   */
+  sync(waitMs = REQUEST_WAIT_MS): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    if (this.syncing) {
+      this.again = true;
+      return this.syncing;
+    }
+    clearTimeout(this.timer);
+    const run = (async () => {
+      let ok = false;
+      try {
+        do {
+          this.again = false;
+          const records = await this.request(waitMs);
+          if (records) await this.enqueue(() => this.applySnapshot(records));
+          ok = true;
+        } while (this.again && !this.stopped);
+        this.retryMs = RETRY_FIRST_MS;
+      } catch (err) {
+        this.o.ctx.log.debug({ err: String(err), retryMs: this.retryMs }, 'config snapshot not answered; asking again later');
+      } finally {
+        this.syncing = undefined;
+      }
+      if (!this.stopped) {
+        const next = ok ? RESYNC_MS : this.retryMs;
+        if (!ok) this.retryMs = Math.min(this.retryMs * 2, RESYNC_MS);
+        this.timer = setTimeout(() => void this.sync(), next);
+        this.timer.unref();
+      }
+      return ok;
+    })();
+    this.syncing = run;
+    return run;
+  }
+
+  private async applySnapshot(records: ConfigRecord[]): Promise<void> {
+    let changed = false;
+    const seen = new Set<string>();
+    for (const r of records.sort((a, b) => a.revision - b.revision)) {
+      seen.add(recordId(r.scope, r.key));
+      if (await this.apply(r)) changed = true;
+    }
+    for (const [id, r] of [...this.stored]) {
+      if (!seen.has(id) && !r.deleted) {
+        if (await this.apply({ scope: r.scope, key: r.key, revision: r.revision, deleted: true }, true)) changed = true;
+      }
+    }
+    for (const id of [...this.rejected.keys()]) if (!seen.has(id)) this.rejected.delete(id);
+    if (changed) this.o.onOutcome();
+  }
+
+  /** One snapshot request: the records, or undefined when the digest matched. Rejects when nobody answers. */
+  private request(waitMs: number): Promise<ConfigRecord[] | undefined> {
+    const nc = this.o.ctx.nc;
+    const inbox = createInbox(this.o.ctx.inboxPrefix);
+    return new Promise((resolve, reject) => {
+      const records: ConfigRecord[] = [];
+      const end = (fn: () => void): void => {
+        clearTimeout(timer);
+        sub.unsubscribe();
+        fn();
+      };
+      const timer = setTimeout(() => end(() => reject(new Error(`no answer within ${waitMs} ms`))), waitMs);
+      const sub = nc.subscribe(inbox, {
+        callback: (err, m) => {
+          if (err) return end(() => reject(err));
+          if (m.headers?.hasError) return end(() => reject(new Error(`${m.headers?.code ?? ''} ${m.headers?.description ?? ''}`.trim())));
+          let reply: SnapshotReply;
+          try {
+            reply = JSON.parse(dec.decode(m.data)) as SnapshotReply;
+          } catch {
+            return end(() => reject(new HubspokeError(ErrorCode.EnvelopeMalformed, 'config snapshot reply is not JSON')));
+          }
+          if ('unchanged' in reply) return end(() => resolve(undefined));
+          if ('records' in reply && Array.isArray(reply.records)) {
+            for (const x of reply.records) {
+              const r = parseConfigRecord(x);
+              if (typeof r !== 'string') records.push(r);
+            }
+            return;
+          }
+          if ('done' in reply) end(() => resolve(records));
+        },
+      });
+      nc.publish(configSubjects.request(this.o.namespace, this.o.edgeId), enc.encode(JSON.stringify({ digest: this.configDigest() })), {
+        reply: inbox,
+      });
+    });
+  }
+}
