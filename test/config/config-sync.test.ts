@@ -9,6 +9,8 @@ import {
   BasePlugin, ErrorCode, type ConfigChange, type ConfigChangeHandler, type ConfigProvider, type Context, type EdgeInfo,
   type ObjectChange, type ObjectHookHandler, type ObjectHookResult,
 } from '@hubspoke/sdk';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import { testLog } from '../fixtures/fabric.js';
 import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
@@ -248,5 +250,20 @@ describe('config sync', () => {
     assert.deepEqual(await cp.config.get('stamped.item'), { n: 1, stampedBy: 'guard' });
     await acked('cfg-us-1', r);
     assert.deepEqual(await view('cfg-us-1')?.get('stamped.item'), { n: 1, stampedBy: 'guard' });
+  });
+
+  test('a change whose push was lost (a replica died between store and push) reaches the edges through the heartbeat digest', async () => {
+    // Written straight into the bucket, as a replica that crashed before pushing would leave it: no push at all.
+    const nc = await connect({ servers: hub.url });
+    try {
+      const kv = await new Kvm(nc).open('hs-config');
+      const rev = await kv.put('_all.missed.key', JSON.stringify({ v: { lost: false } }));
+      for (const id of ['cfg-eu-1', 'cfg-us-1']) {
+        await acked(id, rev);
+        assert.deepEqual(await view(id)?.get('missed.key'), { lost: false });
+      }
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -68,6 +68,16 @@ describe('metrics and health', () => {
       assert.ok((sample(c1, 'hubspoke_heartbeats_total') ?? 0) >= 1);
       assert.equal(sample(c1, 'hubspoke_heartbeats_rejected_total'), 0);
       assert.equal(sample(c1, 'hubspoke_nats_connected'), 1);
+      assert.equal(sample(c1, 'hubspoke_config_changes_total'), 0);
+
+      const rev = await cp.config.put('m.cfg', { on: true }, { namespace: 'eu' });
+      await waitFor(async () => sample((await scrape(edge.metrics!.address)).text, 'hubspoke_config_applied_revision') === rev);
+      const c2 = await waitFor(async () => {
+        const t = (await scrape(cp.metrics!.address)).text;
+        return sample(t, 'hubspoke_config_lag_edges') === 0 ? t : undefined;
+      });
+      assert.equal(sample(c2, 'hubspoke_config_changes_total'), 1);
+      assert.equal(sample(c2, 'hubspoke_config_refused_total'), 0);
       const e1 = (await scrape(edge.metrics.address)).text;
       assert.equal(sample(e1, 'hubspoke_events_published_total', { runtime: 'edge', node: 'met-1', namespace: 'eu' }), 5);
       assert.equal(sample(e1, 'hubspoke_outbox_depth'), 0);

@@ -115,6 +115,7 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
   const o = parseConfig(checkedSchema, options, 'edge node');
   const stateDir = o.stateDir ?? join('.hubspoke', o.edgeId);
   let payloads: EdgePayloads | undefined;
+  let edgeConfig: EdgeConfig | undefined;
   let leaf: ManagedLeaf | undefined;
   if (o.leaf) {
     const l = o.leaf;
@@ -152,9 +153,9 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       let reconnects = 0;
       ctx.onReconnect(() => reconnects++);
       let hb: Heartbeat | undefined;
-      const config = new EdgeConfig({
+      const config = (edgeConfig = new EdgeConfig({
         ctx, kv: kv('_config'), namespace: o.namespace, edgeId: o.edgeId, onOutcome: () => hb?.beatNow(),
-      });
+      }));
       await config.start();
       hb = new Heartbeat({
         nc: ctx.nc, log: ctx.log, namespace: o.namespace, edgeId: o.edgeId, heartbeatMs: o.heartbeatMs,
@@ -184,10 +185,14 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     throw err;
   });
   const metrics = o.metrics
-    ? await startNodeMetrics(node, o.metrics, (m) =>
+    ? await startNodeMetrics(node, o.metrics, (m) => {
         m.gauge('hubspoke_outbox_depth', 'payloads accepted by sendToControl, not yet acknowledged by the hub', () =>
-          payloads?.pending() ?? 0),
-      ).catch(async (err: unknown) => {
+          payloads?.pending() ?? 0);
+        m.gauge('hubspoke_config_applied_revision', 'the highest config revision this edge applied', () =>
+          edgeConfig?.appliedRevision() ?? 0);
+        m.gauge('hubspoke_config_rejected', 'config changes this edge rejected that still stand (no later revision of their key)', () =>
+          edgeConfig?.rejectedCount() ?? 0);
+      }).catch(async (err: unknown) => {
         await node.close();
         await leaf?.close();
         throw err;

@@ -154,6 +154,11 @@ export class EdgeConfig {
     return last?.error;
   }
 
+  /** How many rejections stand (keys whose latest revision this edge refused). */
+  rejectedCount(): number {
+    return this.rejected.size;
+  }
+
   /** The effective `plugin.<name>` object, validated against the plugin's schema; undefined when there is none. */
   pluginConfig(name: string): Record<string, unknown> | undefined {
     const r = this.effective(PLUGIN_PREFIX + name);
