@@ -151,7 +151,8 @@ describe('edge registry and heartbeats', () => {
         const control = rec.services.control;
         assert.ok(control);
         assert.ok((await control.edges.list()).some((x) => x.edgeId === 'reg-keep' && x.namespace === 'us'));
-        await assert.rejects(control.config.get('x'), (err: Error & { code?: string }) => err.code === ErrorCode.NotSupported);
+        assert.equal(await control.config.get('x'), undefined);
+        await assert.rejects(control.config.get('x y'), (err: Error & { code?: string }) => err.code === ErrorCode.InvalidKey);
       } finally {
         await cp2.close();
       }
