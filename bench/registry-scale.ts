@@ -1,5 +1,6 @@
 // 200 simulated edges (edge nodes in one child process, heartbeatMs 1000) register with a control plane in this
-// process: the time until all are online in the registry, and the control plane's heap per edge.
+// process: the time until all are online in the registry, the control plane's heap per edge, and the time from a
+// config put (global, then one namespace's) until every edge that should see it has acknowledged its revision.
 // Run: npx tsc -b && node --expose-gc --import tsx bench/registry-scale.ts [edges]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -67,11 +68,27 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 5 * HB));
   const after = await heap();
   const states = cp.edges.countByState();
+  /** Puts a config object; resolves to the ms from the put until every edge that should see it acknowledged it. */
+  const putAndWait = async (key: string, ns?: string): Promise<number> => {
+    const t = Date.now();
+    const rev = await cp.config.put(key, { at: t }, ns === undefined ? {} : { namespace: ns });
+    for (;;) {
+      const list = (await cp.edges.list()).filter((e) => ns === undefined || e.namespace === ns);
+      if (list.length > 0 && list.every((e) => e.appliedRevision >= rev)) return Date.now() - t;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const globalAckMs = await putAndWait('bench.global');
+  const rg = (await cp.edges.list())[0]?.appliedRevision ?? 0;
+  const nsAckMs = await putAndWait('bench.eu', 'eu');
+  const usUntouched = (await cp.edges.list()).filter((e) => e.namespace === 'us').every((e) => e.appliedRevision === rg);
   console.log(JSON.stringify({
     edges: N, heartbeatMs: HB, edgesStartedMs: startedIn, allOnlineMs: allOnline, states,
     heartbeats: cp.edges.counters.heartbeats, rejected: cp.edges.counters.rejected, writeErrors: cp.edges.counters.writeErrors,
     heapBeforeMiB: +(before / 1048576).toFixed(1), heapAfterMiB: +(after / 1048576).toFixed(1),
     heapPerEdgeKiB: +((after - before) / N / 1024).toFixed(2),
+    configGlobalAllAckedMs: globalAckMs, configNamespaceAllAckedMs: nsAckMs,
+    usEdgesUntouchedByEuChange: usUntouched,
   }));
   proc.stdin.write('stop\n');
   await new Promise((r) => proc.once('exit', r));
