@@ -41,3 +41,8 @@ export {
 export type {
   NatsServerExit, NatsServerPortChoice, NatsServerProcess, NatsServerProcessOptions,
 } from './nats/server-process.js';
+export { covers, parseScopes, SCOPE_NAMES } from './host/scopes.js';
+export { guardServices } from './host/guard.js';
+export { checkManifest } from './host/manifest.js';
+export type { Scopes } from './host/scopes.js';
+export type { CheckedManifest } from './host/manifest.js';
