@@ -9,6 +9,7 @@ import { startAdminServer, type AdminServer } from './admin/server.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
 import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
+import { openScheduler } from './scheduler/setup.js';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -92,12 +93,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       payloads = await openPayloadDispatch(ctx, o.payloads);
       const p = payloads;
       const r = (registry = await openEdgeRegistry(ctx));
+      const scheduler = await openScheduler(ctx);
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
         services: () => ({ control: r.control }),
         ready: async () => {
           await r.start();
           await p.start();
+          scheduler.start();
           if (o.admin) {
             admin = await startAdminServer({
               listen: o.admin.listen, nc: ctx.nc, host: ctx.host, limits: ctx.limits, log: ctx.log,
@@ -107,6 +110,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           }
         },
         stopping: async () => {
+          await scheduler.stop();
           await admin?.close();
           await r.stop();
           await p.stop();
