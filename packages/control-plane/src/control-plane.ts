@@ -10,6 +10,7 @@ import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
 import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
+import { openScheduler } from './scheduler/setup.js';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -97,6 +98,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const p = payloads;
       const c = (config = await openConfig(ctx));
       const r = (registry = await openEdgeRegistry(ctx, c));
+      const scheduler = await openScheduler(ctx);
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
         services: () => ({ control: r.control }),
@@ -104,6 +106,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           c.store.start();
           await r.start();
           await p.start();
+          scheduler.start();
           if (o.admin) {
             admin = await startAdminServer({
               listen: o.admin.listen, nc: ctx.nc, host: ctx.host, limits: ctx.limits, log: ctx.log,
@@ -115,6 +118,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           }
         },
         stopping: async () => {
+          await scheduler.stop();
           await admin?.close();
           await r.stop();
           c.store.stop();

@@ -46,3 +46,8 @@ export {
   parseConfigRecord, recordId,
 } from './sync/config-wire.js';
 export type { ConfigRecord, SnapshotReply } from './sync/config-wire.js';
+export { covers, parseScopes, SCOPE_NAMES } from './host/scopes.js';
+export { guardServices } from './host/guard.js';
+export { checkManifest } from './host/manifest.js';
+export type { Scopes } from './host/scopes.js';
+export type { CheckedManifest } from './host/manifest.js';

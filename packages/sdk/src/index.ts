@@ -48,6 +48,7 @@ export type {
   ObjectHookResult,
   Plugin,
   Schedule,
+  ScheduledRun,
   SchedulerPlugin,
   SessionAware,
 } from './plugin.js';

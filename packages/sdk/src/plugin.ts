@@ -70,17 +70,26 @@ export interface ConfigChangeHandler {
 /** A cron schedule declared in a plugin's manifest. */
 export interface Schedule {
   id: string;
-  /** Five-field cron expression. */
+  /** Cron expression, UTC: five fields (minute hour day-of-month month day-of-week), or six with seconds first. */
   cron: string;
   /** @default 60000 */
   timeoutMs?: number;
+}
+
+/** A schedule as `executeScheduledTask` receives it: as declared, plus the tick this run is for. */
+export interface ScheduledRun extends Schedule {
+  /** The tick (UTC, a whole minute, or second in the six-field form); the same on every replica: an idempotency key. */
+  readonly tickAt: Date;
 }
 
 /** A plugin's declared identity, scopes and schedules. */
 export interface Manifest {
   name: string;
   version: string;
-  /** `events.publish:<pattern>`, `events.subscribe:<pattern>`, `kv.readwrite`, `control.send`, `config.read`. */
+  /**
+   * `events.publish:<pattern>`, `events.subscribe:<pattern>`, `kv.readwrite`, `control.send`, `config.read`,
+   * `config.write`, `edges.read` (docs/plugins.md#scopes).
+   */
   scopes: string[];
   schedules?: Schedule[];
 }
@@ -90,9 +99,10 @@ export interface ManifestProvider {
   getManifest(): Manifest;
 }
 
-/** Runs scheduled tasks on the control plane, once per tick across replicas. */
+/** Runs scheduled tasks on the control plane, at most once per tick across replicas. */
 export interface SchedulerPlugin {
-  executeScheduledTask(ctx: Context, schedule: Schedule): Promise<void>;
+  /** Runs one tick of one of the manifest's schedules; must finish within its `timeoutMs`. */
+  executeScheduledTask(ctx: Context, schedule: ScheduledRun): Promise<void>;
 }
 
 /** A change to a config object, offered to object hooks before it is stored. */

@@ -1,12 +1,15 @@
 import {
-  ErrorCode, HubspokeError, capabilities, type Context, type Event, type EventHandler, type Plugin, type Services,
+  ErrorCode, HubspokeError, capabilities, type Context, type Event, type EventHandler, type Manifest, type Plugin,
+  type Services,
 } from '@hubspoke/sdk';
 import type { Logger as Pino } from 'pino';
 import type { NodeIdentity } from '../events/fabric.js';
 import type { HandlerRunner, LocalBus } from '../events/local-bus.js';
 import { handlerScope } from '../logger.js';
 import { validatePluginConfig } from './config-schema.js';
+import { guardServices } from './guard.js';
 import type { LoadedPlugin } from './load.js';
+import { checkManifest, type CheckedManifest } from './manifest.js';
 
 /** A plugin the host runs. */
 export interface HostedPlugin {
@@ -15,6 +18,8 @@ export interface HostedPlugin {
   readonly ctx: Context;
   readonly config: Record<string, unknown>;
   readonly abort: AbortController;
+  /** Its checked manifest; `undefined` when it has none (and may do everything). */
+  readonly manifest: Readonly<Manifest> | undefined;
 }
 
 /** Timeouts of plugin lifecycle calls. */
@@ -110,6 +115,7 @@ export class PluginHost {
   private readonly sessionStarted = new Set<string>();
 
   private readonly loaded: readonly LoadedPlugin[];
+  private readonly checked = new Map<string, CheckedManifest>();
 
   constructor(
     private readonly me: NodeIdentity,
@@ -122,6 +128,15 @@ export class PluginHost {
         ? { ...l, config: validatePluginConfig(l.plugin.info.name, l.plugin.getConfigSchema(), l.config) }
         : { ...l, config: structuredClone(l.config) },
     );
+    for (const { plugin } of this.loaded) {
+      const m = checkManifest(plugin);
+      if (m) this.checked.set(plugin.info.name, m);
+    }
+  }
+
+  /** The checked manifests, by plugin name, in load order (known from construction on, before `initialize`). */
+  manifests(): ReadonlyMap<string, Readonly<Manifest>> {
+    return new Map([...this.checked].map(([name, c]) => [name, c.manifest]));
   }
 
   /** Runs a handler with its event in scope, so that log lines and events it publishes carry the event's ids. */
@@ -161,10 +176,10 @@ export class PluginHost {
         nodeId: this.me.nodeId,
         namespace: this.me.namespace,
         plugin: plugin.info,
-        services: servicesFor(name),
+        services: guardServices(name, this.checked.get(name)?.scopes, servicesFor(name)),
         signal: abort.signal,
       });
-      const h: HostedPlugin = { name, plugin, ctx, config, abort };
+      const h: HostedPlugin = { name, plugin, ctx, config, abort, manifest: this.checked.get(name)?.manifest };
       this.hosted.push(h);
       await pluginCall(name, 'initialize', this.timeouts.initializeMs, () => plugin.initialize(ctx, config));
       this.initialized++;
