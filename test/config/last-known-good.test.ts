@@ -72,4 +72,35 @@ describe('last-known-good config', { timeout: 120_000 }, () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('an edge straight to the hub keeps its config in a file and starts with it while no control plane answers', async () => {
+    await using hub = await startNatsServer({ domain: 'hub' });
+    const dir = await mkdtemp(join(tmpdir(), 'hubspoke-lkg-direct-'));
+    const opts = (plugin: Cache) => ({
+      natsUrl: hub.url, edgeId: 'lkg-2', namespace: 'us', log: testLog(), stateDir: join(dir, 'edge'), plugins: [plugin],
+    });
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
+    let cpClosed = false;
+    try {
+      const first = new Cache();
+      const e1 = await startEdgeNode(opts(first));
+      const rev = await cp.config.put('plugin.cache', { ttlSeconds: 7 });
+      await waitFor(async () => ((await cp.edges.list())[0]?.appliedRevision ?? 0) >= rev);
+      await e1.close();
+      await cp.close();
+      cpClosed = true;
+
+      const second = new Cache();
+      const e2 = await startEdgeNode(opts(second));
+      try {
+        assert.deepEqual(second.initConfig, { ttlSeconds: 7 });
+        assert.deepEqual(await second.ctx?.services.edge?.config.list(), [{ key: 'plugin.cache', value: { ttlSeconds: 7 }, revision: rev }]);
+      } finally {
+        await e2.close();
+      }
+    } finally {
+      if (!cpClosed) await cp.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -242,11 +242,13 @@ export class EdgeConfig {
         return true;
       }
     }
+    // Kept first, then taken into memory: a record that could not be kept is not applied, and the next
+    // snapshot brings it again (the digest still differs).
+    await (force ? this.o.kv.delete(`${r.scope}.${r.key}`) : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
     if (force) this.stored.delete(id);
     else this.keep(r);
     this.digest = undefined;
     this.rejected.delete(id);
-    await (force ? this.o.kv.delete(`${r.scope}.${r.key}`) : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
     if (effectiveChanged && this.live && !r.key.startsWith(PLUGIN_PREFIX)) await this.tellAll(change);
     return true;
   }
