@@ -65,6 +65,8 @@ describe('metrics and health', () => {
       assert.ok((sample(c1, 'hubspoke_events_delivered_total') ?? 0) >= 5);
       assert.equal(sample(c1, 'hubspoke_payloads_handled_total'), 3);
       assert.equal(sample(c1, 'hubspoke_payloads_offered_total'), 3);
+      assert.equal(sample(c1, 'hubspoke_payload_dispatch_seconds_count'), 3);
+      assert.equal(sample(c1, 'hubspoke_payload_dispatch_seconds_bucket', { le: '+Inf' }), 3);
       assert.ok((sample(c1, 'hubspoke_heartbeats_total') ?? 0) >= 1);
       assert.equal(sample(c1, 'hubspoke_heartbeats_rejected_total'), 0);
       assert.equal(sample(c1, 'hubspoke_nats_connected'), 1);

@@ -131,7 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const edges = (registry as RegistryParts).edges;
   const metrics = o.metrics
     ? await startNodeMetrics(node, o.metrics, (m) =>
-        addControlMetrics(m, (payloads as PayloadDispatch).counters, edges, (config as ConfigParts).store))
+        addControlMetrics(m, payloads as PayloadDispatch, edges, (config as ConfigParts).store))
         .catch(async (err: unknown) => {
           await node.close();
           throw err;

@@ -1,9 +1,9 @@
 import type { MetricsBuilder } from '@hubspoke/runtime';
 import type { ConfigStore } from './config/store.js';
-import type { DispatchCounters } from './payloads/dispatcher.js';
+import type { PayloadDispatch } from './payloads/setup.js';
 import type { EdgesHandle } from './registry/setup.js';
 
-const DISPATCH: readonly (readonly [keyof DispatchCounters, string, string])[] = [
+const DISPATCH: readonly (readonly [keyof PayloadDispatch['counters'], string, string])[] = [
   ['offered', 'hubspoke_payloads_offered_total', 'edge payloads offered to receivers (each offer of each payload)'],
   ['handled', 'hubspoke_payloads_handled_total', 'edge payloads a receiver accepted'],
   ['failedOffers', 'hubspoke_payloads_failed_offers_total', 'offers that failed (a receiver threw or timed out): retried later'],
@@ -14,11 +14,17 @@ const DISPATCH: readonly (readonly [keyof DispatchCounters, string, string])[] =
 /** The control plane's own metrics: dispatch on this replica, and the edge registry. */
 export function addControlMetrics(
   m: MetricsBuilder,
-  dispatch: Readonly<DispatchCounters>,
+  payloads: PayloadDispatch,
   edges: EdgesHandle,
   config: ConfigStore,
 ): void {
+  const dispatch = payloads.counters;
   for (const [key, name, help] of DISPATCH) m.counter(name, help, () => dispatch[key]);
+  payloads.onLatency = m.histogram(
+    'hubspoke_payload_dispatch_seconds',
+    'edge payloads handled: seconds from arrival at the hub (JetStream time) to a receiver returning true, retries included',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  );
   m.gaugeByLabel('hubspoke_edges', 'edges in the registry by state, as this replica judges them', 'state', () =>
     edges.countByState());
   m.counter('hubspoke_heartbeats_total', 'edge heartbeats accepted by this replica', () => edges.counters.heartbeats);

@@ -81,6 +81,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export class Dispatcher {
   readonly counters: DispatchCounters = { offered: 0, handled: 0, failedOffers: 0, deadLettered: 0, duplicates: 0 };
+  /** Told the dispatch latency of each payload handled (hub arrival to a receiver's `true`), when metrics are on. */
+  onLatency: ((seconds: number) => void) | undefined;
   private readonly lanes = new Map<string, Lane>();
   private readonly recent = new RecentIds(16384);
   private readonly dlq: DeadLetters;
@@ -239,6 +241,7 @@ export class Dispatcher {
       const outcome = await this.offer(lane, m, env, count);
       if (outcome.kind === 'handled') {
         this.counters.handled++;
+        this.onLatency?.(Math.max(0, Date.now() - m.info.timestampNanos / 1e6) / 1000);
         return this.done(lane, m, env, count > 1);
       }
       if (outcome.kind === 'none') {

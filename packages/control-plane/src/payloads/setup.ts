@@ -34,6 +34,8 @@ export interface PayloadDispatch {
   readonly counters: Readonly<DispatchCounters>;
   /** True once this replica dispatches (a receiver is loaded). */
   readonly active: boolean;
+  /** Told, for each payload handled, the seconds from its arrival at the hub to its receiver's `true`. */
+  onLatency: ((seconds: number) => void) | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   close(): void;
@@ -57,6 +59,12 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     counters: dispatcher.counters,
     get active() {
       return active;
+    },
+    get onLatency() {
+      return dispatcher.onLatency;
+    },
+    set onLatency(fn) {
+      dispatcher.onLatency = fn;
     },
     async start() {
       active = await dispatcher.start();

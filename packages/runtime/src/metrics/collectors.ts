@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Declares metrics that read existing counters when scraped (prom-client `collect()` callbacks): nothing is
@@ -11,6 +11,8 @@ export interface MetricsBuilder {
   gauge(name: string, help: string, read: () => number): void;
   /** One gauge with one label, a series per key of what `read` returns (e.g. edges by state). */
   gaugeByLabel(name: string, help: string, label: string, read: () => Readonly<Record<string, number>>): void;
+  /** A histogram (for what is observed off the hot paths, e.g. one payload handled); returns its observe function. */
+  histogram(name: string, help: string, buckets: readonly number[]): (value: number) => void;
 }
 
 /** A registry of one node's metrics, every series labelled with the node's runtime and id. */
@@ -36,6 +38,10 @@ export function metricsBuilder(registry: Registry): MetricsBuilder {
     },
     gauge(name, help, read) {
       new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    },
+    histogram(name, help, buckets) {
+      const h = new Histogram({ name, help, buckets: [...buckets], registers: [registry] });
+      return (v) => h.observe(v);
     },
     gaugeByLabel(name, help, label, read) {
       new Gauge({
