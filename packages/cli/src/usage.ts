@@ -21,6 +21,8 @@ export function mainUsage(): string {
       ['replay', 'offers stored payloads again, flagged as replays; --dry-run counts only (admin API)'],
       ['dlq', 'dead letters: ls, redrive, drop (admin API)'],
       ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID'],
+      ['auth init', "creates the control plane's credentials and the hub's auth.conf (--dir D)"],
+      ['edge add|revoke', "issues an edge's credentials and permissions, or removes them (--dir D)"],
     ]) +
     '\n`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
   );

@@ -8,6 +8,7 @@ const DISPATCH: readonly (readonly [keyof DispatchCounters, string, string])[] =
   ['failedOffers', 'hubspoke_payloads_failed_offers_total', 'offers that failed (a receiver threw or timed out): retried later'],
   ['deadLettered', 'hubspoke_payloads_dead_lettered_total', 'edge payloads moved to the dead-letter stream'],
   ['duplicates', 'hubspoke_payloads_duplicates_total', 'edge payloads skipped as already handled (same id)'],
+  ['rejected', 'hubspoke_payloads_rejected_total', 'edge payloads refused (dead-lettered): malformed, or naming another edge than their subject'],
 ];
 
 /** The control plane's own metrics: dispatch on this replica, and the edge registry. */

@@ -19,7 +19,8 @@ export interface EdgeNodeOptions {
   /**
    * Start and supervise a leaf nats-server of this edge's own (JetStream domain `edge-<edgeId>`) that dials the
    * hub's leafnode port: the outbox and KV live there, so payloads survive hub outages and edge restarts.
-   * Give this or `natsUrl`. @default none
+   * Give this or `natsUrl`. `credentials` (default: the edge's own `credentials`) authenticates the leaf's link.
+   * @default none
    */
   leaf?: { hubUrl: string | string[]; storeDir?: string; credentials?: string; bin?: string };
   /** This edge's id, unique across namespaces. */
@@ -125,7 +126,8 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       hubUrl: l.hubUrl,
       storeDir: l.storeDir ?? join(stateDir, 'leaf'),
       log,
-      ...(l.credentials === undefined ? {} : { credentials: l.credentials }),
+      // The leaf's link to the hub carries the edge's traffic: by default it authenticates as the edge.
+      ...((l.credentials ?? o.credentials) === undefined ? {} : { credentials: (l.credentials ?? o.credentials) as string }),
       ...(l.bin === undefined ? {} : { bin: l.bin }),
     });
   }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
+import { readSeedFile } from '../auth/seed.js';
 
 /** How a node reaches NATS. */
 export interface ConnectOptions {
@@ -10,7 +10,7 @@ export interface ConnectOptions {
   name: string;
   /** Prefix of request inboxes (edges use `_INBOX.<ns>.<edge>` so that permissions can confine replies). */
   inboxPrefix?: string;
-  /** Path of an nkey seed file. @default none */
+  /** Path of an nkey seed file (`hubspoke auth init` / `edge add` write them). @default none */
   credentials?: string;
   /** Give up on the first connection after this long. @default 30000 */
   timeoutMs?: number;
@@ -30,7 +30,7 @@ export interface ConnectionState {
 export async function connectNats(opts: ConnectOptions, log: Pino): Promise<NatsConnection> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30000);
   const authenticator = opts.credentials
-    ? nkeyAuthenticator(new TextEncoder().encode((await readFile(opts.credentials, 'utf8')).trim()))
+    ? nkeyAuthenticator(new TextEncoder().encode(readSeedFile(opts.credentials).seed))
     : undefined;
   let lastErr: unknown;
   for (let attempt = 1; Date.now() < deadline; attempt++) {
