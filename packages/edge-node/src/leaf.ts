@@ -33,6 +33,11 @@ export interface ManagedLeafOptions {
    * `hubspoke edge add` put in the hub's auth.conf. @default none
    */
   credentials?: string;
+  /**
+   * TLS for the leaf's link to the hub: `ca` verifies the hub's certificate (its name must match the URL's host);
+   * `cert` and `key` present the leaf's own, for a hub that verifies leaves (mutual TLS). @default none
+   */
+  tls?: { ca: string; cert?: string | undefined; key?: string | undefined };
   /** The nats-server binary. @default NATS_SERVER_BIN, else nats-server on PATH */
   bin?: string;
   /** Where the leaf's start, exits and restarts are logged. */
@@ -122,6 +127,22 @@ function withUser(url: string, auth: LeafAuth | undefined): string {
   return u.toString().replace(/\/$/, '');
 }
 
+function checkTls(tls: NonNullable<ManagedLeafOptions['tls']>): NonNullable<ManagedLeafOptions['tls']> {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw configInvalid('tls: cert and key go together');
+  const out: NonNullable<ManagedLeafOptions['tls']> = { ca: '' };
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const path = tls[k];
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      throw configInvalid(`tls.${k}: cannot read ${path}: ${(err as Error).message}`, err);
+    }
+    out[k] = resolve(path);
+  }
+  return out;
+}
+
 function checkStoreDir(storeDir: string): void {
   try {
     mkdirSync(join(storeDir, 'jetstream'), { recursive: true });
@@ -133,7 +154,14 @@ function checkStoreDir(storeDir: string): void {
 }
 
 /** One item per line: nats-server 2.9 wants commas between items of a one-line map. */
-function leafConfig(edgeId: string, port: number, storeDir: string, urls: string[], auth?: LeafAuth): string {
+function leafConfig(
+  edgeId: string,
+  port: number,
+  storeDir: string,
+  urls: string[],
+  auth?: LeafAuth,
+  tls?: ManagedLeafOptions['tls'],
+): string {
   return [
     `server_name: ${JSON.stringify(`leaf-${edgeId}`)}`,
     `listen: 127.0.0.1:${port}`,
@@ -147,6 +175,15 @@ function leafConfig(edgeId: string, port: number, storeDir: string, urls: string
     '    {',
     `      urls: [${urls.map((u) => JSON.stringify(withUser(u, auth))).join(', ')}]`,
     ...(auth?.kind === 'creds' ? [`      credentials: ${JSON.stringify(auth.path)}`] : []),
+    ...(tls === undefined
+      ? []
+      : [
+          '      tls {',
+          `        ca_file: ${JSON.stringify(tls.ca)}`,
+          ...(tls.cert === undefined ? [] : [`        cert_file: ${JSON.stringify(tls.cert)}`]),
+          ...(tls.key === undefined ? [] : [`        key_file: ${JSON.stringify(tls.key)}`]),
+          '      }',
+        ]),
     '    }',
     '  ]',
     '}',
@@ -213,6 +250,7 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
   }
   const urls = checkHubUrls(opts.hubUrl);
   const auth = opts.credentials === undefined ? undefined : checkCredentials(opts.credentials, edgeId);
+  const tls = opts.tls === undefined ? undefined : checkTls(opts.tls);
   const purpose = `the managed leaf node of edge ${edgeId}`;
   let bin: string;
   if (opts.bin === undefined) bin = findNatsServer(process.env, purpose);
@@ -239,7 +277,7 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
       dir: storeDir,
       name: 'leaf',
       ...(portNumbers === undefined ? { ports: 1 } : { portNumbers }),
-      config: ([port]) => leafConfig(edgeId, port as number, storeDir, urls, auth),
+      config: ([port]) => leafConfig(edgeId, port as number, storeDir, urls, auth, tls),
       logFile,
       // Its own process group: a Ctrl-C in the terminal reaches the edge node, which closes the leaf last.
       detached: true,

@@ -1,5 +1,5 @@
 export { startNode } from './node.js';
-export { parseConfig, nameSchema, serversSchema, commonOptionsShape } from './config.js';
+export { parseConfig, nameSchema, serversSchema, commonOptionsShape, tlsSchema } from './config.js';
 export { loadPlugins } from './host/load.js';
 export { PluginHost, pluginCall } from './host/host.js';
 export { validatePluginConfig } from './host/config-schema.js';
@@ -38,7 +38,7 @@ export type { MetricsOptions } from './metrics/start.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics/server.js';
 export type { MetricsBuilder } from './metrics/collectors.js';
 export type { HandlerScope, LogOptions } from './logger.js';
-export type { ConnectOptions, ConnectionState } from './nats/connection.js';
+export type { ConnectOptions, ConnectionState, TlsFiles } from './nats/connection.js';
 export type { PubAck, JetStreamPublisherOptions } from './nats/js-publisher.js';
 export type { SubjectPermissions } from './auth/permissions.js';
 export type { UserKey } from './auth/seed.js';

@@ -1,6 +1,6 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { startEdgeNode, type EdgeNodeOptions } from '@hubspoke/edge-node';
-import { resolveSettings } from '../settings.js';
+import { resolveSettings, tlsOption } from '../settings.js';
 import { edgeAuthCommand } from './auth.js';
 import { nodeUsage } from '../usage.js';
 import { processInput, runUntilSignal } from './run-node.js';
@@ -14,7 +14,9 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(nodeUsage('edge'));
     return 0;
   }
-  const { logLevel, leafHub, ...options } = r.options;
+  const { logLevel, leafHub, tlsCa, tlsCert, tlsKey, ...options } = r.options;
+  const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
+  if (tls) Object.assign(options, { tls });
   if (leafHub !== undefined) {
     if (options.natsUrl !== undefined) {
       throw new HubspokeError(ErrorCode.ConfigInvalid, 'give either --nats or --leaf-hub, not both');

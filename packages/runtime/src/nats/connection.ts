@@ -14,6 +14,18 @@ export interface ConnectOptions {
   credentials?: string;
   /** Give up on the first connection after this long. @default 30000 */
   timeoutMs?: number;
+  /**
+   * TLS to the server: `ca` (PEM file) verifies its certificate, whose name must match the URL's host; `cert` and
+   * `key` present this node's certificate (mutual TLS). @default none (plain, unless the server requires TLS)
+   */
+  tls?: TlsFiles | undefined;
+}
+
+/** PEM files for TLS: the CA that signed the server's certificate; this side's certificate and key for mTLS. */
+export interface TlsFiles {
+  ca: string;
+  cert?: string | undefined;
+  key?: string | undefined;
 }
 
 /** The live state of a node's NATS connection. */
@@ -45,13 +57,22 @@ export async function connectNats(opts: ConnectOptions, log: Pino): Promise<Nats
         timeout: Math.max(500, Math.min(5000, deadline - Date.now())),
         ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
         ...(authenticator ? { authenticator } : {}),
+        ...(opts.tls
+          ? {
+              tls: {
+                caFile: opts.tls.ca,
+                ...(opts.tls.cert ? { certFile: opts.tls.cert } : {}),
+                ...(opts.tls.key ? { keyFile: opts.tls.key } : {}),
+              },
+            }
+          : {}),
       });
     } catch (err) {
       lastErr = err;
       if (attempt === 1 || attempt % 10 === 0) {
         log.warn({ servers: opts.servers, attempt, err: String(err) }, 'cannot reach NATS yet; retrying');
       }
-      if (/Authorization|Authentication/i.test(String(err))) break;
+      if (/Authorization|Authentication|certificate|self.signed|ENOENT|TLS/i.test(String(err))) break;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
