@@ -266,4 +266,28 @@ describe('config sync', () => {
       await nc.close();
     }
   });
+
+  test("a snapshot request is answered only on the asking edge's own inbox (no reply-subject injection)", async () => {
+    const nc = await connect({ servers: hub.url });
+    try {
+      const target = 'hs.evt.up.eu.cfg-eu-1.injected';
+      const got: string[] = [];
+      const sub = nc.subscribe(target, { callback: (_e, m) => got.push(m.string()) });
+      const inbox = '_INBOX.eu.cfg-eu-1.probe';
+      const answered = new Promise<string>((resolve) => {
+        const s2 = nc.subscribe(inbox, { callback: (_e, m) => { s2.unsubscribe(); resolve(m.string()); } });
+      });
+      await nc.flush();
+      nc.publish('hs.req.eu.cfg-eu-1.config', '{}', { reply: target });
+      nc.publish('hs.req.eu.cfg-eu-1.config', '{}', { reply: '_INBOX.us.cfg-us-1.x' });
+      nc.publish('hs.req.eu.cfg-eu-1.config', '{}', { reply: inbox });
+      assert.match(await answered, /"records"|"done"/, 'the edge\'s own inbox is answered');
+      await nc.flush();
+      assert.deepEqual(got, []);
+      sub.unsubscribe();
+    } finally {
+      await nc.close();
+    }
+  });
 });
+

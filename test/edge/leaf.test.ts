@@ -1,13 +1,14 @@
 // The managed leaf node of an edge: real nats-server processes (hub from test/helpers, leaf from startManagedLeaf).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { startManagedLeaf, type ManagedLeaf } from '@hubspoke/edge-node';
+import { createUserKey, leafPassword } from '@hubspoke/runtime';
 import { ErrorCode, isHubspokeError } from '@hubspoke/sdk';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -232,7 +233,7 @@ describe('managed leaf node', { timeout: 90_000 }, () => {
     await again.close();
   });
 
-  test('credentials: a creds file goes into the remote; a bare nkey seed is not supported on 2.9', async () => {
+  test('credentials: a creds file goes into the remote; an nkey seed becomes the leaf user name and password in the URL', async () => {
     const dir = tempDir();
     const creds = join(dir, 'edge.creds');
     writeFileSync(
@@ -255,10 +256,21 @@ describe('managed leaf node', { timeout: 90_000 }, () => {
     await leaf.close();
 
     const seed = join(dir, 'edge.nk');
-    writeFileSync(seed, 'SUAXXX\n');
+    const key = createUserKey();
+    writeFileSync(seed, `# a comment\n${key.seed}\n`);
+    const withSeed = await startManagedLeaf({ edgeId: 't6', hubUrl: `nats-leaf://127.0.0.1:${port}`, storeDir, credentials: seed, log });
+    leaves.push(withSeed);
+    const conf = readFileSync(join(storeDir, 'leaf.conf'), 'utf8');
+    assert.ok(conf.includes(`"nats-leaf://leaf-t6:${leafPassword(key.seed, 't6')}@127.0.0.1:${port}"`), conf);
+    assert.doesNotMatch(conf, /credentials:/);
+    assert.equal(statSync(join(storeDir, 'leaf.conf')).mode & 0o777, 0o600);
+    await withSeed.close();
+
+    const neither = join(dir, 'neither.nk');
+    writeFileSync(neither, 'SUAXXX\n');
     await assert.rejects(
-      startManagedLeaf({ edgeId: 't6', hubUrl: `nats-leaf://127.0.0.1:${port}`, storeDir, credentials: seed, log }),
-      (err: unknown) => isHubspokeError(err, ErrorCode.NotSupported) && /not a NATS creds file/.test(String(err)),
+      startManagedLeaf({ edgeId: 't6', hubUrl: `nats-leaf://127.0.0.1:${port}`, storeDir, credentials: neither, log }),
+      (err: unknown) => isHubspokeError(err, ErrorCode.ConfigInvalid) && /neither an nkey seed file/.test(String(err)),
     );
   });
 

@@ -48,6 +48,7 @@ export function renderConfig(input: ConfigInput): string {
       lines.push('  reconnect: 1');
       lines.push(`  remotes [ ${remotes.map((url) => `{ url: ${q(url)} }`).join(', ')} ]`);
     }
+    if (options.leafnodesExtra) lines.push(options.leafnodesExtra);
     lines.push('}');
   }
 

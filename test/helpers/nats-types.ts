@@ -23,6 +23,8 @@ export interface NatsServerOptions {
    * its bare name). @default ''
    */
   extraConfig?: string;
+  /** Raw text inside the `leafnodes {}` block (a `tls {}` block, say). @default '' */
+  leafnodesExtra?: string;
   /** `max_payload` in bytes. @default the server's (1 MiB) */
   maxPayload?: number;
   /**

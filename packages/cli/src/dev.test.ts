@@ -113,6 +113,7 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     assert.equal(code, 0, out);
     assert.match(out, UP);
     assert.match(out, DOWN);
+    assert.match(out, /auth\s+on: .*auth\.conf/, 'authorization is on by default');
     assert.doesNotMatch(out, /"level":/, 'pino lines belong in the log file, not the terminal');
     assert.match(out, /nats:\/\/127\.0\.0\.1:(\d+)/);
     assert.doesNotMatch(out, /127\.0\.0\.1:4222\b/);

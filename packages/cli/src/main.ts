@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ErrorCode, isHubspokeError } from '@hubspoke/sdk';
+import { authCommand } from './commands/auth.js';
 import { configCommand } from './commands/config.js';
 import { controlCommand } from './commands/control.js';
 import { devCommand } from './commands/dev.js';
@@ -11,7 +12,7 @@ import { payloadsCommand } from './commands/payloads.js';
 import { replayCommand } from './commands/replay.js';
 import { mainUsage } from './usage.js';
 
-const NOT_YET = new Set(['auth']);
+const NOT_YET = new Set<string>([]);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,6 +36,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return dlqCommand(rest);
     case 'edges':
       return edgesCommand(rest);
+    case 'auth':
+      return authCommand(rest);
     case 'config':
       return configCommand(rest);
     case '--version':

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isHubspokeError } from '@hubspoke/sdk';
-import { resolveSettings, type NodeKind, type SettingsInput } from './settings.js';
+import { resolveSettings, tlsOption, type NodeKind, type SettingsInput } from './settings.js';
 
 const EDGE_ARGS = ['--nats', 'nats://flag:4222', '--edge-id', 'edge-1', '--namespace', 'eu'];
 
@@ -207,5 +207,50 @@ describe('unknown flags and arguments', () => {
     assert.match(msg, /--bar: unknown flag/);
     assert.match(msg, /"stray": unexpected argument/);
     assert.match(msg, /--nats: needs a value/);
+  });
+});
+
+describe('TLS flags', () => {
+  test('--tls-ca, --tls-cert and --tls-key become the runtime tls option; flags win over the file', () => {
+    assert.equal(tlsOption({}), undefined);
+    assert.deepEqual(tlsOption({ tlsCa: '/ca.pem' }), { ca: '/ca.pem' });
+    assert.deepEqual(tlsOption({ tlsCa: '/ca.pem', tlsCert: '/c.pem', tlsKey: '/k.pem' }), {
+      ca: '/ca.pem',
+      cert: '/c.pem',
+      key: '/k.pem',
+    });
+    assert.deepEqual(tlsOption({ tls: { ca: '/file-ca.pem', cert: '/c', key: '/k' }, tlsCa: '/flag-ca.pem' }), {
+      ca: '/flag-ca.pem',
+      cert: '/c',
+      key: '/k',
+    });
+    assert.throws(
+      () => tlsOption({ tlsCa: '/ca.pem', tlsCert: '/c.pem' }),
+      (e: unknown) => isHubspokeError(e, 'HS_ERR_CONFIG_INVALID'),
+    );
+    assert.throws(() => tlsOption({ tlsKey: '/k.pem', tlsCert: '/c.pem' }), /need --tls-ca/);
+  });
+
+  test('a relative --tls-ca is taken from the cwd and the runtime schema checks the file tls block', () => {
+    const r = resolveSettings(
+      'edge',
+      input(['--nats', 'nats://h:4222', '--edge-id', 'e', '--namespace', 'n', '--tls-ca', 'ca.pem']),
+    );
+    assert.ok(!r.help);
+    assert.equal((r.options as { tlsCa?: string }).tlsCa, '/work/site/ca.pem');
+    assert.throws(
+      () =>
+        resolveSettings(
+          'control',
+          input(
+            ['--nats', 'nats://h:4222', '--config', 'c.json'],
+            {},
+            {
+              '/work/site/c.json': JSON.stringify({ tls: { ca: 'a', cert: 'c' } }),
+            },
+          ),
+        ),
+      /tls: cert and key go together/,
+    );
   });
 });

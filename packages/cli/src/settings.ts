@@ -49,6 +49,30 @@ const COMMON: readonly SettingDef[] = [
     help: 'nkey seed file of this node',
   },
   {
+    key: 'tlsCa',
+    flag: 'tls-ca',
+    env: 'HUBSPOKE_TLS_CA',
+    path: true,
+    arg: 'PATH',
+    help: "TLS to the hub: the CA (PEM) that signed the hub's certificate; verified",
+  },
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    env: 'HUBSPOKE_TLS_CERT',
+    path: true,
+    arg: 'PATH',
+    help: "mutual TLS: this node's certificate (PEM), with --tls-key",
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    env: 'HUBSPOKE_TLS_KEY',
+    path: true,
+    arg: 'PATH',
+    help: "mutual TLS: this node's private key (PEM), with --tls-cert",
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     env: 'HUBSPOKE_LOG_LEVEL',
@@ -114,7 +138,32 @@ const cliShape = {
     .union([z.string().min(1).transform((listen) => ({ listen })), controlPlaneOptionsSchema.shape.metrics.unwrap()])
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  tlsCa: z.string().min(1).optional(),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
 };
+
+/** `--tls-ca/--tls-cert/--tls-key` folded into the runtimes' `tls` option (flags win over a file's `tls`). */
+export function tlsOption(o: {
+  tls?: { ca: string; cert?: string | undefined; key?: string | undefined } | undefined;
+  tlsCa?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}): { ca: string; cert?: string; key?: string } | undefined {
+  const ca = o.tlsCa ?? o.tls?.ca;
+  const cert = o.tlsCert ?? o.tls?.cert;
+  const key = o.tlsKey ?? o.tls?.key;
+  if (ca === undefined) {
+    if (cert !== undefined || key !== undefined) {
+      throw new HubspokeError(ErrorCode.ConfigInvalid, '--tls-cert and --tls-key need --tls-ca (the CA of the hub)');
+    }
+    return undefined;
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new HubspokeError(ErrorCode.ConfigInvalid, '--tls-cert and --tls-key go together (mutual TLS)');
+  }
+  return { ca, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+}
 
 /** The control plane's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true, plugins: true }).extend({

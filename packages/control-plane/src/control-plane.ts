@@ -1,7 +1,7 @@
 import { Runtime, type ControlConfigService, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
   JetStreamKV, commonOptionsShape, openKvBucket, parseConfig, startNode, startNodeMetrics, type HostTimeouts,
-  type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec,
+  type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec, type TlsFiles,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
@@ -18,8 +18,10 @@ export interface ControlPlaneOptions {
   natsUrl: string | string[];
   /** Plugins in load order: instances, classes, module paths, or `{ plugin, config }`. @default [] */
   plugins?: PluginSpec[];
-  /** Path of the control plane's nkey seed file. @default none (no authentication) */
+  /** Path of the control plane's nkey seed file (`hubspoke auth init` writes it). @default none (no authentication) */
   credentials?: string;
+  /** TLS to the hub: `ca` verifies its certificate; `cert` and `key` for mutual TLS. @default none */
+  tls?: TlsFiles;
   /** A pino logger, or options of the one to create. @default pino to stdout, level HUBSPOKE_LOG_LEVEL or info */
   log?: LogOptions | Pino;
   /** Publishing limits. @default DEFAULT_LIMITS */
@@ -86,6 +88,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
     credentials: o.credentials,
+    tls: o.tls,
     plugins: o.plugins as PluginSpec[],
     log: o.log as LogOptions | Pino | undefined,
     limits: o.limits as Partial<Limits> | undefined,

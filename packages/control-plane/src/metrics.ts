@@ -9,6 +9,7 @@ const DISPATCH: readonly (readonly [keyof PayloadDispatch['counters'], string, s
   ['failedOffers', 'hubspoke_payloads_failed_offers_total', 'offers that failed (a receiver threw or timed out): retried later'],
   ['deadLettered', 'hubspoke_payloads_dead_lettered_total', 'edge payloads moved to the dead-letter stream'],
   ['duplicates', 'hubspoke_payloads_duplicates_total', 'edge payloads skipped as already handled (same id)'],
+  ['rejected', 'hubspoke_payloads_rejected_total', 'edge payloads refused (dead-lettered): malformed, or naming another edge than their subject'],
 ];
 
 /** The control plane's own metrics: dispatch on this replica, and the edge registry. */
@@ -35,6 +36,8 @@ export function addControlMetrics(
     config.counters.puts + config.counters.deletes);
   m.counter('hubspoke_config_refused_total', 'config changes refused: invalid, or rejected by an object hook', () =>
     config.counters.refused);
+  m.counter('hubspoke_config_requests_refused_total', "config snapshot requests refused: reply subject not the edge's inbox", () =>
+    config.counters.badRequests);
   m.counter('hubspoke_config_snapshots_total', 'config snapshots sent to edges by this replica (not counting "unchanged")', () =>
     config.counters.snapshots);
   m.gauge('hubspoke_config_lag_edges', 'edges not offline whose applied config revision is below the latest they should see', () =>

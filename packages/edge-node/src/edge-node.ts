@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
   commonOptionsShape, createRootLogger, nameSchema, parseConfig, serversSchema, startNode, startNodeMetrics, subjects,
-  type HostTimeouts, type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec,
+  tlsSchema,
+  type HostTimeouts, type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec, type TlsFiles,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
@@ -20,17 +21,23 @@ export interface EdgeNodeOptions {
   /**
    * Start and supervise a leaf nats-server of this edge's own (JetStream domain `edge-<edgeId>`) that dials the
    * hub's leafnode port: the outbox and KV live there, so payloads survive hub outages and edge restarts.
-   * Give this or `natsUrl`. @default none
+   * Give this or `natsUrl`. `credentials` (default: the edge's own `credentials`) authenticates the leaf's link.
+   * @default none
    */
-  leaf?: { hubUrl: string | string[]; storeDir?: string; credentials?: string; bin?: string };
+  leaf?: { hubUrl: string | string[]; storeDir?: string; credentials?: string; tls?: TlsFiles; bin?: string };
   /** This edge's id, unique across namespaces. */
   edgeId: string;
   /** This edge's namespace. */
   namespace: string;
   /** Plugins in load order: instances, classes, module paths, or `{ plugin, config }`. @default [] */
   plugins?: PluginSpec[];
-  /** Path of the edge's nkey seed file. @default none */
+  /** Path of the edge's nkey seed file (`hubspoke edge add` issues it). @default none */
   credentials?: string;
+  /**
+   * TLS to the hub: `ca` verifies its certificate; `cert` and `key` for mutual TLS. Through a managed leaf, the
+   * leaf's link to the hub uses it (the edge reaches its leaf over loopback). @default none
+   */
+  tls?: TlsFiles;
   /** Where the edge keeps local state (file KV when it has no JetStream of its own). @default `.hubspoke/<edgeId>` */
   stateDir?: string;
   /** Where plugin KV lives. @default 'auto' (the leaf's JetStream if there is one, else files in stateDir) */
@@ -65,6 +72,7 @@ export const edgeNodeOptionsSchema = z
         hubUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
         storeDir: z.string().min(1).optional(),
         credentials: z.string().min(1).optional(),
+        tls: tlsSchema.optional(),
         bin: z.string().min(1).optional(),
       })
       .strict()
@@ -127,7 +135,9 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       hubUrl: l.hubUrl,
       storeDir: l.storeDir ?? join(stateDir, 'leaf'),
       log,
-      ...(l.credentials === undefined ? {} : { credentials: l.credentials }),
+      // The leaf's link to the hub carries the edge's traffic: by default it authenticates as the edge.
+      ...((l.credentials ?? o.credentials) === undefined ? {} : { credentials: (l.credentials ?? o.credentials) as string }),
+      ...((l.tls ?? o.tls) === undefined ? {} : { tls: (l.tls ?? o.tls) as TlsFiles }),
       ...(l.bin === undefined ? {} : { bin: l.bin }),
     });
   }
@@ -135,6 +145,8 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     identity: { runtime: Runtime.Edge, nodeId: o.edgeId, namespace: o.namespace },
     servers: leaf?.url ?? (o.natsUrl as string | string[]),
     credentials: o.credentials,
+    // Through a managed leaf, TLS is the leaf's link to the hub; the edge reaches its leaf over loopback.
+    tls: leaf ? undefined : (o.tls as TlsFiles | undefined),
     inboxPrefix: subjects.inboxPrefix(o.namespace, o.edgeId),
     plugins: o.plugins as PluginSpec[],
     log: o.log as LogOptions | Pino | undefined,

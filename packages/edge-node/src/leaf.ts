@@ -1,7 +1,10 @@
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
-import { findNatsServer, natsServerMissing, startNatsServerProcess, type NatsServerProcess } from '@hubspoke/runtime';
+import {
+  findNatsServer, leafPassword, leafUserName, natsServerMissing, readSeedFile, startNatsServerProcess,
+  type NatsServerProcess,
+} from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 
 const FIRST_BACKOFF_MS = 250;
@@ -24,10 +27,17 @@ export interface ManagedLeafOptions {
    */
   storeDir: string;
   /**
-   * A NATS creds file (user JWT + nkey seed) for the leaf's link to the hub. nats-server 2.9 leaf remotes cannot
-   * authenticate with a bare nkey seed: such a file is refused with `HS_ERR_NOT_SUPPORTED`. @default none
+   * How the leaf authenticates to the hub: the edge's nkey seed file (`hubspoke edge add` issues it), or a NATS creds
+   * file (user JWT + seed, for hubs in operator mode). nats-server 2.9 leaf remotes cannot sign with a bare nkey, so
+   * from a seed the leaf dials as user `leaf-<edgeId>` with a password derived from the seed, which
+   * `hubspoke edge add` put in the hub's auth.conf. @default none
    */
   credentials?: string;
+  /**
+   * TLS for the leaf's link to the hub: `ca` verifies the hub's certificate (its name must match the URL's host);
+   * `cert` and `key` present the leaf's own, for a hub that verifies leaves (mutual TLS). @default none
+   */
+  tls?: { ca: string; cert?: string | undefined; key?: string | undefined };
   /** The nats-server binary. @default NATS_SERVER_BIN, else nats-server on PATH */
   bin?: string;
   /** Where the leaf's start, exits and restarts are logged. */
@@ -83,19 +93,54 @@ function checkHubUrls(hubUrl: string | string[]): string[] {
   return urls;
 }
 
-function checkCredentials(path: string): string {
+/** What goes into the remote: a creds file, or user:password in each URL (derived from an nkey seed). */
+type LeafAuth = { kind: 'creds'; path: string } | { kind: 'password'; user: string; password: string };
+
+function checkCredentials(path: string, edgeId: string): LeafAuth {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw configInvalid(`credentials: cannot read ${path}: ${(err as Error).message}`, err);
   }
-  if (/-----BEGIN NATS USER JWT-----/.test(text) && /-----BEGIN USER NKEY SEED-----/.test(text)) return resolve(path);
-  throw new HubspokeError(
-    ErrorCode.NotSupported,
-    `managed leaf node: credentials ${path} is not a NATS creds file (user JWT + nkey seed). ` +
-      'nats-server 2.9 leaf remotes take only a creds file (or user:password in the URL), not a bare nkey seed.',
-  );
+  if (/-----BEGIN NATS USER JWT-----/.test(text) && /-----BEGIN USER NKEY SEED-----/.test(text)) {
+    return { kind: 'creds', path: resolve(path) };
+  }
+  let seed: string;
+  try {
+    seed = readSeedFile(path).seed;
+  } catch (err) {
+    throw configInvalid(
+      `credentials: ${path} is neither an nkey seed file (hubspoke edge add) nor a NATS creds file (user JWT + seed)`,
+      err,
+    );
+  }
+  return { kind: 'password', user: leafUserName(edgeId), password: leafPassword(seed, edgeId) };
+}
+
+/** `nats-leaf://host:port` with the leaf user's name and password in it (nats-server 2.9 sends them at CONNECT). */
+function withUser(url: string, auth: LeafAuth | undefined): string {
+  if (auth?.kind !== 'password') return url;
+  const u = new URL(url);
+  u.username = auth.user;
+  u.password = auth.password;
+  return u.toString().replace(/\/$/, '');
+}
+
+function checkTls(tls: NonNullable<ManagedLeafOptions['tls']>): NonNullable<ManagedLeafOptions['tls']> {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw configInvalid('tls: cert and key go together');
+  const out: NonNullable<ManagedLeafOptions['tls']> = { ca: '' };
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const path = tls[k];
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      throw configInvalid(`tls.${k}: cannot read ${path}: ${(err as Error).message}`, err);
+    }
+    out[k] = resolve(path);
+  }
+  return out;
 }
 
 function checkStoreDir(storeDir: string): void {
@@ -109,7 +154,14 @@ function checkStoreDir(storeDir: string): void {
 }
 
 /** One item per line: nats-server 2.9 wants commas between items of a one-line map. */
-function leafConfig(edgeId: string, port: number, storeDir: string, urls: string[], credentials?: string): string {
+function leafConfig(
+  edgeId: string,
+  port: number,
+  storeDir: string,
+  urls: string[],
+  auth?: LeafAuth,
+  tls?: ManagedLeafOptions['tls'],
+): string {
   return [
     `server_name: ${JSON.stringify(`leaf-${edgeId}`)}`,
     `listen: 127.0.0.1:${port}`,
@@ -121,8 +173,17 @@ function leafConfig(edgeId: string, port: number, storeDir: string, urls: string
     '  reconnect: 1',
     '  remotes [',
     '    {',
-    `      urls: [${urls.map((u) => JSON.stringify(u)).join(', ')}]`,
-    ...(credentials === undefined ? [] : [`      credentials: ${JSON.stringify(credentials)}`]),
+    `      urls: [${urls.map((u) => JSON.stringify(withUser(u, auth))).join(', ')}]`,
+    ...(auth?.kind === 'creds' ? [`      credentials: ${JSON.stringify(auth.path)}`] : []),
+    ...(tls === undefined
+      ? []
+      : [
+          '      tls {',
+          `        ca_file: ${JSON.stringify(tls.ca)}`,
+          ...(tls.cert === undefined ? [] : [`        cert_file: ${JSON.stringify(tls.cert)}`]),
+          ...(tls.key === undefined ? [] : [`        key_file: ${JSON.stringify(tls.key)}`]),
+          '      }',
+        ]),
     '    }',
     '  ]',
     '}',
@@ -176,7 +237,7 @@ async function stopOrphan(pidFile: string, configFile: string, log: Pino): Promi
  * for good.
  *
  * Fails with `HS_ERR_CONFIG_INVALID` (bad edgeId or hubUrl, storeDir not writable or already used by a running
- * leaf of this process, unreadable credentials), `HS_ERR_NOT_SUPPORTED` (credentials not a creds file),
+ * leaf of this process, unreadable credentials or neither a seed nor a creds file),
  * `HS_ERR_NATS_SERVER_MISSING` (no binary), `HS_ERR_INTERNAL` (nats-server refused to start; its output is in
  * the message).
  */
@@ -188,7 +249,8 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
     );
   }
   const urls = checkHubUrls(opts.hubUrl);
-  const credentials = opts.credentials === undefined ? undefined : checkCredentials(opts.credentials);
+  const auth = opts.credentials === undefined ? undefined : checkCredentials(opts.credentials, edgeId);
+  const tls = opts.tls === undefined ? undefined : checkTls(opts.tls);
   const purpose = `the managed leaf node of edge ${edgeId}`;
   let bin: string;
   if (opts.bin === undefined) bin = findNatsServer(process.env, purpose);
@@ -215,7 +277,7 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
       dir: storeDir,
       name: 'leaf',
       ...(portNumbers === undefined ? { ports: 1 } : { portNumbers }),
-      config: ([port]) => leafConfig(edgeId, port as number, storeDir, urls, credentials),
+      config: ([port]) => leafConfig(edgeId, port as number, storeDir, urls, auth, tls),
       logFile,
       // Its own process group: a Ctrl-C in the terminal reaches the edge node, which closes the leaf last.
       detached: true,

@@ -62,10 +62,19 @@ const limitsSchema = z
   .partial()
   .strict();
 
+/** TLS to the hub: `ca` verifies the server's certificate; `cert` and `key` (together) are this node's, for mTLS. */
+export const tlsSchema = z
+  .object({ ca: z.string().min(1), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+  .strict()
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+    message: 'cert and key go together (both for mutual TLS, neither for server verification only)',
+  });
+
 /** The options both runtimes take. */
 export const commonOptionsShape = {
   natsUrl: serversSchema,
   credentials: z.string().min(1).optional(),
+  tls: tlsSchema.optional(),
   plugins: z.array(z.unknown()).default([]),
   log: z.unknown().optional(),
   limits: limitsSchema.optional(),

@@ -1,5 +1,5 @@
 export { startNode } from './node.js';
-export { parseConfig, nameSchema, serversSchema, commonOptionsShape } from './config.js';
+export { parseConfig, nameSchema, serversSchema, commonOptionsShape, tlsSchema } from './config.js';
 export { loadPlugins } from './host/load.js';
 export { PluginHost, pluginCall } from './host/host.js';
 export { validatePluginConfig } from './host/config-schema.js';
@@ -21,6 +21,11 @@ export { assertKey } from './kv/ttl.js';
 export { createRootLogger, pluginLogger, handlerScope } from './logger.js';
 export { connectNats, watchConnection } from './nats/connection.js';
 export { JetStreamPublisher, JetStreamPublishError } from './nats/js-publisher.js';
+export { edgePermissions } from './auth/permissions.js';
+export { createUserKey, publicKeyOf, readSeedFile, leafUserName, leafPassword } from './auth/seed.js';
+export {
+  HUB_ACCOUNT, authPaths, renderAuthConf, readAuthState, initAuthDir, addEdge, revokeEdge,
+} from './auth/auth-dir.js';
 
 export type { NodeOptions, HubspokeNode, SetupContext, RuntimeParts } from './node.js';
 export type { PluginSource, PluginSpec, LoadedPlugin } from './host/load.js';
@@ -33,8 +38,11 @@ export type { MetricsOptions } from './metrics/start.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics/server.js';
 export type { MetricsBuilder } from './metrics/collectors.js';
 export type { HandlerScope, LogOptions } from './logger.js';
-export type { ConnectOptions, ConnectionState } from './nats/connection.js';
+export type { ConnectOptions, ConnectionState, TlsFiles } from './nats/connection.js';
 export type { PubAck, JetStreamPublisherOptions } from './nats/js-publisher.js';
+export type { SubjectPermissions } from './auth/permissions.js';
+export type { UserKey } from './auth/seed.js';
+export type { AuthState, EdgeAuth, AuthPaths } from './auth/auth-dir.js';
 export {
   findNatsServer, freePorts, natsServerMissing, startNatsServerProcess, NatsServerStartError,
 } from './nats/server-process.js';

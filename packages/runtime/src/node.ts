@@ -11,13 +11,15 @@ import { LocalBus, type EventCounters } from './events/local-bus.js';
 import { PluginHost, type HostTimeouts } from './host/host.js';
 import { loadPlugins, type PluginSpec } from './host/load.js';
 import { createRootLogger, pluginLogger, type LogOptions } from './logger.js';
-import { connectNats, watchConnection, type ConnectionState } from './nats/connection.js';
+import { connectNats, watchConnection, type ConnectionState, type TlsFiles } from './nats/connection.js';
 
 /** What both runtimes have in common to start a node. */
 export interface NodeOptions {
   identity: NodeIdentity;
   servers: string | string[];
   credentials?: string | undefined;
+  /** TLS to the server (CA; certificate and key for mTLS). */
+  tls?: TlsFiles | undefined;
   inboxPrefix?: string | undefined;
   plugins: readonly PluginSpec[];
   log?: LogOptions | Pino | undefined;
@@ -116,6 +118,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
       name: `hubspoke-${id.runtime}-${id.nodeId}`,
       timeoutMs: o.connectTimeoutMs ?? 30000,
       ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(o.tls ? { tls: o.tls } : {}),
       ...(o.inboxPrefix ? { inboxPrefix: o.inboxPrefix } : {}),
     },
     log,

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ErrorCode, isHubspokeError } from './errors.js';
 import { assertName, assertTopic, assertTopicPattern, isName, isTopic } from './names.js';
 
@@ -122,5 +123,63 @@ describe('names (assertName, isName)', () => {
         new RegExp(`^HS_ERR_INVALID_NAME: ${kind} "_all" is invalid`),
       );
     }
+  });
+});
+
+describe('names and topics: random input (property-based)', () => {
+  // Biased toward the characters that matter: separators, wildcards, the reserved "_", non-ASCII, controls.
+  const char = fc.constantFrom('a', 'Z', '0', '-', '_', '.', '*', '>', ' ', 'é', '\u0000', '\n', '😀', '$');
+  const text = fc.oneof(
+    fc.string({ unit: char, maxLength: 80 }),
+    fc.string({ unit: 'binary', maxLength: 80 }),
+    fc.string({ unit: char, minLength: 500, maxLength: 600 }),
+  );
+  const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+  const TOKEN = /^[A-Za-z0-9_-]+$/;
+  const topicOk = (t: string, pattern: boolean): boolean => {
+    if (t.length === 0 || t.length > 512) return false;
+    const tokens = t.split('.');
+    return tokens.every(
+      (tok, i) => TOKEN.test(tok) || (pattern && (tok === '*' || (tok === '>' && i === tokens.length - 1))),
+    );
+  };
+
+  test('assertName accepts exactly the names of the wire contract; anything else is HS_ERR_INVALID_NAME', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, fc.anything()), (v) => {
+        const ok = typeof v === 'string' && NAME.test(v) && !v.startsWith('_');
+        let threw: unknown;
+        try {
+          assertName('edge id', v);
+        } catch (err) {
+          threw = err;
+        }
+        if (ok) assert.equal(threw, undefined);
+        else assert.ok(isHubspokeError(threw, ErrorCode.InvalidName), String(threw));
+        if (typeof v === 'string') assert.equal(isName(v), ok);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('assertTopic / assertTopicPattern accept exactly the contract; a rejection is HS_ERR_INVALID_TOPIC', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, fc.anything()), (v) => {
+        for (const pattern of [false, true]) {
+          const ok = typeof v === 'string' && topicOk(v, pattern);
+          let threw: unknown;
+          try {
+            if (pattern) assertTopicPattern(v);
+            else assertTopic(v);
+          } catch (err) {
+            threw = err;
+          }
+          if (ok) assert.equal(threw, undefined, `${JSON.stringify(v)} pattern=${pattern}`);
+          else assert.ok(isHubspokeError(threw, ErrorCode.InvalidTopic), `${JSON.stringify(v)}: ${String(threw)}`);
+        }
+        if (typeof v === 'string') assert.equal(isTopic(v), topicOk(v, false));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

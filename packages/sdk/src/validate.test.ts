@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ErrorCode, isHubspokeError } from './errors.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { assertMetadata, assertPayloadSize } from './validate.js';
@@ -136,5 +137,65 @@ describe('DEFAULT_LIMITS', () => {
       },
     );
     assert.ok(Object.isFrozen(L));
+  });
+});
+
+describe('metadata and payload limits: random input (property-based)', () => {
+  const str = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.constant(''));
+  const value = fc.oneof(str, fc.anything());
+  const metadata = fc.oneof(
+    fc.dictionary(str, value, { maxKeys: 40 }),
+    fc.dictionary(str, str, { maxKeys: 40 }),
+    fc.anything(),
+  );
+
+  test('assertMetadata passes exactly what the limits allow; anything else is HS_ERR_METADATA_INVALID', () => {
+    fc.assert(
+      fc.property(metadata, fc.option(value, { nil: undefined }), (md, correlationId) => {
+        const byteLen = (s: string): number => Buffer.byteLength(s);
+        const idOk =
+          correlationId === undefined ||
+          (typeof correlationId === 'string' && byteLen(correlationId) <= L.maxCorrelationIdBytes);
+        const mdOk =
+          md === undefined ||
+          (typeof md === 'object' &&
+            md !== null &&
+            Object.keys(md).length <= L.maxMetadataEntries &&
+            Object.entries(md).every(
+              ([k, v]) =>
+                typeof v === 'string' &&
+                k.length > 0 &&
+                byteLen(k) <= L.maxMetadataKeyBytes &&
+                byteLen(v) <= L.maxMetadataValueBytes,
+            ));
+        let threw: unknown;
+        try {
+          assertMetadata(L, md as Record<string, string> | undefined, {
+            correlationId: correlationId as string | undefined,
+          });
+        } catch (err) {
+          threw = err;
+        }
+        if (idOk && mdOk) assert.equal(threw, undefined);
+        else assert.ok(isHubspokeError(threw, ErrorCode.MetadataInvalid), String(threw));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('assertPayloadSize refuses exactly the sizes above the limit, with HS_ERR_PAYLOAD_TOO_LARGE', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4 * L.maxPayloadBytes }), (size) => {
+        let threw: unknown;
+        try {
+          assertPayloadSize(L, size);
+        } catch (err) {
+          threw = err;
+        }
+        if (size <= L.maxPayloadBytes) assert.equal(threw, undefined);
+        else assert.ok(isHubspokeError(threw, ErrorCode.PayloadTooLarge));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { startControlPlane, type ControlPlaneOptions } from '@hubspoke/control-plane';
-import { resolveSettings } from '../settings.js';
+import { resolveSettings, tlsOption } from '../settings.js';
 import { nodeUsage } from '../usage.js';
 import { processInput, runUntilSignal } from './run-node.js';
 
@@ -10,11 +10,16 @@ export async function controlCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(nodeUsage('control'));
     return 0;
   }
-  const { logLevel, ...options } = r.options;
+  const { logLevel, tlsCa, tlsCert, tlsKey, ...options } = r.options;
+  const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
   return runUntilSignal(async () => {
-    const cp = await startControlPlane({ ...(options as ControlPlaneOptions), log: { level: logLevel } });
+    const cp = await startControlPlane({
+      ...(options as ControlPlaneOptions),
+      ...(tls ? { tls } : {}),
+      log: { level: logLevel },
+    });
     if (cp.admin) process.stderr.write(`hubspoke control: admin API listening on ${cp.admin.address}\n`);
     if (cp.metrics) process.stderr.write(`hubspoke control: metrics on http://${cp.metrics.address}/metrics\n`);
     return cp;

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
-import type { LogOptions } from '@hubspoke/runtime';
+import { addEdge, authPaths, initAuthDir, type LogOptions } from '@hubspoke/runtime';
 import { ErrorCode, HubspokeError, type Event } from '@hubspoke/sdk';
 import { z } from 'zod';
 import { resolveExamples } from '../dev/examples.js';
@@ -18,6 +18,7 @@ const devOptionsSchema = z
     edges: z.coerce.number().int().min(1).max(8).default(2),
     quiet: z.boolean().default(false),
     leaf: z.boolean().default(true),
+    auth: z.boolean().default(true),
     durationMs: z.coerce.number().int().min(1).max(86_400_000).optional(),
   })
   .strict();
@@ -31,6 +32,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
         edges: { type: 'string' },
         quiet: { type: 'boolean' },
         'no-leaf': { type: 'boolean' },
+        'no-auth': { type: 'boolean' },
         'duration-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -44,6 +46,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
     edges: values.edges,
     quiet: values.quiet,
     leaf: values['no-leaf'] !== true,
+    auth: values['no-auth'] !== true,
     durationMs: values['duration-ms'],
   });
   if (!r.success) {
@@ -101,12 +104,23 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
   const edges: EdgeNode[] = [];
   let failed = false;
   try {
-    nats = await startDevNatsServer(bin, dir);
     const plan = edgePlan(opts.edges);
+    // Authorization on by default: the control plane and each edge get their own nkey, each edge only its subjects.
+    const auth = opts.auth ? authPaths(join(dir, 'auth')) : undefined;
+    if (auth) {
+      initAuthDir(auth.dir);
+      for (const e of plan) addEdge(auth.dir, e.edgeId, e.namespace);
+    }
+    nats = await startDevNatsServer(bin, dir, auth ? './auth/auth.conf' : undefined);
     out(`hubspoke dev: a NATS hub, a control plane and ${plan.length} edge(s), all on this machine`);
     out(`  nats-server   pid ${nats.pid}, ${nats.url} (client port ${nats.clientPort}, JetStream domain hub)`);
     out(`                monitoring ${nats.monitorUrl}, leafnodes ${nats.leafUrl}`);
     out(`  temp folder   ${dir} (removed at exit)`);
+    out(
+      auth
+        ? `  auth          on: ${auth.conf} (each edge its own nkey and subjects; leaves log in as their edge)`
+        : '  auth          off (--no-auth): any client may do anything',
+    );
     out(`  logs          ${logFile} (pino, level info), ${basename(nats.logFile)} beside it`);
     out(`  control       plugin cache-control  (${examples.control})`);
     for (const e of plan)
@@ -124,7 +138,12 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out();
 
     const started = Date.now();
-    cp = await startControlPlane({ natsUrl: nats.url, plugins: [new FlowObserver(onEvent), examples.control], log });
+    cp = await startControlPlane({
+      natsUrl: nats.url,
+      plugins: [new FlowObserver(onEvent), examples.control],
+      log,
+      ...(auth ? { credentials: auth.control } : {}),
+    });
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
     const results = await Promise.allSettled(
       plan.map((e) =>
@@ -134,6 +153,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
           stateDir: join(dir, 'edges', e.edgeId),
           plugins: [new FlowObserver(onEvent), examples.edge],
           log,
+          ...(auth ? { credentials: auth.edge(e.edgeId) } : {}),
         }),
       ),
     );

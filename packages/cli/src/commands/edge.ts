@@ -1,21 +1,22 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { startEdgeNode, type EdgeNodeOptions } from '@hubspoke/edge-node';
-import { resolveSettings } from '../settings.js';
+import { resolveSettings, tlsOption } from '../settings.js';
+import { edgeAuthCommand } from './auth.js';
 import { nodeUsage } from '../usage.js';
 import { processInput, runUntilSignal } from './run-node.js';
 
 /** `hubspoke edge`: runs an edge node until SIGINT or SIGTERM. */
 export async function edgeCommand(argv: readonly string[]): Promise<number> {
   const sub = argv[0];
-  if (sub === 'add' || sub === 'revoke') {
-    throw new HubspokeError(ErrorCode.NotSupported, `hubspoke edge ${sub} is not available yet in this version`);
-  }
+  if (sub === 'add' || sub === 'revoke') return edgeAuthCommand(sub, argv.slice(1));
   const r = resolveSettings('edge', processInput(argv));
   if (r.help) {
     process.stdout.write(nodeUsage('edge'));
     return 0;
   }
-  const { logLevel, leafHub, ...options } = r.options;
+  const { logLevel, leafHub, tlsCa, tlsCert, tlsKey, ...options } = r.options;
+  const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
+  if (tls) Object.assign(options, { tls });
   if (leafHub !== undefined) {
     if (options.natsUrl !== undefined) {
       throw new HubspokeError(ErrorCode.ConfigInvalid, 'give either --nats or --leaf-hub, not both');

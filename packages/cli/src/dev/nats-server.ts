@@ -18,7 +18,7 @@ export interface DevNatsServer {
   killNow(): void;
 }
 
-function config(client: number, monitor: number, leaf: number, storeDir: string): string {
+function config(client: number, monitor: number, leaf: number, storeDir: string, include?: string): string {
   return [
     'server_name: hubspoke-dev',
     `listen: 127.0.0.1:${client}`,
@@ -32,22 +32,26 @@ function config(client: number, monitor: number, leaf: number, storeDir: string)
     '  max_memory_store: 67108864',
     '  max_file_store: 1073741824',
     '}',
+    // Relative: nats-server joins include paths onto the including file's folder.
+    ...(include === undefined ? [] : [`include ${JSON.stringify(include)}`]),
     '',
   ].join('\n');
 }
 
 /**
  * Starts nats-server with JetStream (domain `hub`, store in `dir`) on free loopback ports, and resolves once it
- * is ready. A port taken between finding it and binding it is retried with new ports.
+ * is ready. A port taken between finding it and binding it is retried with new ports. `include` (a path relative to
+ * `dir`) is the auth.conf that turns authorization on.
  */
-export async function startDevNatsServer(bin: string, dir: string): Promise<DevNatsServer> {
+export async function startDevNatsServer(bin: string, dir: string, include?: string): Promise<DevNatsServer> {
   const logFile = join(dir, 'nats-server.log');
   const server = await startNatsServerProcess({
     bin,
     dir,
     name: 'nats-server',
     ports: 3,
-    config: ([client, monitor, leaf]) => config(client as number, monitor as number, leaf as number, join(dir, 'jetstream')),
+    config: ([client, monitor, leaf]) =>
+      config(client as number, monitor as number, leaf as number, join(dir, 'jetstream'), include),
     logFile,
     // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the server last, in order.
     detached: true,

@@ -1,6 +1,6 @@
-import { ErrorCode, HubspokeError, type ConfigEntry } from '@hubspoke/sdk';
+import { ErrorCode, HubspokeError, isName, type ConfigEntry } from '@hubspoke/sdk';
 import {
-  ALL, assertConfigKey, configDigest, configScope, configSubjects, configValueJson, type ConfigRecord,
+  ALL, assertConfigKey, configDigest, configScope, configSubjects, configValueJson, subjects, type ConfigRecord,
   type SnapshotReply,
 } from '@hubspoke/runtime';
 import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
@@ -25,6 +25,8 @@ export interface ConfigCounters {
   unchanged: number;
   /** Edges told to ask for their snapshot because their heartbeat's digest did not match. */
   resyncs: number;
+  /** Snapshot requests refused: their reply subject was not the requesting edge's own inbox. */
+  badRequests: number;
 }
 
 /** What a change goes through before it is stored: object hooks and the schema of a control-plane plugin. */
@@ -60,7 +62,7 @@ function decodeStored(scopeKey: string, e: KvEntry): ConfigRecord | undefined {
  * (any replica answers, from its mirror), giving their digest so that an edge already current costs one message.
  */
 export class ConfigStore {
-  readonly counters: ConfigCounters = { puts: 0, deletes: 0, refused: 0, snapshots: 0, unchanged: 0, resyncs: 0 };
+  readonly counters: ConfigCounters = { puts: 0, deletes: 0, refused: 0, snapshots: 0, unchanged: 0, resyncs: 0, badRequests: 0 };
   private readonly scopes = new Map<string, Map<string, ConfigRecord>>();
   private readonly latest = new Map<string, number>();
   private readonly digests = new Map<string, string>();
@@ -212,8 +214,15 @@ export class ConfigStore {
 
   private answer(req: Msg): void {
     const reply = req.reply;
-    if (!reply || this.stopped) return;
-    const ns = req.subject.split('.')[2] ?? '';
+    if (this.stopped) return;
+    const [, , ns = '', edge = ''] = req.subject.split('.');
+    // Answered only on the asking edge's own inbox: a reply subject of its choosing could inject the snapshot
+    // anywhere the control plane may publish.
+    if (!reply || !isName(ns) || !isName(edge) || !subjects.isInboxOf(reply, ns, edge)) {
+      this.counters.badRequests++;
+      this.log.warn({ subject: req.subject, reply }, "config snapshot request refused: its reply subject is not the requesting edge's inbox");
+      return;
+    }
     let theirs: unknown;
     try {
       theirs = (JSON.parse(dec.decode(req.data)) as { digest?: unknown }).digest;

@@ -1,5 +1,5 @@
-import { appendEnvelopeFields } from '@hubspoke/sdk';
-import { ALL, type JetStreamPublisher, type SetupContext } from '@hubspoke/runtime';
+import { appendEnvelopeFields, isName } from '@hubspoke/sdk';
+import { ALL, subjects, type JetStreamPublisher, type SetupContext } from '@hubspoke/runtime';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, type Msg, type Subscription } from '@nats-io/transport-node';
 import { DOWN_STREAM } from '../payloads/streams.js';
@@ -41,6 +41,14 @@ export class DurableDown {
 
   private async answer(req: Msg): Promise<void> {
     const [, , ns, edge] = req.subject.split('.') as [string, string, string, string];
+    if (!isName(ns) || !isName(edge) || !subjects.isInboxOf(req.reply, ns, edge)) {
+      this.ctx.bus.counters.rejected++;
+      this.ctx.log.warn(
+        { subject: req.subject, reply: req.reply, rejectedTotal: this.ctx.bus.counters.rejected },
+        "durable Down request refused: its reply subject is not the requesting edge's inbox",
+      );
+      return;
+    }
     if (!req.reply) return;
     let after = -1;
     try {

@@ -33,6 +33,8 @@ export interface DispatchCounters {
   failedOffers: number;
   deadLettered: number;
   duplicates: number;
+  /** Payloads that did not decode or named another edge than their subject (dead-lettered too). */
+  rejected: number;
 }
 
 
@@ -80,7 +82,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * (outbox epoch and sequence) makes a payload seen twice, however late, a duplicate.
  */
 export class Dispatcher {
-  readonly counters: DispatchCounters = { offered: 0, handled: 0, failedOffers: 0, deadLettered: 0, duplicates: 0 };
+  readonly counters: DispatchCounters = {
+    offered: 0, handled: 0, failedOffers: 0, deadLettered: 0, duplicates: 0, rejected: 0,
+  };
   /** Told the dispatch latency of each payload handled (hub arrival to a receiver's `true`), when metrics are on. */
   onLatency: ((seconds: number) => void) | undefined;
   private readonly lanes = new Map<string, Lane>();
@@ -204,9 +208,11 @@ export class Dispatcher {
     try {
       env = decodeEnvelope(m.data, { kind: 'payload', limits: this.limits });
     } catch (err) {
+      this.counters.rejected++;
       return this.deadLetter(lane, m, undefined, (err as Error).message, '', 0);
     }
     if (env.namespace !== lane.ns || env.edgeId !== lane.edge) {
+      this.counters.rejected++;
       const why = `envelope names ${env.namespace}/${env.edgeId}, subject ${lane.ns}/${lane.edge}`;
       return this.deadLetter(lane, m, undefined, `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`, '', 0);
     }

@@ -19,6 +19,13 @@ export const subjects = {
   /** An edge's requests to the control plane: `hs.req.<ns>.<edge>` + `.<what>`. */
   request: (ns: string, edge: string) => `hs.req.${ns}.${edge}`,
   inboxPrefix: (ns: string, edge: string) => `_INBOX.${ns}.${edge}`,
+  /**
+   * True when `reply` is under the edge's own inbox. A request's reply subject is the requester's choice and NATS
+   * does not check it against its permissions: the control plane answers an edge only there, or an edge could make
+   * it publish onto any subject.
+   */
+  isInboxOf: (reply: string | undefined, ns: string, edge: string) =>
+    reply !== undefined && reply.startsWith(`_INBOX.${ns}.${edge}.`) && !/[\s*>]/.test(reply),
 } as const;
 
 /** An event subject taken apart: `hs.evt.<dir>.<ns>.<edge>.<topic>`. */

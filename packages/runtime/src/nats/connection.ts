@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
+import { readSeedFile } from '../auth/seed.js';
 
 /** How a node reaches NATS. */
 export interface ConnectOptions {
@@ -10,10 +10,22 @@ export interface ConnectOptions {
   name: string;
   /** Prefix of request inboxes (edges use `_INBOX.<ns>.<edge>` so that permissions can confine replies). */
   inboxPrefix?: string;
-  /** Path of an nkey seed file. @default none */
+  /** Path of an nkey seed file (`hubspoke auth init` / `edge add` write them). @default none */
   credentials?: string;
   /** Give up on the first connection after this long. @default 30000 */
   timeoutMs?: number;
+  /**
+   * TLS to the server: `ca` (PEM file) verifies its certificate, whose name must match the URL's host; `cert` and
+   * `key` present this node's certificate (mutual TLS). @default none (plain, unless the server requires TLS)
+   */
+  tls?: TlsFiles | undefined;
+}
+
+/** PEM files for TLS: the CA that signed the server's certificate; this side's certificate and key for mTLS. */
+export interface TlsFiles {
+  ca: string;
+  cert?: string | undefined;
+  key?: string | undefined;
 }
 
 /** The live state of a node's NATS connection. */
@@ -30,7 +42,7 @@ export interface ConnectionState {
 export async function connectNats(opts: ConnectOptions, log: Pino): Promise<NatsConnection> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30000);
   const authenticator = opts.credentials
-    ? nkeyAuthenticator(new TextEncoder().encode((await readFile(opts.credentials, 'utf8')).trim()))
+    ? nkeyAuthenticator(new TextEncoder().encode(readSeedFile(opts.credentials).seed))
     : undefined;
   let lastErr: unknown;
   for (let attempt = 1; Date.now() < deadline; attempt++) {
@@ -45,13 +57,22 @@ export async function connectNats(opts: ConnectOptions, log: Pino): Promise<Nats
         timeout: Math.max(500, Math.min(5000, deadline - Date.now())),
         ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
         ...(authenticator ? { authenticator } : {}),
+        ...(opts.tls
+          ? {
+              tls: {
+                caFile: opts.tls.ca,
+                ...(opts.tls.cert ? { certFile: opts.tls.cert } : {}),
+                ...(opts.tls.key ? { keyFile: opts.tls.key } : {}),
+              },
+            }
+          : {}),
       });
     } catch (err) {
       lastErr = err;
       if (attempt === 1 || attempt % 10 === 0) {
         log.warn({ servers: opts.servers, attempt, err: String(err) }, 'cannot reach NATS yet; retrying');
       }
-      if (/Authorization|Authentication/i.test(String(err))) break;
+      if (/Authorization|Authentication|certificate|self.signed|ENOENT|TLS/i.test(String(err))) break;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
@@ -173,7 +173,9 @@ async function attempt(
   ports: number[],
   configFile: string,
 ): Promise<NatsServerProcess> {
-  writeFileSync(configFile, opts.config(ports));
+  // Private: a leaf's config holds the password of its hub user.
+  writeFileSync(configFile, opts.config(ports), { mode: 0o600 });
+  chmodSync(configFile, 0o600);
   const child = spawn(bin, ['-c', configFile], {
     detached: opts.detached ?? false,
     stdio: ['ignore', 'pipe', 'pipe'],

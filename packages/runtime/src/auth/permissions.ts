@@ -1,0 +1,36 @@
+import { ALL, subjects } from '../events/subjects.js';
+
+/** What one NATS user may publish and subscribe to (nats-server `permissions` block). */
+export interface SubjectPermissions {
+  publish: readonly string[];
+  subscribe: readonly string[];
+  /** `allow_responses`: this user may answer a request it received once, within a minute. */
+  allowResponses: { max: number; expires: string };
+}
+
+/**
+ * The least privilege of an edge's NATS user (NATS-NOTES.md, "Per-edge permissions"): it publishes only under its
+ * own `<ns>.<edge>` (Up events, its payload and heartbeat subjects, its requests), and receives only the Down events
+ * and config pushes that address it and its own inbox. No `$JS.API`, `$KV` or `_INBOX.>` grant: a consumer's deliver
+ * subject is not checked against its creator's permissions, so any JetStream API at the hub would let an edge make
+ * the hub deliver stored messages onto other edges' subjects.
+ */
+export function edgePermissions(namespace: string, edgeId: string): SubjectPermissions {
+  return {
+    publish: [
+      `${subjects.up(namespace, edgeId, '>')}`,
+      subjects.payload(namespace, edgeId),
+      subjects.heartbeat(namespace, edgeId),
+      `${subjects.request(namespace, edgeId)}.>`,
+    ],
+    subscribe: [
+      ...subjects.downFor(namespace, edgeId),
+      `hs.cfg.${ALL}.${ALL}.>`,
+      `hs.cfg.${namespace}.${ALL}.>`,
+      `hs.cfg.${ALL}.${edgeId}.>`,
+      `hs.cfg.${namespace}.${edgeId}.>`,
+      `${subjects.inboxPrefix(namespace, edgeId)}.>`,
+    ],
+    allowResponses: { max: 1, expires: '1m' },
+  };
+}

@@ -1,0 +1,71 @@
+// hubspoke auth init / edge add / edge revoke through the built CLI (`npx tsc -b` first), and a hub that
+// includes what they wrote.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { connectNats, createRootLogger } from '@hubspoke/runtime';
+import { startNatsServer } from '../helpers/index.js';
+
+const MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+
+function hubspoke(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { ...process.env, HUBSPOKE_AUTH_DIR: undefined }, encoding: 'utf8', timeout: 30_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('auth init, edge add and edge revoke write what a hub includes; bad use exits 2 naming the problem', async () => {
+  await using hub = await startNatsServer({ domain: 'hub' });
+  const dir = join(hub.dir, 'auth');
+  const init = await hubspoke(['auth', 'init', '--dir', dir]);
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /control plane credentials: .*control\.nk/);
+  const add = await hubspoke(['edge', 'add', 'edge-1', '--namespace', 'eu', '--dir', dir]);
+  assert.equal(add.code, 0, add.stderr);
+  assert.match(add.stdout, /edge edge-1 \(namespace eu\): credentials .*edges\/edge-1\.nk/);
+  assert.match(add.stdout, /nats-server --signal reload/);
+  assert.equal((await hubspoke(['edge', 'add', 'edge-2', '--namespace', 'us', '--dir', dir])).code, 0);
+
+  await hub.writeConfig('include ./auth/auth.conf');
+  await hub.restart();
+  const quiet = createRootLogger('test', { level: 'silent' });
+  const nc = await connectNats(
+    { servers: hub.url, name: 't', credentials: join(dir, 'edges', 'edge-1.nk'), timeoutMs: 5000 },
+    quiet,
+  );
+  await nc.close();
+
+  const revoke = await hubspoke(['edge', 'revoke', 'edge-1', '--dir', dir]);
+  assert.equal(revoke.code, 0, revoke.stderr);
+  assert.ok(!existsSync(join(dir, 'edges', 'edge-1.nk')));
+  assert.doesNotMatch(readFileSync(join(dir, 'auth.conf'), 'utf8'), /edge-1/);
+  await hub.reload();
+
+  for (const [args, pattern] of [
+    [['auth', 'init', '--dir', dir], /already holds hubspoke credentials/],
+    [['auth', 'init'], /--dir D is required/],
+    [['auth', 'nope', '--dir', dir], /unknown subcommand "nope"/],
+    [['edge', 'add', 'edge-2', '--namespace', 'eu', '--dir', dir], /edge-2 already has credentials \(namespace us\)/],
+    [['edge', 'add', 'x', '--dir', dir], /--namespace NS is required/],
+    [['edge', 'add', 'a.b', '--namespace', 'eu', '--dir', dir], /edge id "a\.b"/],
+    [['edge', 'revoke', 'edge-1', '--dir', dir], /"edge-1" has no credentials/],
+    [['edge', 'revoke', '--dir', dir], /needs an edge id/],
+    [['edge', 'add', 'e', '--namespace', 'eu', '--dir', join(dir, 'missing')], /not a hubspoke auth folder/],
+  ] as const) {
+    const r = await hubspoke([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+  }
+  const help = await hubspoke(['auth', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /hubspoke edge revoke ID --dir D/);
+});
