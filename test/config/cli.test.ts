@@ -65,7 +65,7 @@ describe('hubspoke config', () => {
     const edges = await waitFor(async () => {
       const r = await hubspoke(['edges', '--nats', hub.url]);
       return new RegExp(`cli-cfg\\s+eu\\s+online\\s+\\S+ ago\\s+${rev}/${rev}\\s`).test(r.stdout) ? r : undefined;
-    });
+    }, { timeoutMs: 30_000 });
     assert.equal(edges.code, 0);
 
     const removed = await hubspoke(['config', 'rm', 'rate.limit', '--namespace', 'eu', '--admin', admin]);

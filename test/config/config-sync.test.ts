@@ -272,7 +272,7 @@ describe('config sync', () => {
     try {
       const target = 'hs.evt.up.eu.cfg-eu-1.injected';
       const got: string[] = [];
-      const sub = nc.subscribe(target, { callback: (_e, m) => got.push(m.string()) });
+      const sub = nc.subscribe(target, { callback: (_e, m) => void got.push(m.string()) });
       const inbox = '_INBOX.eu.cfg-eu-1.probe';
       const answered = new Promise<string>((resolve) => {
         const s2 = nc.subscribe(inbox, { callback: (_e, m) => { s2.unsubscribe(); resolve(m.string()); } });
