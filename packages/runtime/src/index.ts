@@ -41,3 +41,8 @@ export {
 export type {
   NatsServerExit, NatsServerPortChoice, NatsServerProcess, NatsServerProcessOptions,
 } from './nats/server-process.js';
+export { disposePlugins } from './host/load.js';
+export { remotePluginStatus } from './host/remote/remote-plugin.js';
+export type { LoadOptions } from './host/load.js';
+export type { RemotePluginStatus } from './host/remote/remote-plugin.js';
+export type { AddressPluginSpec, CommandPluginSpec, RemoteOptions, RemotePluginSpec } from './host/remote/spec.js';
