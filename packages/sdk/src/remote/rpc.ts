@@ -98,7 +98,7 @@ export function unary<Req, Res>(token: () => string | undefined, fn: (req: Req) 
   return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>): void => {
     const t = token();
     if (t === undefined || !hasToken(call.metadata, t)) {
-      done({ code: status.UNAUTHENTICATED, details: `${ErrorCode.ScopeDenied}: the call does not carry this session's token` });
+      done({ code: status.UNAUTHENTICATED, details: `${ErrorCode.Plugin}: the call does not carry this session's token (unauthenticated)` });
       return;
     }
     let r: Promise<Res> | Res;

@@ -38,6 +38,8 @@ export interface RemotePluginStatus {
   /** Calls into the plugin that outlasted their deadline. */
   timeouts: number;
   subscriptions: number;
+  /** Where its Host service listens (the plugin calls back here, with its token). */
+  hostAddress: string;
 }
 
 const REMOTE = Symbol.for('hubspoke.remotePlugin');
@@ -111,7 +113,7 @@ class RemotePlugin {
   status(): RemotePluginStatus {
     return {
       state: this.state, pid: this.proc?.pid, start: this.start, restarts: this.restarts, timeouts: this.timeouts,
-      subscriptions: this.subs.size,
+      subscriptions: this.subs.size, hostAddress: this.hostAddress,
     };
   }
 
