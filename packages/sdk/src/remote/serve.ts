@@ -102,9 +102,6 @@ export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: Se
     if (!session) throw new HubspokeError(ErrorCode.Plugin, `plugin ${plugin.info.name} is not initialized yet`);
     return session;
   };
-  const has = (fn: unknown, what: string): void => {
-    if (typeof fn !== 'function') throw new HubspokeError(ErrorCode.NotSupported, `plugin ${plugin.info.name} has no ${what}`);
-  };
   const t = (): string => token;
 
   const impl: UntypedServiceImplementation = {
@@ -133,8 +130,8 @@ export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: Se
     }),
     SessionReady: unary(t, async () => {
       const s = need();
-      has((plugin as Partial<{ onSessionReady: unknown }>).onSessionReady, 'onSessionReady');
-      if (capabilities.isSessionAware(plugin)) await plugin.onSessionReady(s.ctx);
+      if (!capabilities.isSessionAware(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'no onSessionReady');
+      await plugin.onSessionReady(s.ctx);
       return {};
     }),
     SessionClosing: unary(t, async () => {
