@@ -8,7 +8,9 @@ import { Direction } from '@hubspoke/sdk';
 import { startNatsServer } from '../test/helpers/index.js';
 import { CounterPlugin } from './remote/counter-plugin.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '20000' }, repeats: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '20000' }, repeats: { type: 'string', default: '3' } },
+});
 const count = Number(values.count);
 const repeats = Number(values.repeats);
 const script = fileURLToPath(new URL('./remote/counter-plugin.ts', import.meta.url));
@@ -20,10 +22,16 @@ for (const mode of ['in process', 'out of process'] as const) {
   const rates: number[] = [];
   const kvMs: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    const plugin = mode === 'in process'
-      ? { plugin: new CounterPlugin(), config: { count } }
-      : { command: [process.execPath, '--import', 'tsx', script], config: { count } };
-    const cp = await startControlPlane({ natsUrl: hub.url, log: { level: 'silent' }, queueSize: 1_000_000, plugins: [plugin] });
+    const plugin =
+      mode === 'in process'
+        ? { plugin: new CounterPlugin(), config: { count } }
+        : { command: [process.execPath, '--import', 'tsx', script], config: { count } };
+    const cp = await startControlPlane({
+      natsUrl: hub.url,
+      log: { level: 'silent' },
+      queueSize: 1_000_000,
+      plugins: [plugin],
+    });
     const done = new Promise<number>((res) => void cp.events.subscribe('load-done', () => res(performance.now())));
     const t0 = performance.now();
     for (let i = 0; i < count; i++) await cp.events.publish(`load.${i % 10}`, { i }, Direction.Local);

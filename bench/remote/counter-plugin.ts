@@ -16,9 +16,13 @@ export class CounterPlugin extends BasePlugin implements SessionAware {
 
   async onSessionReady(ctx: Context): Promise<void> {
     const ev = ctx.services.events;
-    await ev.subscribe('load.*', async () => {
-      if (++this.seen === this.count) await ev.publish('load-done', this.seen, Direction.Local);
-    }, { queueSize: 1_000_000 });
+    await ev.subscribe(
+      'load.*',
+      async () => {
+        if (++this.seen === this.count) await ev.publish('load-done', this.seen, Direction.Local);
+      },
+      { queueSize: 1_000_000 },
+    );
     await ev.subscribe('kv.bench', async (e) => {
       const n = e.payload as number;
       await ctx.services.kv.put('k', 'v');

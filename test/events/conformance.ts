@@ -46,7 +46,11 @@ export function eventsConformance(name: string, open: () => Promise<EventsNodes>
   /** A fresh topic root per test, and collectors on every node. */
   async function setup() {
     const root = `t${++n}`;
-    const [control, eu, us] = await Promise.all([collect(f.control, `${root}.>`), collect(f.eu, `${root}.>`), collect(f.us, `${root}.>`)]);
+    const [control, eu, us] = await Promise.all([
+      collect(f.control, `${root}.>`),
+      collect(f.eu, `${root}.>`),
+      collect(f.us, `${root}.>`),
+    ]);
     const downMarker = async () => {
       const id = await f.control.publish(`${root}.marker`, {}, Direction.Down);
       await waitFor(() => eu.find(id) && us.find(id), { message: `marker ${root}` });
@@ -132,7 +136,9 @@ export function eventsConformance(name: string, open: () => Promise<EventsNodes>
     const s = await setup();
     const bytes = new Uint8Array([0, 1, 2, 255]);
     const raw = await f.eu.publishRaw(`${s.root}.raw`, bytes, Direction.Up, {
-      correlationId: 'corr-1', causationId: 'cause-1', metadata: { a: '1', b: 'two' },
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      metadata: { a: '1', b: 'two' },
     });
     const json = await f.eu.publish(`${s.root}.json`, { nested: [1, 'x', null] }, Direction.Up);
     const none = await f.eu.publish(`${s.root}.none`, undefined, Direction.Up);
@@ -181,15 +187,24 @@ export function eventsConformance(name: string, open: () => Promise<EventsNodes>
     for (const t of ['', 'a..b', 'a.*', 'a.>', 'ä']) {
       await assert.rejects(svc.publish(t, {}, Direction.Up), code('HS_ERR_INVALID_TOPIC'), JSON.stringify(t));
     }
-    await assert.rejects(svc.subscribe('a..b', () => undefined), code('HS_ERR_INVALID_TOPIC'));
-    await assert.rejects(svc.subscribe('a.>.b', () => undefined), code('HS_ERR_INVALID_TOPIC'));
+    await assert.rejects(
+      svc.subscribe('a..b', () => undefined),
+      code('HS_ERR_INVALID_TOPIC'),
+    );
+    await assert.rejects(
+      svc.subscribe('a.>.b', () => undefined),
+      code('HS_ERR_INVALID_TOPIC'),
+    );
     await assert.rejects(svc.subscribe('a', 'nope' as never), code('HS_ERR_INVALID_ARGUMENT'));
     await assert.rejects(svc.publishRaw('a', 'text' as never, Direction.Up), code('HS_ERR_INVALID_ARGUMENT'));
     await assert.rejects(svc.publish('a', {}, 7 as Direction), code('HS_ERR_INVALID_ARGUMENT'));
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     await assert.rejects(svc.publish('a', cyclic, Direction.Up), code('HS_ERR_INVALID_ARGUMENT'));
-    await assert.rejects(svc.publishRaw('a', new Uint8Array(2 * 1024 * 1024), Direction.Up), code('HS_ERR_PAYLOAD_TOO_LARGE'));
+    await assert.rejects(
+      svc.publishRaw('a', new Uint8Array(2 * 1024 * 1024), Direction.Up),
+      code('HS_ERR_PAYLOAD_TOO_LARGE'),
+    );
     const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, 'v']));
     await assert.rejects(svc.publish('a', {}, Direction.Up, { metadata: many }), code('HS_ERR_METADATA_INVALID'));
     await assert.rejects(svc.publish('a', {}, Direction.Down, { namespace: 'bad name' }), code('HS_ERR_INVALID_NAME'));

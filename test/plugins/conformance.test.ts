@@ -31,8 +31,20 @@ async function inProcess(): Promise<Probes> {
   const p = { control: new Probe(), eu: new Probe(), euB: new Probe('probe-b'), us: new Probe() };
   const common = { natsUrl: hub.url, log: testLog() };
   const control = await startControlPlane({ ...common, plugins: [p.control] });
-  const eu = await startEdgeNode({ ...common, edgeId: 'edge-eu-1', namespace: 'eu', stateDir: join(dir, 'eu'), plugins: [p.eu, p.euB] });
-  const us = await startEdgeNode({ ...common, edgeId: 'edge-us-1', namespace: 'us', stateDir: join(dir, 'us'), plugins: [p.us] });
+  const eu = await startEdgeNode({
+    ...common,
+    edgeId: 'edge-eu-1',
+    namespace: 'eu',
+    stateDir: join(dir, 'eu'),
+    plugins: [p.eu, p.euB],
+  });
+  const us = await startEdgeNode({
+    ...common,
+    edgeId: 'edge-us-1',
+    namespace: 'us',
+    stateDir: join(dir, 'us'),
+    plugins: [p.us],
+  });
   return {
     ...p,
     async close() {
@@ -56,11 +68,16 @@ async function outOfProcess(): Promise<Probes> {
   const nodes = startNodeProcess('remote-fabric', {
     NATS_URL: hub.url,
     STATE_DIR: dir,
-    PROBES: JSON.stringify(Object.fromEntries(Object.entries(served).map(([k, s]) => [k, { address: s.served.address, token: s.token }]))),
+    PROBES: JSON.stringify(
+      Object.fromEntries(Object.entries(served).map(([k, s]) => [k, { address: s.served.address, token: s.token }])),
+    ),
   });
   await nodes.waitForLine(/^ready$/, 60_000);
   return {
-    control: served.control.probe, eu: served.eu.probe, euB: served.euB.probe, us: served.us.probe,
+    control: served.control.probe,
+    eu: served.eu.probe,
+    euB: served.euB.probe,
+    us: served.us.probe,
     async close() {
       await nodes.kill();
       await Promise.allSettled(Object.values(served).map((s) => s.served.close()));
@@ -73,7 +90,13 @@ async function outOfProcess(): Promise<Probes> {
 function events(start: () => Promise<Probes>) {
   return async (): Promise<EventsNodes> => {
     const p = await start();
-    return { control: p.control.services.events, eu: p.eu.services.events, us: p.us.services.events, plugin: 'probe', close: () => p.close() };
+    return {
+      control: p.control.services.events,
+      eu: p.eu.services.events,
+      us: p.us.services.events,
+      plugin: 'probe',
+      close: () => p.close(),
+    };
   };
 }
 
@@ -95,7 +118,10 @@ function kv(start: () => Promise<Probes>) {
   };
 }
 
-for (const [name, start] of [['in process', inProcess], ['out of process', outOfProcess]] as const) {
+for (const [name, start] of [
+  ['in process', inProcess],
+  ['out of process', outOfProcess],
+] as const) {
   describe(`Events conformance: a plugin ${name}`, () => {
     eventsConformance(`events (${name})`, events(start));
   });

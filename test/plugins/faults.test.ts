@@ -55,8 +55,12 @@ describe('out-of-process plugins: faults', () => {
   });
 
   test('the plugin process output reaches the node log, bound to the plugin', async () => {
-    await waitFor(() => n.logs.some((l) => l['plugin'] === 'echo' && l['stream'] === 'stdout' && /serving in/.test(String(l['msg']))));
-    await waitFor(() => n.logs.some((l) => l['plugin'] === 'echo' && l['stream'] === 'stderr' && /hello/.test(String(l['msg']))));
+    await waitFor(() =>
+      n.logs.some((l) => l['plugin'] === 'echo' && l['stream'] === 'stdout' && /serving in/.test(String(l['msg']))),
+    );
+    await waitFor(() =>
+      n.logs.some((l) => l['plugin'] === 'echo' && l['stream'] === 'stderr' && /hello/.test(String(l['msg']))),
+    );
   });
 
   test('a plugin SIGKILLed mid-stream is restarted and receives the next events, its subscriptions kept by the host', async () => {
@@ -72,15 +76,21 @@ describe('out-of-process plugins: faults', () => {
     await waitFor(() => n.status().state === 'up', { timeoutMs: 30_000, message: 'restarted' });
     for (let i = 20; i < 25; i++) await n.cp.events.publish(`ping.a${i}`, i, Direction.Local);
     await waitFor(() => Array.from({ length: 15 }, (_, k) => pong(n, `a${k + 10}`)).every(Boolean), {
-      timeoutMs: 30_000, message: 'pongs for every ping published after the crash',
+      timeoutMs: 30_000,
+      message: 'pongs for every ping published after the crash',
     });
     const after = n.status();
     assert.equal(after.restarts, before.restarts + 1);
     assert.equal(after.start, before.start + 1);
     assert.notEqual(after.pid, before.pid);
-    for (let i = 10; i < 25; i++) assert.equal(pidOf(pong(n, `a${i}`)), after.pid, `ping.a${i} answered by the new process`);
+    for (let i = 10; i < 25; i++)
+      assert.equal(pidOf(pong(n, `a${i}`)), after.pid, `ping.a${i} answered by the new process`);
     assert.equal(after.subscriptions, before.subscriptions, 'the same host-side subscriptions, none added');
-    assert.ok(n.logs.some((l) => l['plugin'] === 'echo' && /exited unexpectedly/.test(String(l['msg'])) && l['signal'] === 'SIGKILL'));
+    assert.ok(
+      n.logs.some(
+        (l) => l['plugin'] === 'echo' && /exited unexpectedly/.test(String(l['msg'])) && l['signal'] === 'SIGKILL',
+      ),
+    );
   });
 
   test('a handler that hangs is timed out and reported; its plugin and other plugins go on', async () => {
@@ -91,9 +101,15 @@ describe('out-of-process plugins: faults', () => {
     await waitFor(() => pong(n, 'h1'), { message: 'the same plugin answers on another subscription' });
     await waitFor(() => n.rec.topics().includes('mark.h1'), { message: 'another plugin is not held up' });
     await waitFor(() => n.status().timeouts === timeouts + 1, { message: 'the hung call times out' });
-    assert.ok(n.logs.some((l) => l['plugin'] === 'echo' && l['msg'] === 'plugin call timed out' && /hang\.a/.test(String(l['step']))));
+    assert.ok(
+      n.logs.some(
+        (l) => l['plugin'] === 'echo' && l['msg'] === 'plugin call timed out' && /hang\.a/.test(String(l['step'])),
+      ),
+    );
     await n.cp.events.publish('hang.b', {}, Direction.Local);
-    await waitFor(() => n.status().timeouts === timeouts + 2, { message: 'the next event of that subscription is delivered' });
+    await waitFor(() => n.status().timeouts === timeouts + 2, {
+      message: 'the next event of that subscription is delivered',
+    });
     assert.equal(n.status().restarts, 1, 'a hung handler is not a crash');
   });
 
@@ -101,8 +117,15 @@ describe('out-of-process plugins: faults', () => {
     const Host = makeClientConstructor(serviceDefinition(HOST_SERVICE), HOST_SERVICE);
     const c = new Host(n.status().hostAddress, credentials.createInsecure());
     try {
-      for (const [m, req] of [['KvGet', { key: 'k' }], ['Register', { address: '127.0.0.1:1', protocol: 1 }]] as const) {
-        await assert.rejects(callUnary(c, m, req, 'forged-token', 5000), (e: ServiceError) => e.code === status.UNAUTHENTICATED, m);
+      for (const [m, req] of [
+        ['KvGet', { key: 'k' }],
+        ['Register', { address: '127.0.0.1:1', protocol: 1 }],
+      ] as const) {
+        await assert.rejects(
+          callUnary(c, m, req, 'forged-token', 5000),
+          (e: ServiceError) => e.code === status.UNAUTHENTICATED,
+          m,
+        );
       }
     } finally {
       c.close();
@@ -113,14 +136,17 @@ describe('out-of-process plugins: faults', () => {
     const node = await startNode(hub);
     const pid = node.status().pid as number;
     await node.cp.close();
-    await waitFor(() => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, { message: `process ${pid} gone` });
+    await waitFor(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { message: `process ${pid} gone` },
+    );
   });
 
   test('a plugin whose event loop is stuck fails its health checks and is restarted', async () => {
@@ -151,17 +177,26 @@ describe('out-of-process plugins: handshake and identity', () => {
     startControlPlane({ natsUrl: hub.url, log: { level: 'silent' }, plugins: plugins as never });
 
   test('a plugin that describes itself under another name than its spec is refused (identity mismatch)', async () => {
-    await assert.rejects(start([{ command: echoCommand, name: 'not-echo' }]), code('HS_ERR_PLUGIN', /identity mismatch/));
+    await assert.rejects(
+      start([{ command: echoCommand, name: 'not-echo' }]),
+      code('HS_ERR_PLUGIN', /identity mismatch/),
+    );
   });
 
   test('a process that exits before registering is reported with its exit code and stderr', async () => {
     const cmd = [process.execPath, '-e', 'console.error("no luck"); process.exit(4)'];
-    await assert.rejects(start([{ command: cmd }]), code('HS_ERR_PLUGIN', /exited \(code 4\) before registering: no luck/));
+    await assert.rejects(
+      start([{ command: cmd }]),
+      code('HS_ERR_PLUGIN', /exited \(code 4\) before registering: no luck/),
+    );
   });
 
   test('a bad spec is refused with HS_ERR_CONFIG_INVALID naming the field', async () => {
     await assert.rejects(start([{ command: [] }]), code('HS_ERR_CONFIG_INVALID', /command/));
-    await assert.rejects(start([{ command: ['x'], handlerTimeoutMs: -1 }]), code('HS_ERR_CONFIG_INVALID', /handlerTimeoutMs/));
+    await assert.rejects(
+      start([{ command: ['x'], handlerTimeoutMs: -1 }]),
+      code('HS_ERR_CONFIG_INVALID', /handlerTimeoutMs/),
+    );
   });
 
   test('a served plugin answers only calls with its token; attaching with another token fails', async () => {
@@ -170,7 +205,10 @@ describe('out-of-process plugins: handshake and identity', () => {
     try {
       const Plugin = makeClientConstructor(serviceDefinition(PLUGIN_SERVICE), PLUGIN_SERVICE);
       const c = new Plugin(served.address, credentials.createInsecure());
-      await assert.rejects(callUnary(c, 'Describe', {}, 'wrong', 5000), (e: ServiceError) => e.code === status.UNAUTHENTICATED);
+      await assert.rejects(
+        callUnary(c, 'Describe', {}, 'wrong', 5000),
+        (e: ServiceError) => e.code === status.UNAUTHENTICATED,
+      );
       assert.equal((await callUnary<{ name: string }>(c, 'Describe', {}, token, 5000)).name, 'probe');
       c.close();
       await assert.rejects(start([{ address: served.address, token: 'x'.repeat(32) }]), code('HS_ERR_PLUGIN', /token/));

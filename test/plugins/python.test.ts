@@ -22,21 +22,36 @@ test('a Python plugin subscribes to an Up event and publishes a Down one', async
   try {
     execFileSync(python, ['-c', 'import grpc, google.protobuf'], { stdio: 'pipe' });
   } catch (err) {
-    assert.fail(`${python} cannot import grpc and protobuf (apt-get install python3-grpcio python3-protobuf): ${String(err)}`);
+    assert.fail(
+      `${python} cannot import grpc and protobuf (apt-get install python3-grpcio python3-protobuf): ${String(err)}`,
+    );
   }
   const stubs = await mkdtemp(join(tmpdir(), 'hubspoke-py-'));
   await using hub = await startNatsServer({ domain: 'hub' });
   try {
     execFileSync(join(example, 'gen_stubs.sh'), [stubs], { stdio: 'pipe' });
     const cp = await startControlPlane({
-      natsUrl: hub.url, log: testLog(),
+      natsUrl: hub.url,
+      log: testLog(),
       plugins: [{ command: [python, join(example, 'plugin.py')], env: { PYTHONPATH: stubs } }],
     });
     const rec = new Recorder('rec', 'sensor.ack');
-    const edge = await startEdgeNode({ natsUrl: hub.url, log: testLog(), edgeId: 'edge-py', namespace: 'lab', stateDir: join(stubs, 'edge'), plugins: [rec] });
+    const edge = await startEdgeNode({
+      natsUrl: hub.url,
+      log: testLog(),
+      edgeId: 'edge-py',
+      namespace: 'lab',
+      stateDir: join(stubs, 'edge'),
+      plugins: [rec],
+    });
     try {
-      assert.deepEqual(cp.node.host.list().map((h) => [h.name, h.plugin.info.version]), [['py-ack', '1.0.0']]);
-      const id = await edge.events.publish('sensor.reading', { celsius: 21.5 }, Direction.Up, { correlationId: 'reading-1' });
+      assert.deepEqual(
+        cp.node.host.list().map((h) => [h.name, h.plugin.info.version]),
+        [['py-ack', '1.0.0']],
+      );
+      const id = await edge.events.publish('sensor.reading', { celsius: 21.5 }, Direction.Up, {
+        correlationId: 'reading-1',
+      });
       const ack = await waitFor(() => rec.events.find((e) => e.topic === 'sensor.ack'), { timeoutMs: 20_000 });
       assert.deepEqual(ack.payload, { ack: id, reading: { celsius: 21.5 }, by: 'python' });
       assert.equal(ack.origin, 'plugin:py-ack@control', 'the host gave the identity');

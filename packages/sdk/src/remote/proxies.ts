@@ -5,12 +5,18 @@ import { ErrorCode, HubspokeError } from '../errors.js';
 import type { Direction } from '../direction.js';
 import type { EventHandler, EventsService, PublishOptions, SubscribeOptions } from '../events.js';
 import type {
-  ConfigEntry, ControlService, EdgeInfo, EdgeService, KVPutOptions, KVService, Logger, SendOptions, Services,
+  ConfigEntry,
+  ControlService,
+  EdgeInfo,
+  EdgeService,
+  KVPutOptions,
+  KVService,
+  Logger,
+  SendOptions,
+  Services,
 } from '../services.js';
 import { callUnary, fromServiceError } from './rpc.js';
-import {
-  fromJson, toJson, type WireConfigEntry, type WireEdgeInfo, type WireKvPut, type WirePublish,
-} from './wire.js';
+import { fromJson, toJson, type WireConfigEntry, type WireEdgeInfo, type WireKvPut, type WirePublish } from './wire.js';
 
 /** What a delivery in progress is about, so that calls made inside a handler carry it (as in process). */
 export interface DeliveryScope {
@@ -71,10 +77,19 @@ function utf8(s: string): Uint8Array {
   return Buffer.from(s, 'utf8');
 }
 
-function publishRequest(topic: string, payload: Uint8Array, contentType: string, dir: Direction, o?: PublishOptions): WirePublish {
+function publishRequest(
+  topic: string,
+  payload: Uint8Array,
+  contentType: string,
+  dir: Direction,
+  o?: PublishOptions,
+): WirePublish {
   const scope = deliveryScope.getStore();
   return {
-    topic, direction: dir, payload, contentType,
+    topic,
+    direction: dir,
+    payload,
+    contentType,
     correlationId: o?.correlationId ?? scope?.correlationId ?? '',
     causationId: o?.causationId ?? scope?.eventId ?? '',
     metadata: o?.metadata ?? {},
@@ -93,7 +108,11 @@ function eventsProxy(host: HostCalls, table: HandlerTable): EventsService {
       throw new HubspokeError(ErrorCode.InvalidArgument, `subscribe(${pattern}) needs a handler function`);
     }
     return table.track(async () => {
-      const r = await host.call<{ subscriptionId: string }>('Subscribe', { pattern, all, queueSize: opts?.queueSize ?? 0 });
+      const r = await host.call<{ subscriptionId: string }>('Subscribe', {
+        pattern,
+        all,
+        queueSize: opts?.queueSize ?? 0,
+      });
       table.handlers.set(r.subscriptionId, handler);
       return r.subscriptionId;
     });
@@ -107,13 +126,15 @@ function eventsProxy(host: HostCalls, table: HandlerTable): EventsService {
         throw new HubspokeError(ErrorCode.InvalidArgument, `payload of ${topic} is not JSON-serialisable`, { cause });
       }
       const bytes = json === undefined ? new Uint8Array(0) : utf8(json);
-      return (await host.call<{ id: string }>('Publish', publishRequest(topic, bytes, CONTENT_TYPE_JSON, dir, opts))).id;
+      return (await host.call<{ id: string }>('Publish', publishRequest(topic, bytes, CONTENT_TYPE_JSON, dir, opts)))
+        .id;
     },
     async publishRaw(topic, payload, dir, opts) {
       if (!(payload instanceof Uint8Array)) {
         throw new HubspokeError(ErrorCode.InvalidArgument, `publishRaw(${topic}) needs a Uint8Array payload`);
       }
-      return (await host.call<{ id: string }>('Publish', publishRequest(topic, payload, CONTENT_TYPE_BYTES, dir, opts))).id;
+      return (await host.call<{ id: string }>('Publish', publishRequest(topic, payload, CONTENT_TYPE_BYTES, dir, opts)))
+        .id;
     },
     subscribe: (pattern, handler, opts) => subscribe(pattern, false, handler, opts),
     subscribeAll: (handler, opts) => subscribe('>', true, handler, opts),
@@ -135,8 +156,10 @@ function kvProxy(host: HostCalls): KVService {
         throw new HubspokeError(ErrorCode.InvalidArgument, `kv.put(${String(key)}) needs a string or Uint8Array value`);
       }
       const req: WireKvPut = {
-        key, value: typeof value === 'string' ? utf8(value) : value,
-        hasTtl: opts?.ttlMs !== undefined, ttlMs: opts?.ttlMs ?? 0,
+        key,
+        value: typeof value === 'string' ? utf8(value) : value,
+        hasTtl: opts?.ttlMs !== undefined,
+        ttlMs: opts?.ttlMs ?? 0,
       };
       await host.call('KvPut', req);
     },
@@ -160,8 +183,11 @@ function loggerProxy(host: HostCalls): Logger {
     }
     host
       .call('Log', {
-        level, message, fieldsJson,
-        eventId: scope?.eventId ?? scope?.payloadId ?? '', correlationId: scope?.correlationId ?? '',
+        level,
+        message,
+        fieldsJson,
+        eventId: scope?.eventId ?? scope?.payloadId ?? '',
+        correlationId: scope?.correlationId ?? '',
       })
       .catch((err: unknown) => process.stderr.write(`log line lost (${(err as Error).message}): ${message}\n`));
   };
@@ -193,14 +219,24 @@ function edgeProxy(host: HostCalls): EdgeService {
   };
 }
 
-const scopeOf = (o?: { namespace?: string }) => ({ namespace: o?.namespace ?? '', hasNamespace: o?.namespace !== undefined });
+const scopeOf = (o?: { namespace?: string }) => ({
+  namespace: o?.namespace ?? '',
+  hasNamespace: o?.namespace !== undefined,
+});
 
 function edgeInfo(e: WireEdgeInfo): EdgeInfo {
   return {
-    edgeId: e.edgeId, namespace: e.namespace, state: e.state as EdgeInfo['state'],
-    firstSeen: new Date(e.firstSeenUnixMs), lastSeen: new Date(e.lastSeenUnixMs), version: e.version,
-    appliedRevision: e.appliedRevision, latestRevision: e.latestRevision, outboxDepth: e.outboxDepth,
-    reconnects: e.reconnects, ...(e.lastError ? { lastError: e.lastError } : {}),
+    edgeId: e.edgeId,
+    namespace: e.namespace,
+    state: e.state as EdgeInfo['state'],
+    firstSeen: new Date(e.firstSeenUnixMs),
+    lastSeen: new Date(e.lastSeenUnixMs),
+    version: e.version,
+    appliedRevision: e.appliedRevision,
+    latestRevision: e.latestRevision,
+    outboxDepth: e.outboxDepth,
+    reconnects: e.reconnects,
+    ...(e.lastError ? { lastError: e.lastError } : {}),
   };
 }
 
@@ -208,7 +244,9 @@ function controlProxy(host: HostCalls): ControlService {
   return {
     config: {
       async put(key, value, o) {
-        return (await host.call<{ revision: number }>('ControlConfigPut', { key, valueJson: toJson(value), ...scopeOf(o) })).revision;
+        return (
+          await host.call<{ revision: number }>('ControlConfigPut', { key, valueJson: toJson(value), ...scopeOf(o) })
+        ).revision;
       },
       async get(key, o) {
         const r = await host.call<{ found: boolean; valueJson: string }>('ControlConfigGet', { key, ...scopeOf(o) });

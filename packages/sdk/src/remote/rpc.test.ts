@@ -18,10 +18,16 @@ test('a coded error crosses the wire with its code and message', () => {
 });
 
 test('an uncoded error becomes HS_ERR_PLUGIN; a status without a code gets the fallback, naming the call', () => {
-  const back = fromServiceError(asServiceError(toStatus(new TypeError('x is not a function'))), ErrorCode.Internal, 'y');
+  const back = fromServiceError(
+    asServiceError(toStatus(new TypeError('x is not a function'))),
+    ErrorCode.Internal,
+    'y',
+  );
   assert.equal(back.code, ErrorCode.Plugin);
   const e = fromServiceError(
-    asServiceError({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), ErrorCode.NotConnected, 'the host (KvGet)',
+    asServiceError({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }),
+    ErrorCode.NotConnected,
+    'the host (KvGet)',
   );
   assert.equal(e.code, ErrorCode.NotConnected);
   assert.match(e.message, /the host \(KvGet\): no answer in time/);

@@ -1,7 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
-  Metadata, status, type Client, type ServerUnaryCall, type ServiceDefinition, type ServiceError,
-  type StatusObject, type sendUnaryData,
+  Metadata,
+  status,
+  type Client,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type ServiceError,
+  type StatusObject,
+  type sendUnaryData,
 } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import { ErrorCode, HubspokeError, isHubspokeError } from '../errors.js';
@@ -89,7 +95,8 @@ export function fromServiceError(err: ServiceError, fallback: ErrorCode, what: s
   if (m && (Object.values(ErrorCode) as string[]).includes(m[1] as string)) {
     return new HubspokeError(m[1] as ErrorCode, m[2] as string, { cause: err });
   }
-  const why = err.code === status.DEADLINE_EXCEEDED ? 'no answer in time' : `${status[err.code] ?? err.code}: ${details}`;
+  const why =
+    err.code === status.DEADLINE_EXCEEDED ? 'no answer in time' : `${status[err.code] ?? err.code}: ${details}`;
   return new HubspokeError(fallback, `${what}: ${why}`, { cause: err });
 }
 
@@ -98,7 +105,10 @@ export function unary<Req, Res>(token: () => string | undefined, fn: (req: Req) 
   return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>): void => {
     const t = token();
     if (t === undefined || !hasToken(call.metadata, t)) {
-      done({ code: status.UNAUTHENTICATED, details: `${ErrorCode.Plugin}: the call does not carry this session's token (unauthenticated)` });
+      done({
+        code: status.UNAUTHENTICATED,
+        details: `${ErrorCode.Plugin}: the call does not carry this session's token (unauthenticated)`,
+      });
       return;
     }
     let r: Promise<Res> | Res;

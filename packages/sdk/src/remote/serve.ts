@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import {
-  Server, ServerCredentials, credentials, makeClientConstructor, type Client, type ServiceError,
+  Server,
+  ServerCredentials,
+  credentials,
+  makeClientConstructor,
+  type Client,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ErrorCode, HubspokeError } from '../errors.js';
@@ -10,11 +15,27 @@ import type { Context } from '../services.js';
 import { wireEvent, wirePayload } from './event.js';
 import { HandlerTable, HostCalls, deliveryScope, remoteServices } from './proxies.js';
 import {
-  HOST_SERVICE, PLUGIN_ENV, PLUGIN_PROTOCOL, PLUGIN_SERVICE, callUnary, fromServiceError, serviceDefinition, unary,
+  HOST_SERVICE,
+  PLUGIN_ENV,
+  PLUGIN_PROTOCOL,
+  PLUGIN_SERVICE,
+  callUnary,
+  fromServiceError,
+  serviceDefinition,
+  unary,
 } from './rpc.js';
 import {
-  CAPABILITY, fromJson, toJson, type WireConfigChange, type WireEventDelivery, type WireInitialize, type WireManifest,
-  type WireObjectChange, type WireObjectChangeReply, type WirePayloadDelivery, type WireScheduledTask,
+  CAPABILITY,
+  fromJson,
+  toJson,
+  type WireConfigChange,
+  type WireEventDelivery,
+  type WireInitialize,
+  type WireManifest,
+  type WireObjectChange,
+  type WireObjectChangeReply,
+  type WirePayloadDelivery,
+  type WireScheduledTask,
 } from './wire.js';
 
 /** Options of {@link serve}; each defaults to what the host put in the environment. */
@@ -78,10 +99,16 @@ function describe(plugin: Plugin): WireManifest {
  * ```
  * @throws HubspokeError `HS_ERR_CONFIG_INVALID` when no token was given (not started by a host, nor given one)
  */
-export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: ServeOptions = {}): Promise<ServedPlugin> {
+export async function serve(
+  pluginOrClass: Plugin | (new () => Plugin),
+  opts: ServeOptions = {},
+): Promise<ServedPlugin> {
   const plugin = typeof pluginOrClass === 'function' ? new pluginOrClass() : pluginOrClass;
   if (!capabilities.isPlugin(plugin)) {
-    throw new HubspokeError(ErrorCode.Plugin, 'serve() needs a plugin: an object with info ({ name, version }) and initialize()');
+    throw new HubspokeError(
+      ErrorCode.Plugin,
+      'serve() needs a plugin: an object with info ({ name, version }) and initialize()',
+    );
   }
   const token = opts.token ?? process.env[PLUGIN_ENV.token];
   if (!token) {
@@ -109,7 +136,10 @@ export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: Se
     Health: unary(t, () => ({ serving: true, instanceId })),
     Initialize: unary(t, async (req: WireInitialize) => {
       if (req.pluginName !== plugin.info.name) {
-        throw new HubspokeError(ErrorCode.Plugin, `the host names this plugin ${req.pluginName}, but it is ${plugin.info.name}`);
+        throw new HubspokeError(
+          ErrorCode.Plugin,
+          `the host names this plugin ${req.pluginName}, but it is ${plugin.info.name}`,
+        );
       }
       session?.channel.close();
       const channel = new HostClient(req.hostAddress, credentials.createInsecure());
@@ -154,7 +184,8 @@ export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: Se
     }),
     AcceptEdgePayload: unary(t, async (req: WirePayloadDelivery) => {
       const s = need();
-      if (!capabilities.isEdgePayloadReceiver(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'not a receiver');
+      if (!capabilities.isEdgePayloadReceiver(plugin))
+        throw new HubspokeError(ErrorCode.NotSupported, 'not a receiver');
       const p = wirePayload(req.payload, req.deliveryCount, req.receivedUnixMs);
       const scope = { payloadId: p.id, ...(p.correlationId ? { correlationId: p.correlationId } : {}) };
       return { handled: (await deliveryScope.run(scope, () => plugin.acceptEdgePayload(s.ctx, p))) === true };
@@ -163,18 +194,29 @@ export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: Se
       const s = need();
       if (!capabilities.isSchedulerPlugin(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'not a scheduler');
       const sch = req.schedule;
-      await plugin.executeScheduledTask(s.ctx, { id: sch.id, cron: sch.cron, ...(sch.timeoutMs ? { timeoutMs: sch.timeoutMs } : {}) });
+      await plugin.executeScheduledTask(s.ctx, {
+        id: sch.id,
+        cron: sch.cron,
+        ...(sch.timeoutMs ? { timeoutMs: sch.timeoutMs } : {}),
+      });
       return {};
     }),
     ConfigChange: unary(t, async (req: WireConfigChange) => {
       const s = need();
-      if (!capabilities.isConfigChangeHandler(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'no onConfigChange');
-      await plugin.onConfigChange(s.ctx, { key: req.key, value: fromJson(req.valueJson), revision: req.revision, deleted: req.deleted });
+      if (!capabilities.isConfigChangeHandler(plugin))
+        throw new HubspokeError(ErrorCode.NotSupported, 'no onConfigChange');
+      await plugin.onConfigChange(s.ctx, {
+        key: req.key,
+        value: fromJson(req.valueJson),
+        revision: req.revision,
+        deleted: req.deleted,
+      });
       return {};
     }),
     ObjectChange: unary(t, async (req: WireObjectChange): Promise<WireObjectChangeReply> => {
       const s = need();
-      if (!capabilities.isObjectHookHandler(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'no onObjectChange');
+      if (!capabilities.isObjectHookHandler(plugin))
+        throw new HubspokeError(ErrorCode.NotSupported, 'no onObjectChange');
       const change: ObjectChange = {
         operation: req.operation === 'delete' ? 'delete' : 'put',
         key: req.key,
@@ -213,10 +255,21 @@ export async function serve(pluginOrClass: Plugin | (new () => Plugin), opts: Se
     const Ctor = makeClientConstructor(serviceDefinition(HOST_SERVICE), HOST_SERVICE);
     const c = new Ctor(hostAddress, credentials.createInsecure());
     try {
-      await callUnary(c, 'Register', { address, protocol: PLUGIN_PROTOCOL, pid: process.pid }, token, callTimeoutMs, true);
+      await callUnary(
+        c,
+        'Register',
+        { address, protocol: PLUGIN_PROTOCOL, pid: process.pid },
+        token,
+        callTimeoutMs,
+        true,
+      );
     } catch (err) {
       await close();
-      throw fromServiceError(err as ServiceError, ErrorCode.NotConnected, `registering with the host at ${hostAddress}`);
+      throw fromServiceError(
+        err as ServiceError,
+        ErrorCode.NotConnected,
+        `registering with the host at ${hostAddress}`,
+      );
     } finally {
       c.close();
     }

@@ -17,9 +17,7 @@ export class PluginProcess {
       // stdin stays open for the plugin's lifetime: when it ends (this process gone, even killed), the plugin exits.
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.child.once('error', (err) => log().error({ err, command }, 'plugin process could not start'));
     this.child.stdin?.on('error', () => undefined);
     const pid = this.child.pid;

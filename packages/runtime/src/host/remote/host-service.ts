@@ -1,12 +1,30 @@
 import { Buffer } from 'node:buffer';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
-  CONTENT_TYPE_BYTES, CONTENT_TYPE_JSON, ErrorCode, HubspokeError, type ConfigEntry, type Direction, type EdgeInfo,
-  type PublishOptions, type Services,
+  CONTENT_TYPE_BYTES,
+  CONTENT_TYPE_JSON,
+  ErrorCode,
+  HubspokeError,
+  type ConfigEntry,
+  type Direction,
+  type EdgeInfo,
+  type PublishOptions,
+  type Services,
 } from '@hubspoke/sdk';
 import {
-  fromJson, toJson, unary, type WireConfigKey, type WireConfigList, type WireConfigPut, type WireEdgeInfo,
-  type WireKvPut, type WireLog, type WirePublish, type WireRegister, type WireSendToControl, type WireSubscribe,
+  fromJson,
+  toJson,
+  unary,
+  type WireConfigKey,
+  type WireConfigList,
+  type WireConfigPut,
+  type WireEdgeInfo,
+  type WireKvPut,
+  type WireLog,
+  type WirePublish,
+  type WireRegister,
+  type WireSendToControl,
+  type WireSubscribe,
 } from '@hubspoke/sdk/internal';
 
 /** What the Host service needs from the plugin it serves. */
@@ -48,9 +66,17 @@ const wireEntries = (list: ConfigEntry[]) => ({
 
 function wireEdge(e: EdgeInfo): WireEdgeInfo {
   return {
-    edgeId: e.edgeId, namespace: e.namespace, state: e.state, firstSeenUnixMs: e.firstSeen.getTime(),
-    lastSeenUnixMs: e.lastSeen.getTime(), version: e.version, appliedRevision: e.appliedRevision,
-    latestRevision: e.latestRevision, outboxDepth: e.outboxDepth, reconnects: e.reconnects, lastError: e.lastError ?? '',
+    edgeId: e.edgeId,
+    namespace: e.namespace,
+    state: e.state,
+    firstSeenUnixMs: e.firstSeen.getTime(),
+    lastSeenUnixMs: e.lastSeen.getTime(),
+    version: e.version,
+    appliedRevision: e.appliedRevision,
+    latestRevision: e.latestRevision,
+    outboxDepth: e.outboxDepth,
+    reconnects: e.reconnects,
+    lastError: e.lastError ?? '',
   };
 }
 
@@ -79,12 +105,18 @@ export function hostService(side: HostSide): UntypedServiceImplementation {
       const dir = r.direction as Direction;
       let id: string;
       if (r.contentType === CONTENT_TYPE_JSON) {
-        const value = r.payload.length === 0 ? undefined : parseJson(Buffer.from(r.payload).toString('utf8'), `payload of ${r.topic}`);
+        const value =
+          r.payload.length === 0
+            ? undefined
+            : parseJson(Buffer.from(r.payload).toString('utf8'), `payload of ${r.topic}`);
         id = await events.publish(r.topic, value, dir, publishOptions(r));
       } else if (r.contentType === CONTENT_TYPE_BYTES) {
         id = await events.publishRaw(r.topic, new Uint8Array(r.payload), dir, publishOptions(r));
       } else {
-        throw new HubspokeError(ErrorCode.InvalidArgument, `content type ${r.contentType} is neither ${CONTENT_TYPE_JSON} nor ${CONTENT_TYPE_BYTES}`);
+        throw new HubspokeError(
+          ErrorCode.InvalidArgument,
+          `content type ${r.contentType} is neither ${CONTENT_TYPE_JSON} nor ${CONTENT_TYPE_BYTES}`,
+        );
       }
       return { id };
     }),
@@ -114,7 +146,9 @@ export function hostService(side: HostSide): UntypedServiceImplementation {
       return {};
     }),
     SendToControl: unary(t, async (r: WireSendToControl) => {
-      const payload = r.json ? (parseJson(Buffer.from(r.payload).toString('utf8'), 'payload') as object) : new Uint8Array(r.payload);
+      const payload = r.json
+        ? (parseJson(Buffer.from(r.payload).toString('utf8'), 'payload') as object)
+        : new Uint8Array(r.payload);
       const res = await edge().sendToControl(payload, {
         ...(r.correlationId ? { correlationId: r.correlationId } : {}),
         ...(Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
@@ -133,7 +167,9 @@ export function hostService(side: HostSide): UntypedServiceImplementation {
       const v = await control().config.get(r.key, scope(r));
       return v === undefined ? { found: false } : { found: true, valueJson: toJson(v) };
     }),
-    ControlConfigDelete: unary(t, async (r: WireConfigKey) => ({ existed: await control().config.delete(r.key, scope(r)) })),
+    ControlConfigDelete: unary(t, async (r: WireConfigKey) => ({
+      existed: await control().config.delete(r.key, scope(r)),
+    })),
     ControlConfigList: unary(t, async (r: WireConfigList) =>
       wireEntries(await control().config.list({ ...scope(r), ...(r.prefix ? { prefix: r.prefix } : {}) })),
     ),

@@ -1,15 +1,46 @@
 import { randomBytes } from 'node:crypto';
 import {
-  Server, ServerCredentials, credentials, makeClientConstructor, status, type Client, type ServiceError,
+  Server,
+  ServerCredentials,
+  credentials,
+  makeClientConstructor,
+  status,
+  type Client,
+  type ServiceError,
 } from '@grpc/grpc-js';
 import {
-  CONTENT_TYPE_BYTES, Direction, ErrorCode, HubspokeError, assertName, eventToEnvelope, type ConfigChange,
-  type Context, type EdgePayload, type Event, type Manifest, type ObjectChange, type ObjectHookResult, type Plugin,
-  type Schedule, type Services,
+  CONTENT_TYPE_BYTES,
+  Direction,
+  ErrorCode,
+  HubspokeError,
+  assertName,
+  eventToEnvelope,
+  type ConfigChange,
+  type Context,
+  type EdgePayload,
+  type Event,
+  type Manifest,
+  type ObjectChange,
+  type ObjectHookResult,
+  type Plugin,
+  type Schedule,
+  type Services,
 } from '@hubspoke/sdk';
 import {
-  CAPABILITY, HOST_SERVICE, PLUGIN_ENV, PLUGIN_PROTOCOL, PLUGIN_SERVICE, callUnary, fromJson, fromServiceError,
-  serviceDefinition, toJson, type WireManifest, type WireObjectChangeReply, type WireRegister, type WireSubscribe,
+  CAPABILITY,
+  HOST_SERVICE,
+  PLUGIN_ENV,
+  PLUGIN_PROTOCOL,
+  PLUGIN_SERVICE,
+  callUnary,
+  fromJson,
+  fromServiceError,
+  serviceDefinition,
+  toJson,
+  type WireManifest,
+  type WireObjectChangeReply,
+  type WireRegister,
+  type WireSubscribe,
 } from '@hubspoke/sdk/internal';
 import type { Logger as Pino } from 'pino';
 import { PluginProcess } from './child.js';
@@ -63,7 +94,8 @@ function deferred<T>() {
 }
 
 const sameCaps = (a: WireManifest, b: WireManifest) =>
-  a.name === b.name && [...a.capabilities].sort().join() === [...b.capabilities].sort().join() &&
+  a.name === b.name &&
+  [...a.capabilities].sort().join() === [...b.capabilities].sort().join() &&
   a.configSchemaJson === b.configSchemaJson;
 
 /**
@@ -112,24 +144,36 @@ class RemotePlugin {
 
   status(): RemotePluginStatus {
     return {
-      state: this.state, pid: this.proc?.pid, start: this.start, restarts: this.restarts, timeouts: this.timeouts,
-      subscriptions: this.subs.size, hostAddress: this.hostAddress,
+      state: this.state,
+      pid: this.proc?.pid,
+      start: this.start,
+      restarts: this.restarts,
+      timeouts: this.timeouts,
+      subscriptions: this.subs.size,
+      hostAddress: this.hostAddress,
     };
   }
 
   private fail(why: string, cause?: unknown): HubspokeError {
-    return new HubspokeError(ErrorCode.Plugin, `plugin ${this.name}: ${why}`, cause === undefined ? undefined : { cause });
+    return new HubspokeError(
+      ErrorCode.Plugin,
+      `plugin ${this.name}: ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   /** Serves the Host service, starts the process (or attaches), and learns what the plugin is. */
   async open(): Promise<Plugin> {
-    this.server.addService(serviceDefinition(HOST_SERVICE), hostService({
-      token: () => this.token,
-      services: () => this.services(),
-      register: (r) => this.register(r),
-      subscribe: (r) => this.subscribe(r),
-      unsubscribe: (id) => this.unsubscribe(id),
-    }));
+    this.server.addService(
+      serviceDefinition(HOST_SERVICE),
+      hostService({
+        token: () => this.token,
+        services: () => this.services(),
+        register: (r) => this.register(r),
+        subscribe: (r) => this.subscribe(r),
+        unsubscribe: (id) => this.unsubscribe(id),
+      }),
+    );
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
@@ -139,11 +183,15 @@ class RemotePlugin {
       assertName('plugin name', this.manifest.name);
       if (!this.manifest.version) throw this.fail('describes no version');
       if (this.o.name !== undefined && this.manifest.name !== this.o.name) {
-        throw this.fail(`describes itself as ${this.manifest.name}, but the spec names it ${this.o.name} (identity mismatch)`);
+        throw this.fail(
+          `describes itself as ${this.manifest.name}, but the spec names it ${this.o.name} (identity mismatch)`,
+        );
       }
     } catch (err) {
       await this.close();
-      throw err instanceof HubspokeError && err.code === ErrorCode.Plugin ? err : this.fail((err as Error).message, err);
+      throw err instanceof HubspokeError && err.code === ErrorCode.Plugin
+        ? err
+        : this.fail((err as Error).message, err);
     }
     this.log = this.log.child({ plugin: this.manifest.name });
     return this.proxy();
@@ -165,7 +213,12 @@ class RemotePlugin {
       this.registering = reg;
       const proc = new PluginProcess(
         this.o.command,
-        { ...this.o.env, [PLUGIN_ENV.host]: this.hostAddress, [PLUGIN_ENV.token]: this.token, [PLUGIN_ENV.protocol]: String(PLUGIN_PROTOCOL) },
+        {
+          ...this.o.env,
+          [PLUGIN_ENV.host]: this.hostAddress,
+          [PLUGIN_ENV.token]: this.token,
+          [PLUGIN_ENV.protocol]: String(PLUGIN_PROTOCOL),
+        },
         this.o.cwd,
         () => this.log,
       );
@@ -176,10 +229,15 @@ class RemotePlugin {
         const r = await Promise.race([
           reg.promise,
           proc.exited.then((e) => {
-            throw this.fail(`exited (${e.signal ?? `code ${e.code}`}) before registering: ${proc.stderrTail() || '(no stderr)'}`);
+            throw this.fail(
+              `exited (${e.signal ?? `code ${e.code}`}) before registering: ${proc.stderrTail() || '(no stderr)'}`,
+            );
           }),
           new Promise<never>((_, rej) => {
-            timer = setTimeout(() => rej(this.fail(`did not register within ${this.o.startTimeoutMs} ms`)), this.o.startTimeoutMs);
+            timer = setTimeout(
+              () => rej(this.fail(`did not register within ${this.o.startTimeoutMs} ms`)),
+              this.o.startTimeoutMs,
+            );
           }),
         ]);
         address = r.address;
@@ -196,14 +254,21 @@ class RemotePlugin {
     }
     this.client = new PluginClient(address, credentials.createInsecure());
     const m = await this.call<WireManifest>('Describe', {}, this.o.startTimeoutMs, 'describe', true);
-    if (m.protocol !== PLUGIN_PROTOCOL) throw this.fail(`speaks plugin protocol ${m.protocol}; this runtime speaks ${PLUGIN_PROTOCOL}`);
-    this.instanceId = (await this.call<{ instanceId: string }>('Health', {}, this.o.startTimeoutMs, 'health')).instanceId;
+    if (m.protocol !== PLUGIN_PROTOCOL)
+      throw this.fail(`speaks plugin protocol ${m.protocol}; this runtime speaks ${PLUGIN_PROTOCOL}`);
+    this.instanceId = (
+      await this.call<{ instanceId: string }>('Health', {}, this.o.startTimeoutMs, 'health')
+    ).instanceId;
     return m;
   }
 
   private register(r: WireRegister): void {
     const reg = this.registering;
-    if (!reg) throw new HubspokeError(ErrorCode.Plugin, 'no plugin start is waiting for Register (a token is good for one start)');
+    if (!reg)
+      throw new HubspokeError(
+        ErrorCode.Plugin,
+        'no plugin start is waiting for Register (a token is good for one start)',
+      );
     if (r.protocol !== PLUGIN_PROTOCOL) {
       const err = this.fail(`speaks plugin protocol ${r.protocol}; this runtime speaks ${PLUGIN_PROTOCOL}`);
       reg.reject(err);
@@ -264,10 +329,20 @@ class RemotePlugin {
 
   private async initializeProcess(ms: number): Promise<void> {
     const ctx = this.ctx as Context;
-    await this.call('Initialize', {
-      pluginName: this.manifest.name, runtime: ctx.runtime, nodeId: ctx.nodeId, namespace: ctx.namespace ?? '',
-      configJson: JSON.stringify(this.config), hostAddress: this.hostAddress, start: this.start,
-    }, ms, 'initialize');
+    await this.call(
+      'Initialize',
+      {
+        pluginName: this.manifest.name,
+        runtime: ctx.runtime,
+        nodeId: ctx.nodeId,
+        namespace: ctx.namespace ?? '',
+        configJson: JSON.stringify(this.config),
+        hostAddress: this.hostAddress,
+        start: this.start,
+      },
+      ms,
+      'initialize',
+    );
   }
 
   private async subscribe(r: WireSubscribe): Promise<string> {
@@ -297,14 +372,24 @@ class RemotePlugin {
   private async deliver(sub: HostSub, ev: Event): Promise<void> {
     const ms = this.o.handlerTimeoutMs;
     await this.until(() => sub.id !== '' && sub.claimedBy === this.start, ms, `event ${ev.topic}`);
-    await this.call('DeliverEvent', { subscriptionId: sub.id, event: eventToEnvelope(ev), receivedUnixMs: ev.receivedAt.getTime() }, ms, `event handler (${ev.topic})`);
+    await this.call(
+      'DeliverEvent',
+      { subscriptionId: sub.id, event: eventToEnvelope(ev), receivedUnixMs: ev.receivedAt.getTime() },
+      ms,
+      `event handler (${ev.topic})`,
+    );
   }
 
   private async checkHealth(): Promise<void> {
     if (this.state !== 'up' || this.checking) return;
     this.checking = true;
     try {
-      const r = await this.call<{ serving: boolean; instanceId: string }>('Health', {}, this.o.healthTimeoutMs, 'health check');
+      const r = await this.call<{ serving: boolean; instanceId: string }>(
+        'Health',
+        {},
+        this.o.healthTimeoutMs,
+        'health check',
+      );
       if (!r.serving) throw this.fail('says it is not serving');
       this.healthFails = 0;
       if (r.instanceId !== this.instanceId) this.lost('a new process answers at its address');
@@ -355,7 +440,9 @@ class RemotePlugin {
     try {
       const m = await this.connect();
       if (!sameCaps(m, this.manifest)) {
-        throw this.fail(`the new process describes itself differently (${m.name}: ${m.capabilities.join(',')}) (identity mismatch)`);
+        throw this.fail(
+          `the new process describes itself differently (${m.name}: ${m.capabilities.join(',')}) (identity mismatch)`,
+        );
       }
       this.claiming = true;
       try {
@@ -366,7 +453,10 @@ class RemotePlugin {
       }
       for (const s of [...this.subs.values()]) {
         if (s.claimedBy !== this.start) {
-          this.log.warn({ subscription: s.id, pattern: s.pattern }, 'the restarted plugin did not subscribe to this again: removed');
+          this.log.warn(
+            { subscription: s.id, pattern: s.pattern },
+            'the restarted plugin did not subscribe to this again: removed',
+          );
           await this.unsubscribe(s.id);
         }
       }
@@ -426,7 +516,11 @@ class RemotePlugin {
     const caps = new Set(m.capabilities);
     const ms = this.o.handlerTimeoutMs;
     const p: Record<string | symbol, unknown> & Plugin = {
-      info: Object.freeze({ name: m.name, version: m.version, ...(m.description ? { description: m.description } : {}) }),
+      info: Object.freeze({
+        name: m.name,
+        version: m.version,
+        ...(m.description ? { description: m.description } : {}),
+      }),
       initialize: (ctx: Context, config: Record<string, unknown>) => this.initialize(ctx, config),
       shutdown: () => this.shutdown(),
       [REMOTE]: this,
@@ -446,14 +540,32 @@ class RemotePlugin {
       p['acceptEdgePayload'] = async (_ctx: Context, e: EdgePayload): Promise<boolean> => {
         await this.until(() => true, ms, 'acceptEdgePayload');
         const payload = {
-          id: e.id, topic: '', direction: Direction.Up, origin: '', namespace: e.edgeNamespace, edgeId: e.edgeId,
-          correlationId: e.correlationId ?? '', causationId: '', timeUnixMs: e.edgeTimestamp.getTime(),
-          metadata: e.metadata, traceparent: '', contentType: CONTENT_TYPE_BYTES, payload: e.payload,
-          replayOf: e.replay?.of ?? '', replayAtUnixMs: e.replay?.at.getTime() ?? 0,
+          id: e.id,
+          topic: '',
+          direction: Direction.Up,
+          origin: '',
+          namespace: e.edgeNamespace,
+          edgeId: e.edgeId,
+          correlationId: e.correlationId ?? '',
+          causationId: '',
+          timeUnixMs: e.edgeTimestamp.getTime(),
+          metadata: e.metadata,
+          traceparent: '',
+          contentType: CONTENT_TYPE_BYTES,
+          payload: e.payload,
+          replayOf: e.replay?.of ?? '',
+          replayAtUnixMs: e.replay?.at.getTime() ?? 0,
         };
-        const r = await this.call<{ handled: boolean }>('AcceptEdgePayload', {
-          payload, deliveryCount: e.deliveryCount, receivedUnixMs: e.receivedTimestamp.getTime(),
-        }, ms, 'acceptEdgePayload');
+        const r = await this.call<{ handled: boolean }>(
+          'AcceptEdgePayload',
+          {
+            payload,
+            deliveryCount: e.deliveryCount,
+            receivedUnixMs: e.receivedTimestamp.getTime(),
+          },
+          ms,
+          'acceptEdgePayload',
+        );
         return r.handled;
       };
     }
@@ -461,25 +573,48 @@ class RemotePlugin {
       p['executeScheduledTask'] = async (_ctx: Context, s: Schedule): Promise<void> => {
         const t = s.timeoutMs ?? ms;
         await this.until(() => true, t, 'executeScheduledTask');
-        await this.call('ExecuteScheduledTask', {
-          schedule: { id: s.id, cron: s.cron, timeoutMs: s.timeoutMs ?? 0 }, tickUnixMs: Date.now(),
-        }, t, `scheduled task ${s.id}`);
+        await this.call(
+          'ExecuteScheduledTask',
+          {
+            schedule: { id: s.id, cron: s.cron, timeoutMs: s.timeoutMs ?? 0 },
+            tickUnixMs: Date.now(),
+          },
+          t,
+          `scheduled task ${s.id}`,
+        );
       };
     }
     if (caps.has(CAPABILITY.configChange)) {
       p['onConfigChange'] = async (_ctx: Context, c: ConfigChange): Promise<void> => {
         await this.until(() => true, ms, 'onConfigChange');
-        await this.call('ConfigChange', { key: c.key, valueJson: toJson(c.value), revision: c.revision, deleted: c.deleted }, ms, 'onConfigChange');
+        await this.call(
+          'ConfigChange',
+          { key: c.key, valueJson: toJson(c.value), revision: c.revision, deleted: c.deleted },
+          ms,
+          'onConfigChange',
+        );
       };
     }
     if (caps.has(CAPABILITY.objectHook)) {
       p['onObjectChange'] = async (_ctx: Context, c: ObjectChange): Promise<ObjectHookResult> => {
         await this.until(() => true, ms, 'onObjectChange');
-        const r = await this.call<WireObjectChangeReply>('ObjectChange', {
-          operation: c.operation, key: c.key, namespace: c.namespace ?? '', hasValue: c.value !== undefined,
-          valueJson: toJson(c.value),
-        }, ms, 'onObjectChange');
-        return { allow: r.allow, ...(r.hasValue ? { value: fromJson(r.valueJson) } : {}), ...(r.reason ? { reason: r.reason } : {}) };
+        const r = await this.call<WireObjectChangeReply>(
+          'ObjectChange',
+          {
+            operation: c.operation,
+            key: c.key,
+            namespace: c.namespace ?? '',
+            hasValue: c.value !== undefined,
+            valueJson: toJson(c.value),
+          },
+          ms,
+          'onObjectChange',
+        );
+        return {
+          allow: r.allow,
+          ...(r.hasValue ? { value: fromJson(r.valueJson) } : {}),
+          ...(r.reason ? { reason: r.reason } : {}),
+        };
       };
     }
     if (m.configSchemaJson) {
@@ -488,9 +623,17 @@ class RemotePlugin {
     }
     if (m.hasManifest) {
       const manifest: Manifest = {
-        name: m.name, version: m.version, scopes: [...m.scopes],
+        name: m.name,
+        version: m.version,
+        scopes: [...m.scopes],
         ...(m.schedules.length > 0
-          ? { schedules: m.schedules.map((s) => ({ id: s.id, cron: s.cron, ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) })) }
+          ? {
+              schedules: m.schedules.map((s) => ({
+                id: s.id,
+                cron: s.cron,
+                ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
+              })),
+            }
           : {}),
       };
       p['getManifest'] = () => manifest;

@@ -83,8 +83,15 @@ export function parseRemoteSpec(spec: RemotePluginSpec): Required<RemoteOptions>
     throw new HubspokeError(ErrorCode.ConfigInvalid, `out-of-process plugin spec is invalid: ${what}`);
   }
   return {
-    startTimeoutMs: 15_000, handlerTimeoutMs: 30_000, healthIntervalMs: 5_000, healthTimeoutMs: 2_000,
-    healthFailures: 3, restartInitialMs: 100, restartMaxMs: 5_000, restartResetMs: 30_000, exitGraceMs: 3_000,
+    startTimeoutMs: 15_000,
+    handlerTimeoutMs: 30_000,
+    healthIntervalMs: 5_000,
+    healthTimeoutMs: 2_000,
+    healthFailures: 3,
+    restartInitialMs: 100,
+    restartMaxMs: 5_000,
+    restartResetMs: 30_000,
+    exitGraceMs: 3_000,
     ...(r.data as RemotePluginSpec),
   };
 }
