@@ -59,3 +59,8 @@ export { guardServices } from './host/guard.js';
 export { checkManifest } from './host/manifest.js';
 export type { Scopes } from './host/scopes.js';
 export type { CheckedManifest } from './host/manifest.js';
+export { disposePlugins } from './host/load.js';
+export { remotePluginStatus } from './host/remote/remote-plugin.js';
+export type { LoadOptions } from './host/load.js';
+export type { RemotePluginStatus } from './host/remote/remote-plugin.js';
+export type { AddressPluginSpec, CommandPluginSpec, RemoteOptions, RemotePluginSpec } from './host/remote/spec.js';

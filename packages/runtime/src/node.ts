@@ -9,7 +9,7 @@ import { PluginEvents } from './events/events-service.js';
 import { Fabric, type NodeIdentity } from './events/fabric.js';
 import { LocalBus, type EventCounters } from './events/local-bus.js';
 import { PluginHost, type HostTimeouts } from './host/host.js';
-import { loadPlugins, type PluginSpec } from './host/load.js';
+import { disposePlugins, loadPlugins, type PluginSpec } from './host/load.js';
 import { createRootLogger, pluginLogger, type LogOptions } from './logger.js';
 import { connectNats, watchConnection, type ConnectionState, type TlsFiles } from './nats/connection.js';
 
@@ -107,22 +107,29 @@ function effectiveLimits(nc: NatsConnection, wanted: Partial<Limits> | undefined
 export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
   const id = o.identity;
   const log = createRootLogger(id.nodeId, o.log);
-  const loaded = await loadPlugins(o.plugins);
-  const host = new PluginHost(id, log, loaded, {
-    initializeMs: o.timeouts?.initializeMs ?? 10000,
-    shutdownMs: o.timeouts?.shutdownMs ?? 10000,
-  });
-  const nc = await connectNats(
-    {
-      servers: o.servers,
-      name: `hubspoke-${id.runtime}-${id.nodeId}`,
-      timeoutMs: o.connectTimeoutMs ?? 30000,
-      ...(o.credentials ? { credentials: o.credentials } : {}),
-      ...(o.tls ? { tls: o.tls } : {}),
-      ...(o.inboxPrefix ? { inboxPrefix: o.inboxPrefix } : {}),
-    },
-    log,
-  );
+  const loaded = await loadPlugins(o.plugins, { log });
+  let host: PluginHost;
+  let nc: NatsConnection;
+  try {
+    host = new PluginHost(id, log, loaded, {
+      initializeMs: o.timeouts?.initializeMs ?? 10000,
+      shutdownMs: o.timeouts?.shutdownMs ?? 10000,
+    });
+    nc = await connectNats(
+      {
+        servers: o.servers,
+        name: `hubspoke-${id.runtime}-${id.nodeId}`,
+        timeoutMs: o.connectTimeoutMs ?? 30000,
+        ...(o.credentials ? { credentials: o.credentials } : {}),
+        ...(o.tls ? { tls: o.tls } : {}),
+        ...(o.inboxPrefix ? { inboxPrefix: o.inboxPrefix } : {}),
+      },
+      log,
+    );
+  } catch (err) {
+    await disposePlugins(loaded);
+    throw err;
+  }
   const bus = new LocalBus(log, host.runHandler, o.queueSize ?? 1024);
   const limits = effectiveLimits(nc, o.limits, log);
   const fabric = new Fabric(id, nc, bus, log, limits, `${randomBytes(9).toString('base64url')}.`);
@@ -136,6 +143,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     (closed ??= (async () => {
       await parts?.stopping?.().catch((err: unknown) => log.error({ err }, 'runtime stop failed'));
       await host.shutdown(bus);
+      await disposePlugins(loaded);
       fabric.stop();
       await parts?.close?.().catch((err: unknown) => log.error({ err }, 'runtime close failed'));
       try {

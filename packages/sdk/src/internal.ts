@@ -2,3 +2,13 @@
 export { assertMetadata, assertPayloadSize } from './validate.js';
 export { ENVELOPE_OVERHEAD_BYTES } from './limits.js';
 export { descriptors } from './gen/descriptors.js';
+export {
+  HOST_SERVICE, PLUGIN_ENV, PLUGIN_PROTOCOL, PLUGIN_SERVICE, bearer, callUnary, fromServiceError, hasToken,
+  serviceDefinition, toStatus, unary,
+} from './remote/rpc.js';
+export { CAPABILITY, fromJson, toJson } from './remote/wire.js';
+export type {
+  WireConfigChange, WireConfigEntry, WireConfigKey, WireConfigList, WireConfigPut, WireEdgeInfo, WireEnvelope,
+  WireEventDelivery, WireInitialize, WireKvPut, WireLog, WireManifest, WireObjectChange, WireObjectChangeReply,
+  WirePayloadDelivery, WirePublish, WireRegister, WireSchedule, WireScheduledTask, WireSendToControl, WireSubscribe,
+} from './remote/wire.js';

@@ -1,12 +1,18 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, HubspokeError, assertName, capabilities, type Plugin } from '@hubspoke/sdk';
+import { pino, type Logger as Pino } from 'pino';
+import { disposeRemotePlugin, openRemotePlugin } from './remote/remote-plugin.js';
+import { isRemoteSpec, type RemotePluginSpec } from './remote/spec.js';
 
 /** A plugin as given to a runtime: an instance, a class, or a module path whose default export is either. */
 export type PluginSource = Plugin | (new () => Plugin) | string;
 
-/** A plugin with its config, or just the plugin (config `{}`). */
-export type PluginSpec = PluginSource | { plugin: PluginSource; config?: Record<string, unknown> };
+/**
+ * A plugin with its config, or just the plugin (config `{}`), or a plugin in a process of its own:
+ * `{ command: ['node', 'plugin.js'], env? }` started by the runtime, or `{ address, token }` to attach to.
+ */
+export type PluginSpec = PluginSource | { plugin: PluginSource; config?: Record<string, unknown> } | RemotePluginSpec;
 
 /** A plugin after loading: the instance and its config. */
 export interface LoadedPlugin {
@@ -50,15 +56,50 @@ async function instantiate(src: PluginSource, source: string): Promise<Plugin> {
   return value;
 }
 
-/** Loads every plugin, checks names (valid, unique) and shapes; fails with `HS_ERR_PLUGIN` naming the one at fault. */
-export async function loadPlugins(specs: readonly PluginSpec[]): Promise<LoadedPlugin[]> {
+/** Options of {@link loadPlugins}. */
+export interface LoadOptions {
+  /** Where out-of-process plugins' output and lifecycle go. @default a pino logger on stdout */
+  log?: Pino;
+}
+
+/** Stops the processes of out-of-process plugins among `loaded` (in-process ones are left alone). */
+export async function disposePlugins(loaded: readonly LoadedPlugin[]): Promise<void> {
+  await Promise.allSettled(loaded.map((l) => disposeRemotePlugin(l.plugin)));
+}
+
+/**
+ * Loads every plugin, checks names (valid, unique) and shapes; fails with `HS_ERR_PLUGIN` naming the one at fault.
+ * Out-of-process plugins are started (or attached to) here and describe themselves; on a failure, those already
+ * started are stopped.
+ */
+export async function loadPlugins(specs: readonly PluginSpec[], opts: LoadOptions = {}): Promise<LoadedPlugin[]> {
   const out: LoadedPlugin[] = [];
+  try {
+    await loadInto(out, specs, opts);
+  } catch (err) {
+    await disposePlugins(out);
+    throw err;
+  }
+  return out;
+}
+
+async function loadInto(out: LoadedPlugin[], specs: readonly PluginSpec[], opts: LoadOptions): Promise<void> {
   const seen = new Set<string>();
   for (const spec of specs) {
-    const src = typeof spec === 'object' && spec !== null && 'plugin' in spec ? spec.plugin : (spec as PluginSource);
-    const config = typeof spec === 'object' && spec !== null && 'plugin' in spec ? (spec.config ?? {}) : {};
-    const source = describe(src);
-    const plugin = await instantiate(src, source);
+    let plugin: Plugin;
+    let config: Record<string, unknown>;
+    let source: string;
+    if (isRemoteSpec(spec)) {
+      source = 'command' in spec ? spec.command.join(' ') : spec.address;
+      plugin = await openRemotePlugin(spec, opts.log ?? pino({ name: 'hubspoke' }));
+      config = spec.config ?? {};
+      out.push({ plugin, config, source });
+    } else {
+      const src = typeof spec === 'object' && spec !== null && 'plugin' in spec ? spec.plugin : (spec as PluginSource);
+      config = typeof spec === 'object' && spec !== null && 'plugin' in spec ? (spec.config ?? {}) : {};
+      source = describe(src);
+      plugin = await instantiate(src, source);
+    }
     try {
       assertName('plugin name', plugin.info.name);
     } catch (cause) {
@@ -69,7 +110,6 @@ export async function loadPlugins(specs: readonly PluginSpec[]): Promise<LoadedP
     }
     if (seen.has(plugin.info.name)) throw fail(plugin.info.name, 'is loaded twice (plugin names must be unique on a node)');
     seen.add(plugin.info.name);
-    out.push({ plugin, config, source });
+    if (!isRemoteSpec(spec)) out.push({ plugin, config, source });
   }
-  return out;
 }

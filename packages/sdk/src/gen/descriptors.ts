@@ -734,7 +734,32 @@ export const descriptors = {
                 }
               }
             },
-            "Manifest": {
+            "PluginProtocol": {
+              "values": {
+                "PLUGIN_PROTOCOL_UNSPECIFIED": 0,
+                "PLUGIN_PROTOCOL_V1": 1
+              }
+            },
+            "PluginEmpty": {
+              "fields": {}
+            },
+            "PluginSchedule": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "cron": {
+                  "type": "string",
+                  "id": 2
+                },
+                "timeoutMs": {
+                  "type": "int64",
+                  "id": 3
+                }
+              }
+            },
+            "PluginManifest": {
               "fields": {
                 "name": {
                   "type": "string",
@@ -744,19 +769,36 @@ export const descriptors = {
                   "type": "string",
                   "id": 2
                 },
-                "scopes": {
-                  "rule": "repeated",
+                "description": {
                   "type": "string",
                   "id": 3
                 },
+                "hasManifest": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "scopes": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 5
+                },
+                "schedules": {
+                  "rule": "repeated",
+                  "type": "PluginSchedule",
+                  "id": 6
+                },
                 "configSchemaJson": {
                   "type": "string",
-                  "id": 4
+                  "id": 7
                 },
                 "capabilities": {
                   "rule": "repeated",
                   "type": "string",
-                  "id": 5
+                  "id": 8
+                },
+                "protocol": {
+                  "type": "PluginProtocol",
+                  "id": 9
                 }
               }
             },
@@ -784,11 +826,16 @@ export const descriptors = {
                 "configJson": {
                   "type": "string",
                   "id": 5
+                },
+                "hostAddress": {
+                  "type": "string",
+                  "id": 6
+                },
+                "start": {
+                  "type": "uint32",
+                  "id": 7
                 }
               }
-            },
-            "Empty": {
-              "fields": {}
             },
             "EventDelivery": {
               "fields": {
@@ -830,35 +877,155 @@ export const descriptors = {
                 }
               }
             },
+            "ScheduledTask": {
+              "fields": {
+                "schedule": {
+                  "type": "PluginSchedule",
+                  "id": 1
+                },
+                "tickUnixMs": {
+                  "type": "int64",
+                  "id": 2
+                }
+              }
+            },
+            "PluginConfigChange": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 2
+                },
+                "revision": {
+                  "type": "int64",
+                  "id": 3
+                },
+                "deleted": {
+                  "type": "bool",
+                  "id": 4
+                }
+              }
+            },
+            "PluginObjectChange": {
+              "fields": {
+                "operation": {
+                  "type": "string",
+                  "id": 1
+                },
+                "key": {
+                  "type": "string",
+                  "id": 2
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 3
+                },
+                "hasValue": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 5
+                }
+              }
+            },
+            "PluginObjectChangeReply": {
+              "fields": {
+                "allow": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "hasValue": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 3
+                },
+                "reason": {
+                  "type": "string",
+                  "id": 4
+                }
+              }
+            },
+            "HealthReply": {
+              "fields": {
+                "serving": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "instanceId": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
             "Plugin": {
               "methods": {
                 "Describe": {
                   "requestType": "DescribeRequest",
-                  "responseType": "Manifest"
+                  "responseType": "PluginManifest"
                 },
                 "Initialize": {
                   "requestType": "InitializeRequest",
-                  "responseType": "Empty"
+                  "responseType": "PluginEmpty"
                 },
                 "SessionReady": {
-                  "requestType": "Empty",
-                  "responseType": "Empty"
+                  "requestType": "PluginEmpty",
+                  "responseType": "PluginEmpty"
                 },
                 "SessionClosing": {
-                  "requestType": "Empty",
-                  "responseType": "Empty"
+                  "requestType": "PluginEmpty",
+                  "responseType": "PluginEmpty"
                 },
                 "DeliverEvent": {
                   "requestType": "EventDelivery",
-                  "responseType": "Empty"
+                  "responseType": "PluginEmpty"
                 },
                 "AcceptEdgePayload": {
                   "requestType": "PayloadDelivery",
                   "responseType": "PayloadAnswer"
                 },
+                "ExecuteScheduledTask": {
+                  "requestType": "ScheduledTask",
+                  "responseType": "PluginEmpty"
+                },
+                "ConfigChange": {
+                  "requestType": "PluginConfigChange",
+                  "responseType": "PluginEmpty"
+                },
+                "ObjectChange": {
+                  "requestType": "PluginObjectChange",
+                  "responseType": "PluginObjectChangeReply"
+                },
                 "Shutdown": {
-                  "requestType": "Empty",
-                  "responseType": "Empty"
+                  "requestType": "PluginEmpty",
+                  "responseType": "PluginEmpty"
+                },
+                "Health": {
+                  "requestType": "PluginEmpty",
+                  "responseType": "HealthReply"
+                }
+              }
+            },
+            "RegisterRequest": {
+              "fields": {
+                "address": {
+                  "type": "string",
+                  "id": 1
+                },
+                "protocol": {
+                  "type": "PluginProtocol",
+                  "id": 2
+                },
+                "pid": {
+                  "type": "int32",
+                  "id": 3
                 }
               }
             },
@@ -869,7 +1036,7 @@ export const descriptors = {
                   "id": 1
                 },
                 "direction": {
-                  "type": "uint32",
+                  "type": "Direction",
                   "id": 2
                 },
                 "payload": {
@@ -900,6 +1067,22 @@ export const descriptors = {
                 "edgeId": {
                   "type": "string",
                   "id": 9
+                },
+                "traceparent": {
+                  "type": "string",
+                  "id": 10
+                },
+                "durable": {
+                  "type": "bool",
+                  "id": 11
+                },
+                "hasNamespace": {
+                  "type": "bool",
+                  "id": 12
+                },
+                "hasEdgeId": {
+                  "type": "bool",
+                  "id": 13
                 }
               }
             },
@@ -916,6 +1099,14 @@ export const descriptors = {
                 "pattern": {
                   "type": "string",
                   "id": 1
+                },
+                "queueSize": {
+                  "type": "uint32",
+                  "id": 2
+                },
+                "all": {
+                  "type": "bool",
+                  "id": 3
                 }
               }
             },
@@ -955,7 +1146,7 @@ export const descriptors = {
                 }
               }
             },
-            "KvPut": {
+            "KvPutRequest": {
               "fields": {
                 "key": {
                   "type": "string",
@@ -965,13 +1156,17 @@ export const descriptors = {
                   "type": "bytes",
                   "id": 2
                 },
-                "ttlMs": {
-                  "type": "int64",
+                "hasTtl": {
+                  "type": "bool",
                   "id": 3
+                },
+                "ttlMs": {
+                  "type": "double",
+                  "id": 4
                 }
               }
             },
-            "KvDeleted": {
+            "KvDeleteReply": {
               "fields": {
                 "existed": {
                   "type": "bool",
@@ -996,8 +1191,183 @@ export const descriptors = {
                 }
               }
             },
+            "LogRequest": {
+              "fields": {
+                "level": {
+                  "type": "string",
+                  "id": 1
+                },
+                "message": {
+                  "type": "string",
+                  "id": 2
+                },
+                "fieldsJson": {
+                  "type": "string",
+                  "id": 3
+                },
+                "eventId": {
+                  "type": "string",
+                  "id": 4
+                },
+                "correlationId": {
+                  "type": "string",
+                  "id": 5
+                }
+              }
+            },
+            "SendToControlRequest": {
+              "fields": {
+                "payload": {
+                  "type": "bytes",
+                  "id": 1
+                },
+                "json": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "correlationId": {
+                  "type": "string",
+                  "id": 3
+                },
+                "metadata": {
+                  "keyType": "string",
+                  "type": "string",
+                  "id": 4
+                }
+              }
+            },
+            "SendToControlReply": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "pending": {
+                  "type": "int64",
+                  "id": 2
+                }
+              }
+            },
+            "HostConfigKey": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 2
+                },
+                "hasNamespace": {
+                  "type": "bool",
+                  "id": 3
+                }
+              }
+            },
+            "HostConfigValue": {
+              "fields": {
+                "found": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "HostConfigEntry": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 2
+                },
+                "revision": {
+                  "type": "int64",
+                  "id": 3
+                }
+              }
+            },
+            "HostConfigEntries": {
+              "fields": {
+                "entries": {
+                  "rule": "repeated",
+                  "type": "HostConfigEntry",
+                  "id": 1
+                }
+              }
+            },
+            "HostConfigPutRequest": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1
+                },
+                "valueJson": {
+                  "type": "string",
+                  "id": 2
+                },
+                "namespace": {
+                  "type": "string",
+                  "id": 3
+                },
+                "hasNamespace": {
+                  "type": "bool",
+                  "id": 4
+                }
+              }
+            },
+            "HostConfigPutReply": {
+              "fields": {
+                "revision": {
+                  "type": "int64",
+                  "id": 1
+                }
+              }
+            },
+            "HostConfigDeleteReply": {
+              "fields": {
+                "existed": {
+                  "type": "bool",
+                  "id": 1
+                }
+              }
+            },
+            "HostConfigListRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1
+                },
+                "hasNamespace": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "prefix": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "HostEdgeListReply": {
+              "fields": {
+                "edges": {
+                  "rule": "repeated",
+                  "type": "EdgeInfo",
+                  "id": 1
+                }
+              }
+            },
             "Host": {
               "methods": {
+                "Register": {
+                  "requestType": "RegisterRequest",
+                  "responseType": "PluginEmpty"
+                },
                 "Publish": {
                   "requestType": "PublishRequest",
                   "responseType": "PublishReply"
@@ -1008,23 +1378,59 @@ export const descriptors = {
                 },
                 "Unsubscribe": {
                   "requestType": "UnsubscribeRequest",
-                  "responseType": "Empty"
+                  "responseType": "PluginEmpty"
                 },
                 "KvGet": {
                   "requestType": "KvKey",
                   "responseType": "KvValue"
                 },
-                "KvPutValue": {
-                  "requestType": "KvPut",
-                  "responseType": "Empty"
+                "KvPut": {
+                  "requestType": "KvPutRequest",
+                  "responseType": "PluginEmpty"
                 },
                 "KvDelete": {
                   "requestType": "KvKey",
-                  "responseType": "KvDeleted"
+                  "responseType": "KvDeleteReply"
                 },
                 "KvList": {
                   "requestType": "KvListRequest",
                   "responseType": "KvKeys"
+                },
+                "Log": {
+                  "requestType": "LogRequest",
+                  "responseType": "PluginEmpty"
+                },
+                "SendToControl": {
+                  "requestType": "SendToControlRequest",
+                  "responseType": "SendToControlReply"
+                },
+                "EdgeConfigGet": {
+                  "requestType": "HostConfigKey",
+                  "responseType": "HostConfigValue"
+                },
+                "EdgeConfigList": {
+                  "requestType": "PluginEmpty",
+                  "responseType": "HostConfigEntries"
+                },
+                "ControlConfigPut": {
+                  "requestType": "HostConfigPutRequest",
+                  "responseType": "HostConfigPutReply"
+                },
+                "ControlConfigGet": {
+                  "requestType": "HostConfigKey",
+                  "responseType": "HostConfigValue"
+                },
+                "ControlConfigDelete": {
+                  "requestType": "HostConfigKey",
+                  "responseType": "HostConfigDeleteReply"
+                },
+                "ControlConfigList": {
+                  "requestType": "HostConfigListRequest",
+                  "responseType": "HostConfigEntries"
+                },
+                "EdgesList": {
+                  "requestType": "PluginEmpty",
+                  "responseType": "HostEdgeListReply"
                 }
               }
             }

@@ -1,0 +1,183 @@
+// The messages of proto/hubspoke/v1/plugin.proto as grpc-js hands them over (proto-loader objects: camelCase,
+// defaults filled in, bytes as Buffer, 64-bit integers as numbers). Only the fields hubspoke reads or writes.
+import type { Direction } from '../direction.js';
+import type { Envelope } from '../envelope.js';
+
+export interface WireSchedule {
+  id: string;
+  cron: string;
+  timeoutMs: number;
+}
+
+export interface WireManifest {
+  name: string;
+  version: string;
+  description: string;
+  hasManifest: boolean;
+  scopes: string[];
+  schedules: WireSchedule[];
+  configSchemaJson: string;
+  capabilities: string[];
+  protocol: number;
+}
+
+/** The optional capabilities a plugin can declare (`Manifest.capabilities`). */
+export const CAPABILITY = {
+  session: 'session',
+  sessionClosing: 'session_closing',
+  edgePayloadReceiver: 'edge_payload_receiver',
+  scheduler: 'scheduler',
+  configChange: 'config_change',
+  objectHook: 'object_hook',
+} as const;
+
+export interface WireInitialize {
+  pluginName: string;
+  runtime: string;
+  nodeId: string;
+  namespace: string;
+  configJson: string;
+  hostAddress: string;
+  start: number;
+}
+
+/** An envelope as protobuf carries it (direction as the enum number). */
+export type WireEnvelope = Omit<Envelope, 'direction'> & { direction: Direction | number };
+
+export interface WireEventDelivery {
+  subscriptionId: string;
+  event: WireEnvelope;
+  receivedUnixMs: number;
+}
+
+export interface WirePayloadDelivery {
+  payload: WireEnvelope;
+  deliveryCount: number;
+  receivedUnixMs: number;
+}
+
+export interface WireScheduledTask {
+  schedule: WireSchedule;
+  tickUnixMs: number;
+}
+
+export interface WireConfigChange {
+  key: string;
+  valueJson: string;
+  revision: number;
+  deleted: boolean;
+}
+
+export interface WireObjectChange {
+  operation: string;
+  key: string;
+  namespace: string;
+  hasValue: boolean;
+  valueJson: string;
+}
+
+export interface WireObjectChangeReply {
+  allow: boolean;
+  hasValue: boolean;
+  valueJson: string;
+  reason: string;
+}
+
+export interface WireRegister {
+  address: string;
+  protocol: number;
+  pid: number;
+}
+
+export interface WirePublish {
+  topic: string;
+  direction: number;
+  payload: Uint8Array;
+  contentType: string;
+  correlationId: string;
+  causationId: string;
+  metadata: Record<string, string>;
+  namespace: string;
+  edgeId: string;
+  traceparent: string;
+  durable: boolean;
+  hasNamespace: boolean;
+  hasEdgeId: boolean;
+}
+
+export interface WireSubscribe {
+  pattern: string;
+  queueSize: number;
+  all: boolean;
+}
+
+export interface WireKvPut {
+  key: string;
+  value: Uint8Array;
+  hasTtl: boolean;
+  ttlMs: number;
+}
+
+export interface WireLog {
+  level: string;
+  message: string;
+  fieldsJson: string;
+  eventId: string;
+  correlationId: string;
+}
+
+export interface WireSendToControl {
+  payload: Uint8Array;
+  json: boolean;
+  correlationId: string;
+  metadata: Record<string, string>;
+}
+
+export interface WireConfigKey {
+  key: string;
+  namespace: string;
+  hasNamespace: boolean;
+}
+
+export interface WireConfigEntry {
+  key: string;
+  valueJson: string;
+  revision: number;
+}
+
+export interface WireConfigPut {
+  key: string;
+  valueJson: string;
+  namespace: string;
+  hasNamespace: boolean;
+}
+
+export interface WireConfigList {
+  namespace: string;
+  hasNamespace: boolean;
+  prefix: string;
+}
+
+export interface WireEdgeInfo {
+  edgeId: string;
+  namespace: string;
+  state: string;
+  firstSeenUnixMs: number;
+  lastSeenUnixMs: number;
+  version: string;
+  appliedRevision: number;
+  latestRevision: number;
+  outboxDepth: number;
+  reconnects: number;
+  lastError: string;
+}
+
+/** JSON text of a value, `''` for undefined (absent). */
+export function toJson(v: unknown): string {
+  return v === undefined ? '' : JSON.stringify(v);
+}
+
+/** The value of JSON text, undefined for `''`. */
+export function fromJson(s: string): unknown {
+  return s === '' ? undefined : JSON.parse(s);
+}
