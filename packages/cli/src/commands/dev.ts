@@ -142,6 +142,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
       natsUrl: nats.url,
       plugins: [new FlowObserver(onEvent), examples.control],
       log,
+      admin: { listen: '127.0.0.1:0' },
       ...(auth ? { credentials: auth.control } : {}),
     });
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
@@ -161,6 +162,12 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     out(`ready in ${Date.now() - started} ms`);
+    const admin = cp.admin?.address ?? '';
+    const self = basename(process.argv[1] ?? '') === 'main.js' ? `node ${process.argv[1]}` : 'hubspoke';
+    out(`admin API     ${admin} (gRPC, loopback): in another terminal, change how often the edges look up:`);
+    out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --admin ${admin}`);
+    out(`  ${self} config set plugin.cache-edge '{"lookupMs":5}' --admin ${admin}   (below the minimum: edges reject it)`);
+    out(`  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`);
 
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<string>((resolve) => {
