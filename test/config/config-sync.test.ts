@@ -40,8 +40,12 @@ class CachePlugin extends BasePlugin implements ConfigProvider, ConfigChangeHand
     this.initConfig = config;
   }
 
-  async onConfigChange(_ctx: Context, change: ConfigChange): Promise<void> {
+  /** What `config.get(key)` returned inside each onConfigChange. */
+  readonly inside: unknown[] = [];
+
+  async onConfigChange(ctx: Context, change: ConfigChange): Promise<void> {
     if (this.refuse && change.key === `plugin.${this.info.name}`) throw new Error('not now');
+    this.inside.push(await ctx.services.edge?.config.get(change.key));
     this.changes.push(change);
   }
 
@@ -179,6 +183,7 @@ describe('config sync', () => {
     assert.deepEqual(await view('cfg-eu-1')?.get('plugin.cache'), { ttlSeconds: 30 });
     const told = plugins.get('cfg-eu-1')?.changes.filter((c) => c.key === 'plugin.cache') ?? [];
     assert.deepEqual(told.at(-1)?.value, { ttlSeconds: 30, mode: 'lru' }, 'its own config arrives validated, defaults filled');
+    assert.deepEqual(plugins.get('cfg-eu-1')?.inside.at(-1), { ttlSeconds: 30 }, 'inside onConfigChange, the view has the new value');
 
     // The control plane runs no plugin named cache: it cannot check, so the edges do.
     const bad = await cp.config.put('plugin.cache', { ttlSeconds: 'soon' });

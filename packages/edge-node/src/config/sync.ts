@@ -1,4 +1,6 @@
-import { ErrorCode, HubspokeError, capabilities, type ConfigChange, type ConfigEntry, type EdgeConfigView, type KVService } from '@hubspoke/sdk';
+import {
+  ErrorCode, HubspokeError, capabilities, type ConfigChange, type ConfigEntry, type EdgeConfigView, type KVService, type Plugin,
+} from '@hubspoke/sdk';
 import {
   ALL, configDigest, configSubjects, parseConfigRecord, pluginCall, recordId, validatePluginConfig, type ConfigRecord,
   type SetupContext, type SnapshotReply,
@@ -234,49 +236,73 @@ export class EdgeConfig {
     const after = nsAfter && !nsAfter.deleted ? nsAfter : globalAfter && !globalAfter.deleted ? globalAfter : undefined;
     const effectiveChanged = (before?.revision ?? 0) !== (after?.revision ?? 0) || before?.scope !== after?.scope;
     const change: ConfigChange = { key: r.key, value: after ? structuredClone(after.value) : undefined, revision: r.revision, deleted: !after };
-    if (effectiveChanged && r.key.startsWith(PLUGIN_PREFIX)) {
-      const problem = await this.vetPluginConfig(r, after, change);
-      if (problem) {
-        this.rejected.set(id, { revision: r.revision, error: problem, seq: ++this.rejectSeq });
-        this.o.ctx.log.warn({ key: r.key, scope: r.scope, revision: r.revision, error: problem }, 'config rejected; the previous value stays in force');
-        return true;
-      }
-    }
-    // Kept first, then taken into memory: a record that could not be kept is not applied, and the next
-    // snapshot brings it again (the digest still differs).
-    await (force ? this.o.kv.delete(`${r.scope}.${r.key}`) : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
+    const own = effectiveChanged && r.key.startsWith(PLUGIN_PREFIX) ? this.ownerOf(r.key) : undefined;
+    const schemaProblem = own ? this.validateOwn(own, r, after, change) : undefined;
+    if (schemaProblem) return this.reject(id, r, schemaProblem);
+    // Taken into memory first, so that the plugin reading its config inside onConfigChange sees the new value;
+    // put back if the plugin refuses it or it cannot be kept.
+    const restore = (): void => {
+      if (cur) this.stored.set(id, cur);
+      else this.stored.delete(id);
+      this.applied = Math.max(0, ...[...this.stored.values()].map((x) => x.revision));
+      this.digest = undefined;
+    };
     if (force) this.stored.delete(id);
     else this.keep(r);
     this.digest = undefined;
+    if (own && this.live) {
+      const refusal = await this.offerOwn(own, r, change);
+      if (refusal) {
+        restore();
+        return this.reject(id, r, refusal);
+      }
+    }
+    try {
+      await (force ? this.o.kv.delete(`${r.scope}.${r.key}`) : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
+    } catch (err) {
+      // Not kept, so not applied: the next snapshot brings it again (the digest still differs).
+      restore();
+      throw err;
+    }
     this.rejected.delete(id);
     if (effectiveChanged && this.live && !r.key.startsWith(PLUGIN_PREFIX)) await this.tellAll(change);
     return true;
   }
 
-  /** Validates a plugin's new config and offers it to the plugin; returns the error when either refuses it. */
-  private async vetPluginConfig(r: ConfigRecord, after: ConfigRecord | undefined, change: ConfigChange): Promise<string | undefined> {
-    const name = r.key.slice(PLUGIN_PREFIX.length);
-    const plugin = this.o.ctx.host.plugins().find((p) => p.info.name === name);
-    if (!plugin) return undefined;
-    if (after) {
-      if (typeof after.value !== 'object' || after.value === null || Array.isArray(after.value)) {
-        return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: (root): a plugin's config must be a JSON object`;
-      }
-      if (capabilities.isConfigProvider(plugin)) {
-        try {
-          change.value = validatePluginConfig(name, plugin.getConfigSchema(), after.value as Record<string, unknown>);
-        } catch (err) {
-          const msg = (err as Error).message.replace(/^(HS_ERR_[A-Z_]+: )?plugin \S+ config is invalid: /, '');
-          return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: ${msg}`;
-        }
-      }
+  private reject(id: string, r: ConfigRecord, problem: string): boolean {
+    this.rejected.set(id, { revision: r.revision, error: problem, seq: ++this.rejectSeq });
+    this.o.ctx.log.warn({ key: r.key, scope: r.scope, revision: r.revision, error: problem }, 'config rejected; the previous value stays in force');
+    return true;
+  }
+
+  /** The plugin this edge runs whose own config `key` is (`plugin.<name>`), if any. */
+  private ownerOf(key: string): Plugin | undefined {
+    const name = key.slice(PLUGIN_PREFIX.length);
+    return this.o.ctx.host.plugins().find((p) => p.info.name === name);
+  }
+
+  /** Checks a plugin's new config against its schema (filling defaults into `change.value`); the error, if any. */
+  private validateOwn(plugin: Plugin, r: ConfigRecord, after: ConfigRecord | undefined, change: ConfigChange): string | undefined {
+    if (!after) return undefined;
+    if (typeof after.value !== 'object' || after.value === null || Array.isArray(after.value)) {
+      return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: (root): a plugin's config must be a JSON object`;
     }
-    if (!this.live) return undefined;
-    const h = this.o.ctx.host.list().find((x) => x.name === name);
-    if (!h || !capabilities.isConfigChangeHandler(h.plugin)) return undefined;
-    const p = h.plugin;
+    if (!capabilities.isConfigProvider(plugin)) return undefined;
     try {
-      await pluginCall(name, 'onConfigChange', CHANGE_TIMEOUT_MS, () => p.onConfigChange(h.ctx, change));
+      change.value = validatePluginConfig(plugin.info.name, plugin.getConfigSchema(), after.value as Record<string, unknown>);
+    } catch (err) {
+      const msg = (err as Error).message.replace(/^(HS_ERR_[A-Z_]+: )?plugin \S+ config is invalid: /, '');
+      return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: ${msg}`;
+    }
+    return undefined;
+  }
+
+  /** Offers a plugin its new config; the error when its onConfigChange throws (it refuses the config). */
+  private async offerOwn(plugin: Plugin, r: ConfigRecord, change: ConfigChange): Promise<string | undefined> {
+    const h = this.o.ctx.host.list().find((x) => x.plugin === plugin);
+    if (!h || !capabilities.isConfigChangeHandler(plugin)) return undefined;
+    try {
+      await pluginCall(h.name, 'onConfigChange', CHANGE_TIMEOUT_MS, () => plugin.onConfigChange(h.ctx, change));
     } catch (err) {
       return `${ErrorCode.Plugin} ${r.key}@${r.revision}: ${(err as Error).message}`;
     }
