@@ -3,7 +3,7 @@
 //                                   [--only name,...] [--out FILE] [--cpu-prof]
 // Starts its own nats-server on free ports (never 4222), runs each scenario's variants in worker processes
 // (bench/worker.ts), prints a table of medians and writes a JSON result (default bench-results/<timestamp>.json).
-// Scenarios: up1, up10, down, local, memory, durable. See docs/performance.md.
+// Scenarios: up1, up10, down, local, memory, durable, edges. See docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +18,7 @@ import { dirDown } from './scenarios/dir-down.js';
 import { dirLocal } from './scenarios/dir-local.js';
 import { dirUp } from './scenarios/dir-up.js';
 import { durable } from './scenarios/durable.js';
+import { edges } from './scenarios/edges.js';
 import { memory } from './scenarios/memory.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   local: dirLocal,
   memory,
   durable,
+  edges,
 };
 
 const { values } = parseArgs({

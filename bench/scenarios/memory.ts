@@ -1,5 +1,5 @@
 // Scenario 5: memory per edge NODE in a process hosting `--edges` of them (heapUsed and RSS deltas after GC,
-// divided by the count). Not memory per connected edge at the control plane: there is no edge registry yet.
+// divided by the count). Memory per connected edge at the control plane is the `edges` scenario.
 // Twin: bare nats.js connections with the same four subscriptions an edge holds.
 import type { BenchOptions } from '../lib/options.js';
 import type { Row } from '../lib/result.js';
@@ -27,7 +27,7 @@ export async function memory(o: BenchOptions): Promise<Row[]> {
     {
       scenario, metric: 'heapUsed per node', unit: 'KiB', fabric: kib(fabric.heapPerNode),
       twins: { 'bare connection': kib(bare.heapPerNode) }, detail: { fabric, bare },
-      note: 'per edge NODE in its own process, not per edge at the control plane (no registry yet)',
+      note: 'per edge NODE in its own process; per edge at the control plane: the edges scenario',
     },
     { scenario, metric: 'RSS per node', unit: 'KiB', fabric: kib(fabric.rssPerNode), twins: { 'bare connection': kib(bare.rssPerNode) } },
   ];
