@@ -64,3 +64,4 @@ export { remotePluginStatus } from './host/remote/remote-plugin.js';
 export type { LoadOptions } from './host/load.js';
 export type { RemotePluginStatus } from './host/remote/remote-plugin.js';
 export type { AddressPluginSpec, CommandPluginSpec, RemoteOptions, RemotePluginSpec } from './host/remote/spec.js';
+export { SeenIds } from './events/seen-ids.js';

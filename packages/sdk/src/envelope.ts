@@ -332,16 +332,16 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
     }
     switch (field) {
       case 1: env.id = c.string('id'); break;
-      case 2: env.topic = c.interned('topic'); break;
+      case 2: env.topic = c.interned('topic', 2); break;
       case 3: {
         const d = c.varint('direction');
         if (d !== 0 && d !== 1 && d !== 2) throw malformed(`direction ${d} is not 0 (local), 1 (up) or 2 (down)`);
         env.direction = d;
         break;
       }
-      case 4: env.origin = c.interned('origin'); break;
-      case 5: env.namespace = c.interned('namespace'); break;
-      case 6: env.edgeId = c.interned('edge_id'); break;
+      case 4: env.origin = c.interned('origin', 4); break;
+      case 5: env.namespace = c.interned('namespace', 5); break;
+      case 6: env.edgeId = c.interned('edge_id', 6); break;
       case 7: env.correlationId = c.string('correlation_id'); break;
       case 8: env.causationId = c.string('causation_id'); break;
       case 9: env.timeUnixMs = c.varint('time_unix_ms'); break;
@@ -372,7 +372,7 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         break;
       }
       case 11: env.traceparent = c.string('traceparent'); break;
-      case 12: env.contentType = c.interned('content_type'); break;
+      case 12: env.contentType = c.interned('content_type', 12); break;
       case 13: {
         const e = c.len('payload');
         const s = c.pos;
@@ -382,7 +382,7 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         break;
       }
       case 14: env.sequence = c.varint('sequence'); break;
-      case 15: env.sequenceEpoch = c.interned('sequence_epoch'); break;
+      case 15: env.sequenceEpoch = c.interned('sequence_epoch', 15); break;
       case 16: env.replayOf = c.string('replay_of'); break;
       case 17: env.replayAtUnixMs = c.varint('replay_at_unix_ms'); break;
       default: {
@@ -404,6 +404,15 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
 
 const INTERNED = new Map<number, string>();
 const MAX_INTERNED = 4096;
+/** The last string each interned field decoded to: a stream of one topic from one origin matches it at once. */
+const LAST: string[] = [];
+
+/** True when the bytes `s`..`e` of `b` are exactly the one-byte characters of `str`. */
+function sameAscii(str: string, b: Uint8Array, s: number, e: number): boolean {
+  if (str.length !== e - s) return false;
+  for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) !== b[s + i]) return false;
+  return true;
+}
 
 /** Reads protobuf primitives from a buffer; one per message, no closures (this is the receive hot path). */
 class Cursor {
@@ -468,7 +477,7 @@ class Cursor {
    * a short one is looked up by a hash of its bytes and, when the bytes match, the string already made is
    * returned, so the hot path allocates nothing for it.
    */
-  interned(field: string): string {
+  interned(field: string, slot: number): string {
     const e = this.len(field);
     const s = this.pos;
     this.pos = e;
@@ -476,30 +485,28 @@ class Cursor {
     if (n === 0) return '';
     if (n > 64) return this.utf8(s, e);
     const b = this.b;
+    const last = LAST[slot];
+    if (last !== undefined && sameAscii(last, b, s, e)) return last;
     let h = n;
     for (let i = s; i < e; i++) h = (Math.imul(h, 31) + (b[i] as number)) | 0;
     const hit = INTERNED.get(h);
-    if (hit !== undefined && hit.length === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (hit.charCodeAt(i) !== b[s + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return hit;
+    if (hit !== undefined && sameAscii(hit, b, s, e)) {
+      LAST[slot] = hit;
+      return hit;
     }
     const str = this.utf8(s, e);
     if (str.length === n) {
-      // ASCII only (one byte per character), so the byte comparison above can match it next time.
+      // ASCII only (one byte per character), so the byte comparisons above can match it next time.
       if (INTERNED.size >= MAX_INTERNED) INTERNED.clear();
       INTERNED.set(h, str);
+      LAST[slot] = str;
     }
     return str;
   }
 
   private utf8(s: number, e: number): string {
-    this.buf ??= Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+    // nats.js hands over Buffers: use it as is rather than wrapping it in another one per message.
+    this.buf ??= Buffer.isBuffer(this.b) ? this.b : Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength);
     return this.buf.toString('utf8', s, e);
   }
 }

@@ -5,7 +5,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Logger as Pino } from 'pino';
 import { FabricEvent } from './event.js';
 import type { LocalBus } from './local-bus.js';
-import { RecentIds } from './recent-ids.js';
+import { SeenIds } from './seen-ids.js';
 import { ALL, subjects } from './subjects.js';
 
 /** Who this node is on the fabric. */
@@ -57,7 +57,7 @@ function tokenIs(subject: string, start: number, end: number, value: string): bo
  * id and delivered locally as `Local`; it is never forwarded again.
  */
 export class Fabric {
-  private readonly recent = new RecentIds();
+  private readonly recent = new SeenIds();
   private readonly subs: Subscription[] = [];
   private lastRejectLog = 0;
   private idSeq = 0;
