@@ -47,6 +47,19 @@ describe('SeenIds', () => {
     assert.equal(s.add('custom-id-1'), false);
   });
 
+  test('has() tells without remembering', () => {
+    const s = new SeenIds(32, 4);
+    assert.equal(s.has(id(7)), false);
+    assert.equal(s.has(id(7)), false, 'asking does not remember');
+    s.add(id(7));
+    assert.equal(s.has(id(7)), true);
+    assert.equal(s.has(id(6)), false);
+    s.add(id(100));
+    assert.equal(s.has(id(7)), false, 'beyond the window and never in the fallback');
+    s.add('x');
+    assert.equal(s.has('x'), true);
+  });
+
   test('forgets the oldest origin beyond maxOrigins', () => {
     const s = new SeenIds(32, 16, 2);
     s.add(id(1, 'AAAAAAAAAAAA'));

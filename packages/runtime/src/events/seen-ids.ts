@@ -46,6 +46,13 @@ class Window {
     }
   }
 
+  /** Whether `seq` was seen; undefined when it is too old to know. */
+  has(seq: number): boolean | undefined {
+    if (seq > this.max) return false;
+    if (this.max - seq >= this.bits) return undefined;
+    return this.isSet(seq);
+  }
+
   /** True the first time `seq` is offered; false for a duplicate; undefined when it is too old to know. */
   add(seq: number): boolean | undefined {
     if (seq > this.max) {
@@ -80,6 +87,14 @@ export class SeenIds {
   ) {
     if (windowBits % 32 !== 0 || windowBits < 32) throw new RangeError('windowBits must be a positive multiple of 32');
     this.fallback = new RecentIds(fallbackCapacity);
+  }
+
+  /** True when the id was offered before (and is still remembered). */
+  has(id: string): boolean {
+    const seq = fabricSeq(id);
+    if (seq < 0) return this.fallback.has(id);
+    const r = this.origins.get(id.slice(0, PREFIX))?.has(seq);
+    return r === undefined ? this.fallback.has(id) : r;
   }
 
   /** True the first time an id is offered, false for a duplicate. */
