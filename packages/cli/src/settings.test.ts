@@ -153,6 +153,25 @@ describe('config file', () => {
     assert.equal(o['logLevel'], 'warn');
   });
 
+  test('an out-of-process plugin is given by its command; it runs in the file\'s folder unless cwd says otherwise', () => {
+    const file = {
+      natsUrl: 'nats://h1:4222',
+      plugins: [
+        { command: ['python3', 'plugin.py'], env: { LEVEL: '2' } },
+        { command: ['node', 'p.js'], cwd: '../plugins', handlerTimeoutMs: 5000 },
+        { address: '127.0.0.1:7000', token: 't' },
+      ],
+    };
+    const o = options('control', input(['--config', '/etc/hs/cp.json'], {}, { '/etc/hs/cp.json': JSON.stringify(file) }));
+    assert.deepEqual(o['plugins'], [
+      { command: ['python3', 'plugin.py'], env: { LEVEL: '2' }, cwd: '/etc/hs' },
+      { command: ['node', 'p.js'], cwd: '/etc/plugins', handlerTimeoutMs: 5000 },
+      { address: '127.0.0.1:7000', token: 't' },
+    ]);
+    const bad = { '/c.json': JSON.stringify({ natsUrl: 'nats://h:1', plugins: [{ command: [] }] }) };
+    assert.match(problem('control', input(['--config', '/c.json'], {}, bad)), /plugins\.0/);
+  });
+
   test('an unreadable file, bad JSON or a non-object is reported', () => {
     assert.match(problem('control', input(['--config', '/none.json'])), /config file \/none\.json: cannot be read/);
     const bad = { '/bad.json': '{ natsUrl: ', '/list.json': '[1]' };

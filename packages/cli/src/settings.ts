@@ -130,6 +130,9 @@ export const CONFIG_ENV = 'HUBSPOKE_CONFIG';
 const pluginSpecSchema = z.union([
   z.string().min(1),
   z.object({ plugin: z.string().min(1), config: z.record(z.string(), z.unknown()).exactOptional() }).strict(),
+  // Out-of-process plugins (docs/plugins.md): the runtime checks the rest of the spec and names what is wrong.
+  z.looseObject({ command: z.array(z.string().min(1)).min(1) }),
+  z.looseObject({ address: z.string().min(1), token: z.string().min(1) }),
 ]);
 const cliShape = {
   plugins: z.array(pluginSpecSchema).default([]),
@@ -223,6 +226,11 @@ function absolutize(def: SettingDef, value: unknown, base: string): unknown {
     if (typeof v === 'string' && v.length > 0) return resolve(base, v);
     if (typeof v === 'object' && v !== null && typeof (v as { plugin?: unknown }).plugin === 'string') {
       return { ...v, plugin: resolve(base, (v as { plugin: string }).plugin) };
+    }
+    // A command runs in the config file's folder (or the current one) unless it says otherwise.
+    if (typeof v === 'object' && v !== null && Array.isArray((v as { command?: unknown }).command)) {
+      const cwd = (v as { cwd?: unknown }).cwd;
+      return { ...v, cwd: resolve(base, typeof cwd === 'string' ? cwd : '.') };
     }
     return v;
   };
