@@ -80,6 +80,8 @@ describe('metrics and health', () => {
       });
       assert.equal(sample(c2, 'hubspoke_config_changes_total'), 1);
       assert.equal(sample(c2, 'hubspoke_config_refused_total'), 0);
+      assert.equal(sample(c2, 'hubspoke_schedule_claimed_total'), 0, 'no scheduler plugin: the counters exist, at 0');
+      assert.equal(sample(c2, 'hubspoke_schedule_timed_out_total'), 0);
       const e1 = (await scrape(edge.metrics.address)).text;
       assert.equal(sample(e1, 'hubspoke_events_published_total', { runtime: 'edge', node: 'met-1', namespace: 'eu' }), 5);
       assert.equal(sample(e1, 'hubspoke_outbox_depth'), 0);

@@ -10,7 +10,7 @@ import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
 import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
-import { openScheduler } from './scheduler/setup.js';
+import { openScheduler, type SchedulerParts } from './scheduler/setup.js';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -84,6 +84,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let admin: AdminServer | undefined;
   let registry: RegistryParts | undefined;
   let config: ConfigParts | undefined;
+  let schedulerParts: SchedulerParts | undefined;
   const node = await startNode({
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
@@ -101,7 +102,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const p = payloads;
       const c = (config = await openConfig(ctx));
       const r = (registry = await openEdgeRegistry(ctx, c));
-      const scheduler = await openScheduler(ctx);
+      const scheduler = (schedulerParts = await openScheduler(ctx));
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
         services: () => ({ control: r.control }),
@@ -134,7 +135,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const edges = (registry as RegistryParts).edges;
   const metrics = o.metrics
     ? await startNodeMetrics(node, o.metrics, (m) =>
-        addControlMetrics(m, payloads as PayloadDispatch, edges, (config as ConfigParts).store))
+        addControlMetrics(m, payloads as PayloadDispatch, edges, (config as ConfigParts).store, (schedulerParts as SchedulerParts).counters))
         .catch(async (err: unknown) => {
           await node.close();
           throw err;

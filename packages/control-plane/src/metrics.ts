@@ -1,5 +1,6 @@
 import type { MetricsBuilder } from '@hubspoke/runtime';
 import type { ConfigStore } from './config/store.js';
+import type { SchedulerCounters } from './scheduler/scheduler.js';
 import type { PayloadDispatch } from './payloads/setup.js';
 import type { EdgesHandle } from './registry/setup.js';
 
@@ -18,7 +19,20 @@ export function addControlMetrics(
   payloads: PayloadDispatch,
   edges: EdgesHandle,
   config: ConfigStore,
+  scheduler: Readonly<SchedulerCounters>,
 ): void {
+  for (const [key, help] of [
+    ['claimed', 'scheduled ticks this replica claimed and ran'],
+    ['lost', 'scheduled ticks another replica claimed first'],
+    ['succeeded', 'scheduled task runs that finished without error'],
+    ['failed', 'scheduled task runs that threw'],
+    ['timedOut', 'scheduled task runs that outlasted their timeoutMs'],
+    ['skipped', 'scheduled ticks not attempted (noticed too late, or the previous run still going)'],
+    ['claimErrors', 'scheduled ticks not run because the claim got no answer from JetStream'],
+  ] as const) {
+    const name = `hubspoke_schedule_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+    m.counter(name, help, () => scheduler[key]);
+  }
   const dispatch = payloads.counters;
   for (const [key, name, help] of DISPATCH) m.counter(name, help, () => dispatch[key]);
   payloads.onLatency = m.histogram(
