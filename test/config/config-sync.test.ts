@@ -294,5 +294,18 @@ describe('config sync', () => {
       await nc.close();
     }
   });
+
+  test('a snapshot larger than one message arrives in chunks: an edge started later gets every object', async () => {
+    const big = 'x'.repeat(40 * 1024);
+    const revs: number[] = [];
+    for (let i = 0; i < 16; i++) revs.push(await cp.config.put(`bulk.item-${i}`, { i, big }, { namespace: 'eu' }));
+    await edge('cfg-eu-late', 'eu');
+    const e = await acked('cfg-eu-late', Math.max(...revs));
+    assert.equal(e.lastError, undefined);
+    const list = (await view('cfg-eu-late')?.list()) ?? [];
+    assert.equal(list.filter((x) => x.key.startsWith('bulk.')).length, 16);
+    assert.equal((await view('cfg-eu-late')?.get('bulk.item-15') as { i: number }).i, 15);
+    for (let i = 0; i < 16; i++) await cp.config.delete(`bulk.item-${i}`, { namespace: 'eu' });
+  });
 });
 
