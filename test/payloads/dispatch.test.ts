@@ -123,6 +123,37 @@ describe('edge payloads, edge connected straight to the hub', () => {
     assert.equal(f.cp.payloads.counters.failedOffers, 2);
   });
 
+  test('deliveryCount goes on across a control-plane restart after failed offers', async () => {
+    const failing = new Receiver();
+    failing.decide = () => {
+      throw new Error('not yet');
+    };
+    const slow = { maxDeliveries: 10, backoffInitialMs: 300, backoffMaxMs: 300, ackWaitMs: 2000 };
+    const cp1 = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [failing], payloads: slow });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: hub.url, edgeId: 'direct-restart', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'direct-restart'),
+    });
+    try {
+      const { id } = await sender.send({ n: 1 });
+      await waitFor(() => failing.offers.filter((p) => p.id === id).length >= 2);
+      assert.deepEqual(failing.offers.filter((p) => p.id === id).map((p) => p.deliveryCount).slice(0, 2), [1, 2]);
+      await cp1.close();
+      const offered = failing.offers.filter((p) => p.id === id).length;
+
+      const ok = new Receiver();
+      const cp2 = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [ok], payloads: slow });
+      try {
+        const p = await waitFor(() => ok.accepted.find((x) => x.id === id), { timeoutMs: 20_000 });
+        assert.equal(p.deliveryCount, offered + 1, 'the count is kept in KV, not restarted by the new control plane');
+      } finally {
+        await cp2.close();
+      }
+    } finally {
+      await edge.close();
+    }
+  });
+
   test('a poison payload is dead-lettered after maxDeliveries with its reason, plugin and attempts', async () => {
     const r = new Receiver('picky');
     r.decide = (p) => {

@@ -273,7 +273,7 @@ export class Dispatcher {
       for (const q of lane.queue.splice(0)) q.nak(1000);
       return;
     }
-    const stored = m.info.redelivered ? await this.offers.get(env.id) : 0;
+    const stored = await this.offers.get(env.id);
     let count = Math.max(stored + 1, m.info.deliveryCount);
     for (;;) {
       if (count > 1) await this.offers.set(env.id, count);

@@ -48,8 +48,10 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
   await ensurePayloadStreams(jsm, o);
   const kv = await new Kvm(js).create(DISPATCH_BUCKET, { history: 1, ttl: o.retentionMs, replicas: o.replicas });
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
+  const offers = new OfferCounts(kv);
+  await offers.open();
   const dispatcher = new Dispatcher(
-    jsm, js, ctx.host, new EdgeRecords(kv, publisher), new OfferCounts(kv), publisher, ctx.limits, ctx.log, o,
+    jsm, js, ctx.host, new EdgeRecords(kv, publisher), offers, publisher, ctx.limits, ctx.log, o,
     (env) => ctx.fabric.deliverRemote(env),
   );
   const down = new DurableDown(ctx, jsm, js, publisher);
@@ -71,6 +73,7 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     },
     stop: () => dispatcher.stop(),
     close: () => {
+      offers.close();
       down.stop();
       publisher.close();
     },
