@@ -65,3 +65,4 @@ export type { LoadOptions } from './host/load.js';
 export type { RemotePluginStatus } from './host/remote/remote-plugin.js';
 export type { AddressPluginSpec, CommandPluginSpec, RemoteOptions, RemotePluginSpec } from './host/remote/spec.js';
 export { SeenIds } from './events/seen-ids.js';
+export { followBucket } from './kv/follow.js';

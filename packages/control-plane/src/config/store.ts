@@ -1,6 +1,6 @@
 import { ErrorCode, HubspokeError, isName, type ConfigEntry } from '@hubspoke/sdk';
 import {
-  ALL, assertConfigKey, configDigest, configScope, configSubjects, configValueJson, subjects, type ConfigRecord,
+  ALL, assertConfigKey, configDigest, configScope, configSubjects, configValueJson, followBucket, subjects, type ConfigRecord,
   type SnapshotReply,
 } from '@hubspoke/runtime';
 import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
@@ -79,20 +79,10 @@ export class ConfigStore {
 
   /** Loads the store into memory and keeps following it. */
   async open(): Promise<void> {
-    const initial = (await this.kv.status()).values;
-    this.watch = await this.kv.watch({ key: '>' });
-    let loaded!: () => void;
-    const done = new Promise<void>((resolve) => (loaded = resolve));
-    if (initial === 0) loaded();
-    void (async () => {
-      for await (const e of this.watch as QueuedIterator<KvWatchEntry>) {
-        const r = decodeStored(e.key, e);
-        if (r) this.remember(r);
-        if (e.isUpdate || e.delta === 0) loaded();
-      }
-      loaded();
-    })();
-    await done;
+    this.watch = await followBucket(this.kv, (e) => {
+      const r = decodeStored(e.key, e);
+      if (r) this.remember(r);
+    });
   }
 
   /** Answers snapshot requests (queue group: one replica answers each). */

@@ -1,5 +1,5 @@
 import { Direction, isName, type EdgeInfo, type EventsService } from '@hubspoke/sdk';
-import { parseHeartbeat, type HeartbeatBody } from '@hubspoke/runtime';
+import { followBucket, parseHeartbeat, type HeartbeatBody } from '@hubspoke/runtime';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { QueuedIterator } from '@nats-io/transport-node';
@@ -72,19 +72,7 @@ export class EdgeRegistry {
 
   /** Loads the registry from KV and keeps following it; the state judged now raises no event. */
   async open(): Promise<void> {
-    const initial = (await this.kv.status()).values;
-    this.watch = await this.kv.watch({ key: '>' });
-    let loaded!: () => void;
-    const done = new Promise<void>((resolve) => (loaded = resolve));
-    if (initial === 0) loaded();
-    void (async () => {
-      for await (const e of this.watch as QueuedIterator<KvWatchEntry>) {
-        this.onEntry(e);
-        if (e.isUpdate || e.delta === 0) loaded();
-      }
-      loaded();
-    })();
-    await done;
+    this.watch = await followBucket(this.kv, (e) => this.onEntry(e));
     const now = Date.now();
     for (const [k, r] of this.records) {
       const state = judgeState(r, now);
