@@ -850,6 +850,10 @@ export const descriptors = {
                 "receivedUnixMs": {
                   "type": "int64",
                   "id": 3
+                },
+                "sequence": {
+                  "type": "uint64",
+                  "id": 4
                 }
               }
             },

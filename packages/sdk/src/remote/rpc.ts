@@ -101,7 +101,10 @@ export function fromServiceError(err: ServiceError, fallback: ErrorCode, what: s
 }
 
 /** A unary handler that checks the token, runs `fn` and answers with its result or its error's status. */
-export function unary<Req, Res>(token: () => string | undefined, fn: (req: Req) => Promise<Res> | Res) {
+export function unary<Req, Res>(
+  token: () => string | undefined,
+  fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+) {
   return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>): void => {
     const t = token();
     if (t === undefined || !hasToken(call.metadata, t)) {
@@ -113,7 +116,7 @@ export function unary<Req, Res>(token: () => string | undefined, fn: (req: Req) 
     }
     let r: Promise<Res> | Res;
     try {
-      r = fn(call.request);
+      r = fn(call.request, call);
     } catch (err) {
       done(toStatus(err));
       return;

@@ -122,6 +122,8 @@ export async function serve(
   const callTimeoutMs = opts.callTimeoutMs ?? 60_000;
   const instanceId = randomBytes(8).toString('hex');
   const table = new HandlerTable();
+  /** Per subscription: the delivery the next one waits for. */
+  const lanes = new Map<string, Promise<void>>();
   const HostClient = makeClientConstructor(serviceDefinition(HOST_SERVICE), HOST_SERVICE);
   let session: Session | undefined;
 
@@ -169,18 +171,32 @@ export async function serve(
       if (capabilities.isSessionAware(plugin) && plugin.onSessionClosing) await plugin.onSessionClosing(s.ctx);
       return {};
     }),
-    DeliverEvent: unary(t, async (req: WireEventDelivery) => {
+    DeliverEvent: unary(t, async (req: WireEventDelivery, call) => {
       need();
-      const handler = await table.find(req.subscriptionId);
-      if (!handler) throw new HubspokeError(ErrorCode.Plugin, `no subscription ${req.subscriptionId} in this process`);
-      const ev = wireEvent(req.event, req.receivedUnixMs);
-      const scope = {
-        eventId: ev.id,
-        ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
-        ...(ev.traceparent ? { traceparent: ev.traceparent } : {}),
-      };
-      await deliveryScope.run(scope, handler, ev);
-      return {};
+      // One subscription's deliveries run one after the other, in arrival order; one the host gave up on (its
+      // deadline passed: 'cancelled') stops holding back the next.
+      const prev = lanes.get(req.subscriptionId) ?? Promise.resolve();
+      let release!: () => void;
+      const mine = new Promise<void>((r) => (release = r));
+      lanes.set(req.subscriptionId, mine);
+      call.once('cancelled', release);
+      try {
+        await prev;
+        if (call.cancelled) return {};
+        const handler = await table.find(req.subscriptionId);
+        if (!handler) throw new HubspokeError(ErrorCode.Plugin, `no subscription ${req.subscriptionId} in this process`);
+        const ev = wireEvent(req.event, req.receivedUnixMs);
+        const scope = {
+          eventId: ev.id,
+          ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
+          ...(ev.traceparent ? { traceparent: ev.traceparent } : {}),
+        };
+        await deliveryScope.run(scope, handler, ev);
+        return {};
+      } finally {
+        release();
+        if (lanes.get(req.subscriptionId) === mine) lanes.delete(req.subscriptionId);
+      }
     }),
     AcceptEdgePayload: unary(t, async (req: WirePayloadDelivery) => {
       const s = need();

@@ -48,6 +48,7 @@ export interface WireEventDelivery {
   subscriptionId: string;
   event: WireEnvelope;
   receivedUnixMs: number;
+  sequence: number;
 }
 
 export interface WirePayloadDelivery {

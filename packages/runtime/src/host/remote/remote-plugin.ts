@@ -56,7 +56,18 @@ interface HostSub {
   all: boolean;
   /** The process start that owns it now (a restarted process claims the subscriptions of the one before). */
   claimedBy: number;
+  /** Deliveries sent and not answered yet, their sequence (per process start), and who waits for room. */
+  inFlight: number;
+  sequence: number;
+  sequenceOf: number;
+  room: (() => void)[];
 }
+
+/**
+ * Deliveries of one subscription in flight at once. Waiting for each answer before sending the next made
+ * every event a full gRPC round trip (about 2 k events/s); the plugin still runs them one at a time, in order.
+ */
+const DELIVERY_WINDOW = 32;
 
 /** What a test or an operator can see of a remote plugin. */
 export interface RemotePluginStatus {
@@ -68,6 +79,8 @@ export interface RemotePluginStatus {
   restarts: number;
   /** Calls into the plugin that outlasted their deadline. */
   timeouts: number;
+  /** Event deliveries that failed or timed out (logged). */
+  failedDeliveries: number;
   subscriptions: number;
   /** Where its Host service listens (the plugin calls back here, with its token). */
   hostAddress: string;
@@ -120,6 +133,7 @@ class RemotePlugin {
   private start = 0;
   private restarts = 0;
   private timeouts = 0;
+  private failedDeliveries = 0;
   private sessionReady = false;
   private claiming = false;
   private readonly subs = new Map<string, HostSub>();
@@ -149,6 +163,7 @@ class RemotePlugin {
       start: this.start,
       restarts: this.restarts,
       timeouts: this.timeouts,
+      failedDeliveries: this.failedDeliveries,
       subscriptions: this.subs.size,
       hostAddress: this.hostAddress,
     };
@@ -355,7 +370,10 @@ class RemotePlugin {
       }
     }
     const events = this.services().events;
-    const sub: HostSub = { id: '', pattern: r.all ? '>' : r.pattern, all: r.all, claimedBy: this.start };
+    const sub: HostSub = {
+      id: '', pattern: r.all ? '>' : r.pattern, all: r.all, claimedBy: this.start, inFlight: 0, sequence: 0, sequenceOf: 0,
+      room: [],
+    };
     const handler = (ev: Event) => this.deliver(sub, ev);
     const opts = r.queueSize ? { queueSize: r.queueSize } : undefined;
     sub.id = r.all ? await events.subscribeAll(handler, opts) : await events.subscribe(r.pattern, handler, opts);
@@ -369,15 +387,35 @@ class RemotePlugin {
     await this.services().events.unsubscribe(id);
   }
 
+  /**
+   * Sends an event to the plugin once the subscription has room (at most DELIVERY_WINDOW unanswered), and
+   * resolves once it is sent: the subscription's queue on the node keeps filling (and counting overflow) while the
+   * plugin works. A delivery that fails or times out is logged and counted here, not by the node's bus.
+   */
   private async deliver(sub: HostSub, ev: Event): Promise<void> {
     const ms = this.o.handlerTimeoutMs;
     await this.until(() => sub.id !== '' && sub.claimedBy === this.start, ms, `event ${ev.topic}`);
-    await this.call(
+    while (sub.inFlight >= DELIVERY_WINDOW) await new Promise<void>((r) => sub.room.push(r));
+    if (sub.sequenceOf !== this.start) {
+      sub.sequenceOf = this.start;
+      sub.sequence = 0;
+    }
+    sub.inFlight++;
+    const sequence = ++sub.sequence;
+    this.call(
       'DeliverEvent',
-      { subscriptionId: sub.id, event: eventToEnvelope(ev), receivedUnixMs: ev.receivedAt.getTime() },
+      { subscriptionId: sub.id, event: eventToEnvelope(ev), receivedUnixMs: ev.receivedAt.getTime(), sequence },
       ms,
       `event handler (${ev.topic})`,
-    );
+    )
+      .catch((err: unknown) => {
+        this.failedDeliveries++;
+        this.log.warn({ err: (err as Error).message, topic: ev.topic, eventId: ev.id }, 'event handler failed');
+      })
+      .finally(() => {
+        sub.inFlight--;
+        sub.room.shift()?.();
+      });
   }
 
   private async checkHealth(): Promise<void> {
