@@ -169,6 +169,15 @@ export function eventsConformance(name: string, open: () => Promise<EventsNodes>
     assert.equal(out.correlationId, 'flow-7');
   });
 
+  test(`${name}: a subscription gets one publisher's events in the order they were published`, async () => {
+    const root = `t${++n}`;
+    const c = await collect(f.control, `${root}.>`);
+    const sent = Array.from({ length: 600 }, (_, i) => i);
+    for (const i of sent) await f.control.publish(`${root}.seq`, { i }, Direction.Local);
+    await waitFor(() => c.events.length >= sent.length, { message: `${c.events.length} of ${sent.length}` });
+    assert.deepEqual(c.events.map((e) => (e.payload as { i: number }).i), sent);
+  });
+
   test(`${name}: a handler that throws keeps its subscription`, async () => {
     const s = await setup();
     const got: number[] = [];

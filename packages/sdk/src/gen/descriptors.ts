@@ -857,6 +857,15 @@ export const descriptors = {
                 }
               }
             },
+            "EventBatch": {
+              "fields": {
+                "deliveries": {
+                  "rule": "repeated",
+                  "type": "EventDelivery",
+                  "id": 1
+                }
+              }
+            },
             "PayloadDelivery": {
               "fields": {
                 "payload": {
@@ -989,6 +998,10 @@ export const descriptors = {
                 },
                 "DeliverEvent": {
                   "requestType": "EventDelivery",
+                  "responseType": "PluginEmpty"
+                },
+                "DeliverEvents": {
+                  "requestType": "EventBatch",
                   "responseType": "PluginEmpty"
                 },
                 "AcceptEdgePayload": {

@@ -76,6 +76,7 @@ function describe(plugin: Plugin): WireManifest {
   if (capabilities.isSchedulerPlugin(plugin)) caps.push(CAPABILITY.scheduler);
   if (capabilities.isConfigChangeHandler(plugin)) caps.push(CAPABILITY.configChange);
   if (capabilities.isObjectHookHandler(plugin)) caps.push(CAPABILITY.objectHook);
+  caps.push(CAPABILITY.eventBatch);
   const m = capabilities.isManifestProvider(plugin) ? plugin.getManifest() : undefined;
   return {
     name: plugin.info.name,
@@ -124,6 +125,33 @@ export async function serve(
   const table = new HandlerTable();
   /** Per subscription: the delivery the next one waits for. */
   const lanes = new Map<string, Promise<void>>();
+  /**
+   * Runs one event delivery after the subscription's previous one, in arrival order; one the host gave up on
+   * (its call's deadline passed: 'cancelled') stops holding back the next, though its handler may still run.
+   */
+  const runDelivery = async (req: WireEventDelivery, call: { cancelled: boolean; once(e: 'cancelled', f: () => void): unknown }) => {
+    const prev = lanes.get(req.subscriptionId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    lanes.set(req.subscriptionId, mine);
+    call.once('cancelled', release);
+    try {
+      await prev;
+      if (call.cancelled) return;
+      const handler = await table.find(req.subscriptionId);
+      if (!handler) throw new HubspokeError(ErrorCode.Plugin, `no subscription ${req.subscriptionId} in this process`);
+      const ev = wireEvent(req.event, req.receivedUnixMs);
+      const scope = {
+        eventId: ev.id,
+        ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
+        ...(ev.traceparent ? { traceparent: ev.traceparent } : {}),
+      };
+      await deliveryScope.run(scope, handler, ev);
+    } finally {
+      release();
+      if (lanes.get(req.subscriptionId) === mine) lanes.delete(req.subscriptionId);
+    }
+  };
   const HostClient = makeClientConstructor(serviceDefinition(HOST_SERVICE), HOST_SERVICE);
   let session: Session | undefined;
 
@@ -173,30 +201,16 @@ export async function serve(
     }),
     DeliverEvent: unary(t, async (req: WireEventDelivery, call) => {
       need();
-      // One subscription's deliveries run one after the other, in arrival order; one the host gave up on (its
-      // deadline passed: 'cancelled') stops holding back the next.
-      const prev = lanes.get(req.subscriptionId) ?? Promise.resolve();
-      let release!: () => void;
-      const mine = new Promise<void>((r) => (release = r));
-      lanes.set(req.subscriptionId, mine);
-      call.once('cancelled', release);
-      try {
-        await prev;
-        if (call.cancelled) return {};
-        const handler = await table.find(req.subscriptionId);
-        if (!handler) throw new HubspokeError(ErrorCode.Plugin, `no subscription ${req.subscriptionId} in this process`);
-        const ev = wireEvent(req.event, req.receivedUnixMs);
-        const scope = {
-          eventId: ev.id,
-          ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
-          ...(ev.traceparent ? { traceparent: ev.traceparent } : {}),
-        };
-        await deliveryScope.run(scope, handler, ev);
-        return {};
-      } finally {
-        release();
-        if (lanes.get(req.subscriptionId) === mine) lanes.delete(req.subscriptionId);
+      await runDelivery(req, call);
+      return {};
+    }),
+    DeliverEvents: unary(t, async (req: { deliveries: WireEventDelivery[] }, call) => {
+      need();
+      for (const d of req.deliveries) {
+        if (call.cancelled) break;
+        await runDelivery(d, call);
       }
+      return {};
     }),
     AcceptEdgePayload: unary(t, async (req: WirePayloadDelivery) => {
       const s = need();

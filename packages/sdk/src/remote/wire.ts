@@ -29,6 +29,7 @@ export const CAPABILITY = {
   scheduler: 'scheduler',
   configChange: 'config_change',
   objectHook: 'object_hook',
+  eventBatch: 'event_batch',
 } as const;
 
 export interface WireInitialize {

@@ -37,6 +37,7 @@ import {
   fromServiceError,
   serviceDefinition,
   toJson,
+  type WireEventDelivery,
   type WireManifest,
   type WireObjectChangeReply,
   type WireRegister,
@@ -56,12 +57,19 @@ interface HostSub {
   all: boolean;
   /** The process start that owns it now (a restarted process claims the subscriptions of the one before). */
   claimedBy: number;
-  /** Deliveries sent and not answered yet, their sequence (per process start), and who waits for room. */
+  /** Calls sent and not answered yet, the delivery sequence (per process start), and who waits for room. */
   inFlight: number;
   sequence: number;
   sequenceOf: number;
   room: (() => void)[];
+  /** Deliveries waiting to go in the next batch ("event_batch" plugins), and whether a flush is due. */
+  batch: { d: WireEventDelivery; topic: string }[];
+  flushDue: boolean;
 }
+
+/** At most this many deliveries in one DeliverEvents call, and this many calls of one subscription in flight. */
+const BATCH_MAX = 256;
+const BATCHES_IN_FLIGHT = 2;
 
 /**
  * Deliveries of one subscription in flight at once. Waiting for each answer before sending the next made
@@ -372,7 +380,7 @@ class RemotePlugin {
     const events = this.services().events;
     const sub: HostSub = {
       id: '', pattern: r.all ? '>' : r.pattern, all: r.all, claimedBy: this.start, inFlight: 0, sequence: 0, sequenceOf: 0,
-      room: [],
+      room: [], batch: [], flushDue: false,
     };
     const handler = (ev: Event) => this.deliver(sub, ev);
     const opts = r.queueSize ? { queueSize: r.queueSize } : undefined;
@@ -395,13 +403,29 @@ class RemotePlugin {
   private async deliver(sub: HostSub, ev: Event): Promise<void> {
     const ms = this.o.handlerTimeoutMs;
     await this.until(() => sub.id !== '' && sub.claimedBy === this.start, ms, `event ${ev.topic}`);
-    while (sub.inFlight >= DELIVERY_WINDOW) await new Promise<void>((r) => sub.room.push(r));
+    const batched = this.manifest.capabilities.includes(CAPABILITY.eventBatch);
+    if (batched) {
+      while (sub.batch.length >= BATCH_MAX) await new Promise<void>((r) => sub.room.push(r));
+    } else {
+      while (sub.inFlight >= DELIVERY_WINDOW) await new Promise<void>((r) => sub.room.push(r));
+    }
     if (sub.sequenceOf !== this.start) {
       sub.sequenceOf = this.start;
       sub.sequence = 0;
     }
-    sub.inFlight++;
     const sequence = ++sub.sequence;
+    if (batched) {
+      sub.batch.push({
+        d: { subscriptionId: sub.id, event: eventToEnvelope(ev), receivedUnixMs: ev.receivedAt.getTime(), sequence },
+        topic: ev.topic,
+      });
+      if (!sub.flushDue) {
+        sub.flushDue = true;
+        queueMicrotask(() => this.flush(sub));
+      }
+      return;
+    }
+    sub.inFlight++;
     this.call(
       'DeliverEvent',
       { subscriptionId: sub.id, event: eventToEnvelope(ev), receivedUnixMs: ev.receivedAt.getTime(), sequence },
@@ -416,6 +440,27 @@ class RemotePlugin {
         sub.inFlight--;
         sub.room.shift()?.();
       });
+  }
+
+  /** Sends what a subscription has batched, in calls of at most BATCH_MAX, at most BATCHES_IN_FLIGHT at a time. */
+  private flush(sub: HostSub): void {
+    sub.flushDue = false;
+    while (sub.inFlight < BATCHES_IN_FLIGHT && sub.batch.length > 0) {
+      const batch = sub.batch.splice(0, BATCH_MAX);
+      for (const w of sub.room.splice(0)) w();
+      sub.inFlight++;
+      const topics = [...new Set(batch.map((b) => b.topic))];
+      const label = `event handler (${topics.slice(0, 3).join(', ')}${topics.length > 3 ? ', …' : ''})`;
+      this.call('DeliverEvents', { deliveries: batch.map((b) => b.d) }, this.o.handlerTimeoutMs, label)
+        .catch((err: unknown) => {
+          this.failedDeliveries += batch.length;
+          this.log.warn({ err: (err as Error).message, events: batch.length, topics }, 'event handler failed');
+        })
+        .finally(() => {
+          sub.inFlight--;
+          if (sub.batch.length > 0) this.flush(sub);
+        });
+    }
   }
 
   private async checkHealth(): Promise<void> {
