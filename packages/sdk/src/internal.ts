@@ -6,7 +6,7 @@ export {
   HOST_SERVICE, PLUGIN_ENV, PLUGIN_PROTOCOL, PLUGIN_SERVICE, bearer, callUnary, fromServiceError, hasToken,
   serviceDefinition, toStatus, unary,
 } from './remote/rpc.js';
-export { CAPABILITY, fromJson, toJson } from './remote/wire.js';
+export { CAPABILITY, edgeInfoToWire, fromJson, toJson } from './remote/wire.js';
 export type {
   WireConfigChange, WireConfigEntry, WireConfigKey, WireConfigList, WireConfigPut, WireEdgeInfo, WireEnvelope,
   WireEventDelivery, WireInitialize, WireKvPut, WireLog, WireManifest, WireObjectChange, WireObjectChangeReply,

@@ -7,6 +7,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ErrorCode, HubspokeError, type ControlConfigService, type EdgeInfo, type Limits } from '@hubspoke/sdk';
+import { edgeInfoToWire } from '@hubspoke/sdk/internal';
 import { JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -86,19 +87,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
 
   const impl: UntypedServiceImplementation = {
     ListEdges: unary(log, 'ListEdges', async () => ({
-      edges: (await o.edges()).map((e) => ({
-        edgeId: e.edgeId,
-        namespace: e.namespace,
-        state: e.state,
-        firstSeenUnixMs: e.firstSeen.getTime(),
-        lastSeenUnixMs: e.lastSeen.getTime(),
-        version: e.version,
-        appliedRevision: e.appliedRevision,
-        latestRevision: e.latestRevision,
-        outboxDepth: e.outboxDepth,
-        reconnects: e.reconnects,
-        lastError: e.lastError ?? '',
-      })),
+      edges: (await o.edges()).map(edgeInfoToWire),
     })),
     ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({ forgotten: await o.forgetEdge(req.edgeId) })),
     PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => {

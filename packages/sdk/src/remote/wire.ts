@@ -2,6 +2,7 @@
 // defaults filled in, bytes as Buffer, 64-bit integers as numbers). Only the fields hubspoke reads or writes.
 import type { Direction } from '../direction.js';
 import type { Envelope } from '../envelope.js';
+import type { EdgeInfo } from '../services.js';
 
 export interface WireSchedule {
   id: string;
@@ -172,6 +173,23 @@ export interface WireEdgeInfo {
   outboxDepth: number;
   reconnects: number;
   lastError: string;
+}
+
+/** An EdgeInfo as the `hubspoke.v1.EdgeInfo` message carries it (admin API and plugin Host service alike). */
+export function edgeInfoToWire(e: EdgeInfo): WireEdgeInfo {
+  return {
+    edgeId: e.edgeId,
+    namespace: e.namespace,
+    state: e.state,
+    firstSeenUnixMs: e.firstSeen.getTime(),
+    lastSeenUnixMs: e.lastSeen.getTime(),
+    version: e.version,
+    appliedRevision: e.appliedRevision,
+    latestRevision: e.latestRevision,
+    outboxDepth: e.outboxDepth,
+    reconnects: e.reconnects,
+    lastError: e.lastError ?? '',
+  };
 }
 
 /** JSON text of a value, `''` for undefined (absent). */

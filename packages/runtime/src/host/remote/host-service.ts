@@ -7,18 +7,17 @@ import {
   HubspokeError,
   type ConfigEntry,
   type Direction,
-  type EdgeInfo,
   type PublishOptions,
   type Services,
 } from '@hubspoke/sdk';
 import {
+  edgeInfoToWire,
   fromJson,
   toJson,
   unary,
   type WireConfigKey,
   type WireConfigList,
   type WireConfigPut,
-  type WireEdgeInfo,
   type WireKvPut,
   type WireLog,
   type WirePublish,
@@ -64,21 +63,6 @@ const wireEntries = (list: ConfigEntry[]) => ({
   entries: list.map((e) => ({ key: e.key, valueJson: toJson(e.value), revision: e.revision })),
 });
 
-function wireEdge(e: EdgeInfo): WireEdgeInfo {
-  return {
-    edgeId: e.edgeId,
-    namespace: e.namespace,
-    state: e.state,
-    firstSeenUnixMs: e.firstSeen.getTime(),
-    lastSeenUnixMs: e.lastSeen.getTime(),
-    version: e.version,
-    appliedRevision: e.appliedRevision,
-    latestRevision: e.latestRevision,
-    outboxDepth: e.outboxDepth,
-    reconnects: e.reconnects,
-    lastError: e.lastError ?? '',
-  };
-}
 
 const scope = (r: { namespace: string; hasNamespace: boolean }) => (r.hasNamespace ? { namespace: r.namespace } : {});
 
@@ -173,6 +157,6 @@ export function hostService(side: HostSide): UntypedServiceImplementation {
     ControlConfigList: unary(t, async (r: WireConfigList) =>
       wireEntries(await control().config.list({ ...scope(r), ...(r.prefix ? { prefix: r.prefix } : {}) })),
     ),
-    EdgesList: unary(t, async () => ({ edges: (await control().edges.list()).map(wireEdge) })),
+    EdgesList: unary(t, async () => ({ edges: (await control().edges.list()).map(edgeInfoToWire) })),
   };
 }
