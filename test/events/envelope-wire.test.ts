@@ -82,19 +82,23 @@ describe('the envelope on the wire', () => {
     assert.equal(ev.edgeId, 'edge-us-1');
   });
 
-  test('duplicate ids are delivered once', async () => {
-    const body = encodeEnvelope({
-      id: 'dup-1', topic: 'dup.check', direction: Direction.Up, origin: 'plugin:x@edge-eu-1', namespace: 'eu',
-      edgeId: 'edge-eu-1', timeUnixMs: Date.now(),
-    });
-    const before = f.control.node.counters.duplicates;
-    for (let i = 0; i < 3; i++) raw.publish('hs.evt.up.eu.edge-eu-1.dup.check', body);
-    raw.publish('hs.evt.up.eu.edge-eu-1.dup.done', encodeEnvelope({
-      id: 'dup-done', topic: 'dup.done', direction: Direction.Up, origin: 'x', namespace: 'eu', edgeId: 'edge-eu-1',
-    }));
-    await waitFor(() => f.rec.control.events.some((e) => e.id === 'dup-done'));
-    assert.equal(f.rec.control.events.filter((e) => e.id === 'dup-1').length, 1);
-    assert.equal(f.control.node.counters.duplicates - before, 2, 'the two duplicates are counted');
+  test('duplicate ids are delivered once: fabric-shaped ids (per-process window) and any other id', async () => {
+    // `<12-character process prefix>.<base 36 counter>` takes the per-process bitmap; 'dup-1' the fallback ring.
+    for (const id of ['dup-1', 'DupDupDupDup.1z', 'DupDupDupDup.1y']) {
+      const body = encodeEnvelope({
+        id, topic: 'dup.check', direction: Direction.Up, origin: 'plugin:x@edge-eu-1', namespace: 'eu',
+        edgeId: 'edge-eu-1', timeUnixMs: Date.now(),
+      });
+      const before = f.control.node.counters.duplicates;
+      for (let i = 0; i < 3; i++) raw.publish('hs.evt.up.eu.edge-eu-1.dup.check', body);
+      const done = `dup-done-${id}`;
+      raw.publish('hs.evt.up.eu.edge-eu-1.dup.done', encodeEnvelope({
+        id: done, topic: 'dup.done', direction: Direction.Up, origin: 'x', namespace: 'eu', edgeId: 'edge-eu-1',
+      }));
+      await waitFor(() => f.rec.control.events.some((e) => e.id === done));
+      assert.equal(f.rec.control.events.filter((e) => e.id === id).length, 1, id);
+      assert.equal(f.control.node.counters.duplicates - before, 2, `the two duplicates of ${id} are counted`);
+    }
   });
 
   test('malformed and spoofed messages are rejected, counted, and do not reach plugins', async () => {
