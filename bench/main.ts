@@ -56,9 +56,13 @@ const int = (v: string | undefined, d: number, name: string): number => {
   return n;
 };
 const quick = values.quick ?? false;
-const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = values.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const name of only ?? []) {
-  if (!SCENARIOS[name]) throw new Error(`--only: unknown scenario ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`);
+  if (!SCENARIOS[name])
+    throw new Error(`--only: unknown scenario ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`);
 }
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -81,11 +85,19 @@ if (o.size < 8) throw new Error('--size must be at least 8 (the payload carries 
 
 let natsVersion = 'unknown';
 try {
-  natsVersion = execFileSync(process.env['NATS_SERVER_BIN'] ?? 'nats-server', ['--version']).toString().trim();
+  natsVersion = execFileSync(process.env['NATS_SERVER_BIN'] ?? 'nats-server', ['--version'])
+    .toString()
+    .trim();
 } catch {
   // reported as unknown
 }
-const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, natsServer: natsVersion };
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+  node: process.version,
+  natsServer: natsVersion,
+};
 console.log(`hubspoke bench: ${machine.cpus} cores, Node ${machine.node}, ${natsVersion}, server ${server.url}`);
 console.log(`count ${o.count}, size ${o.size} B, edges ${o.edges}, repeats ${o.repeats}${quick ? ', quick' : ''}\n`);
 
@@ -101,7 +113,7 @@ for (const [name, run] of Object.entries(SCENARIOS)) {
     rows.push(...r);
     console.log(`${((now() - t) / 1000).toFixed(1)} s`);
   } catch (err) {
-    failures[name] = err instanceof Error ? err.stack ?? err.message : String(err);
+    failures[name] = err instanceof Error ? (err.stack ?? err.message) : String(err);
     console.log(`FAILED: ${failures[name]}`);
   }
 }

@@ -19,8 +19,15 @@ async function child(url: string, dir: string): Promise<void> {
   process.stdout.write(`start ${Date.now()}\n`);
   for (let i = 0; i < N; i += 20) {
     const batch = Array.from({ length: Math.min(20, N - i) }, (_, j) =>
-      startEdgeNode({ natsUrl: url, edgeId: `sim-${i + j}`, namespace: (i + j) % 2 ? 'eu' : 'us', heartbeatMs: HB,
-        log: { level: 'silent' }, stateDir: join(dir, `sim-${i + j}`) }));
+      startEdgeNode({
+        natsUrl: url,
+        edgeId: `sim-${i + j}`,
+        namespace: (i + j) % 2 ? 'eu' : 'us',
+        heartbeatMs: HB,
+        log: { level: 'silent' },
+        stateDir: join(dir, `sim-${i + j}`),
+      }),
+    );
     edges.push(...(await Promise.all(batch)));
   }
   process.stdout.write(`started ${Date.now()}\n`);
@@ -43,16 +50,23 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'hubspoke-scale-'));
   const store = join(dir, 'js');
   const hub = await startNatsServerProcess({
-    dir, name: 'hub', ports: 1,
-    config: ([port]) => `listen: 127.0.0.1:${port}\nmax_connections: 1000\njetstream { store_dir: "${store}", domain: hub }\n`,
+    dir,
+    name: 'hub',
+    ports: 1,
+    config: ([port]) =>
+      `listen: 127.0.0.1:${port}\nmax_connections: 1000\njetstream { store_dir: "${store}", domain: hub }\n`,
   });
   const url = `nats://127.0.0.1:${hub.ports[0]}`;
   const cp = await startControlPlane({ natsUrl: url, log: { level: 'silent' } });
   await new Promise((r) => setTimeout(r, 500));
   const before = await heap();
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(N), '--child', url, dir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), String(N), '--child', url, dir],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   while (!/start (\d+)/.test(out)) await new Promise((r) => setTimeout(r, 10));
@@ -81,15 +95,27 @@ async function main(): Promise<void> {
   const globalAckMs = await putAndWait('bench.global');
   const rg = (await cp.edges.list())[0]?.appliedRevision ?? 0;
   const nsAckMs = await putAndWait('bench.eu', 'eu');
-  const usUntouched = (await cp.edges.list()).filter((e) => e.namespace === 'us').every((e) => e.appliedRevision === rg);
-  console.log(JSON.stringify({
-    edges: N, heartbeatMs: HB, edgesStartedMs: startedIn, allOnlineMs: allOnline, states,
-    heartbeats: cp.edges.counters.heartbeats, rejected: cp.edges.counters.rejected, writeErrors: cp.edges.counters.writeErrors,
-    heapBeforeMiB: +(before / 1048576).toFixed(1), heapAfterMiB: +(after / 1048576).toFixed(1),
-    heapPerEdgeKiB: +((after - before) / N / 1024).toFixed(2),
-    configGlobalAllAckedMs: globalAckMs, configNamespaceAllAckedMs: nsAckMs,
-    usEdgesUntouchedByEuChange: usUntouched,
-  }));
+  const usUntouched = (await cp.edges.list())
+    .filter((e) => e.namespace === 'us')
+    .every((e) => e.appliedRevision === rg);
+  console.log(
+    JSON.stringify({
+      edges: N,
+      heartbeatMs: HB,
+      edgesStartedMs: startedIn,
+      allOnlineMs: allOnline,
+      states,
+      heartbeats: cp.edges.counters.heartbeats,
+      rejected: cp.edges.counters.rejected,
+      writeErrors: cp.edges.counters.writeErrors,
+      heapBeforeMiB: +(before / 1048576).toFixed(1),
+      heapAfterMiB: +(after / 1048576).toFixed(1),
+      heapPerEdgeKiB: +((after - before) / N / 1024).toFixed(2),
+      configGlobalAllAckedMs: globalAckMs,
+      configNamespaceAllAckedMs: nsAckMs,
+      usEdgesUntouchedByEuChange: usUntouched,
+    }),
+  );
   proc.stdin.write('stop\n');
   await new Promise((r) => proc.once('exit', r));
   await cp.close();

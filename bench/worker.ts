@@ -18,6 +18,7 @@ process.on('message', (m: { id: number; cmd: string; args: unknown }) => {
   const run = fn ? fn(m.args) : Promise.reject(new Error(`role ${role} has no command ${m.cmd}`));
   run.then(
     (value) => process.send?.({ id: m.id, ok: true, value }),
-    (err: unknown) => process.send?.({ id: m.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) =>
+      process.send?.({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 });

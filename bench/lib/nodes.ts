@@ -19,7 +19,12 @@ export async function benchEdges(url: string, n: number, prefix: string): Promis
   for (let i = 0; i < n; i += 20) {
     const batch = Array.from({ length: Math.min(20, n - i) }, (_, j) =>
       startEdgeNode({
-        natsUrl: url, edgeId: `${prefix}${i + j}`, namespace: 'bench', kv: 'file', log: LOG, connectTimeoutMs: 10000,
+        natsUrl: url,
+        edgeId: `${prefix}${i + j}`,
+        namespace: 'bench',
+        kv: 'file',
+        log: LOG,
+        connectTimeoutMs: 10000,
         stateDir: join(stateRoot as string, `${prefix}${i + j}`),
       }),
     );

@@ -35,8 +35,12 @@ export function renderTable(rows: readonly Row[]): string {
     r.scenario,
     `${r.metric}${r.unit ? ` (${r.unit})` : ''}`,
     fmt(r.fabric, r.unit),
-    Object.entries(r.twins).map(([k, v]) => `${k} ${fmt(v, r.unit)}`).join('; ') || '-',
-    Object.entries(r.ratios ?? {}).map(([k, v]) => `${(v * 100).toFixed(0)}% of ${k}`).join('; ') || '-',
+    Object.entries(r.twins)
+      .map(([k, v]) => `${k} ${fmt(v, r.unit)}`)
+      .join('; ') || '-',
+    Object.entries(r.ratios ?? {})
+      .map(([k, v]) => `${(v * 100).toFixed(0)}% of ${k}`)
+      .join('; ') || '-',
     (r.targets ?? []).map((t) => `${t.pass ? 'PASS' : 'FAIL'} ${t.name}`).join('; ') || '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));

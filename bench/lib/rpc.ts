@@ -23,7 +23,10 @@ export class Worker {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
 
-  constructor(readonly role: string, readonly label = role) {
+  constructor(
+    readonly role: string,
+    readonly label = role,
+  ) {
     const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (profile.dir) {
       // One folder per worker: the main thread and tsx's loader thread each write a profile (default names).

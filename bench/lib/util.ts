@@ -71,7 +71,10 @@ export class Tally {
   private resolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
-  constructor(readonly expected: number, keepLatency: boolean) {
+  constructor(
+    readonly expected: number,
+    keepLatency: boolean,
+  ) {
     this.lat = new Float64Array(keepLatency ? expected : 0);
     this.done = new Promise((r) => (this.resolve = r));
     if (expected === 0) this.resolve?.();

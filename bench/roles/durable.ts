@@ -16,7 +16,12 @@ import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { BasePlugin, type Context, type EdgePayload, type EdgePayloadReceiver, type EdgeService } from '@hubspoke/sdk';
 import {
-  AckPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager,
+  AckPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
 } from '@nats-io/jetstream';
 import { connect, createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Commands } from '../worker.js';
@@ -132,7 +137,12 @@ export function create(): Commands {
         stateDir = mkdtempSync(join(tmpdir(), 'hubspoke-bench-durable-'));
         edge = await startEdgeNode({
           ...(kind === 'edge-leaf' ? { leaf: { hubUrl: a.hubLeafUrl as string } } : { natsUrl: a.url }),
-          edgeId, namespace: 'bench', log: LOG, plugins: [sender], stateDir, connectTimeoutMs: 20000,
+          edgeId,
+          namespace: 'bench',
+          log: LOG,
+          plugins: [sender],
+          stateDir,
+          connectTimeoutMs: 20000,
         });
         return { pid: process.pid, mode: edge.payloadMode, leafPid: leafPid() };
       }
@@ -145,7 +155,11 @@ export function create(): Commands {
       jsm = await jetstreamManager(nc);
       if (kind === 'raw-consume') {
         await jsm.streams.add({ name: RAW_STREAM, subjects: ['hsbench.pay.>'] });
-        await jsm.consumers.add(RAW_STREAM, { durable_name: 'bench', ack_policy: AckPolicy.Explicit, max_ack_pending: 4096 });
+        await jsm.consumers.add(RAW_STREAM, {
+          durable_name: 'bench',
+          ack_policy: AckPolicy.Explicit,
+          max_ack_pending: 4096,
+        });
         const c = await js.consumers.get(RAW_STREAM, 'bench');
         consumeMsgs = await c.consume({
           max_messages: 1000,
@@ -174,7 +188,9 @@ export function create(): Commands {
       return {
         ...r,
         cpuSeconds: selfCpu() - cpu0,
-        ...(kind === 'control' ? { edgeTsP50: pct(50), edgeTsP99: pct(99), counters: { ...control?.payloads.counters } } : {}),
+        ...(kind === 'control'
+          ? { edgeTsP50: pct(50), edgeTsP99: pct(99), counters: { ...control?.payloads.counters } }
+          : {}),
       };
     },
 
@@ -188,12 +204,26 @@ export function create(): Commands {
       let r: { t0: number; ms: number; failed: number };
       if (kind === 'edge-leaf' || kind === 'edge-direct') {
         const svc = sender.edge as EdgeService;
-        r = await windowed(a.count, a.window, a.rate, (done) =>
-          void svc.sendToControl(stampedPayload(a.size)).then(() => done(true), () => done(false)),
+        r = await windowed(
+          a.count,
+          a.window,
+          a.rate,
+          (done) =>
+            void svc.sendToControl(stampedPayload(a.size)).then(
+              () => done(true),
+              () => done(false),
+            ),
         );
       } else if (a.mode === 'js') {
-        r = await windowed(a.count, a.window, a.rate, (done) =>
-          void js.publish(RAW_SUBJECT, stampedPayload(a.size)).then(() => done(true), () => done(false)),
+        r = await windowed(
+          a.count,
+          a.window,
+          a.rate,
+          (done) =>
+            void js.publish(RAW_SUBJECT, stampedPayload(a.size)).then(
+              () => done(true),
+              () => done(false),
+            ),
         );
       } else {
         const conn = nc as NatsConnection;

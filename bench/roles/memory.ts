@@ -28,7 +28,8 @@ export function create(): Commands {
           for (let i = 0; i < n; i++) {
             const nc = await connect({ servers: a.url });
             // The same four subscriptions an edge node holds.
-            for (const s of ['a', 'b', 'c', 'd']) nc.subscribe(`hs.evt.down.${s}.${i}.>`, { callback: () => undefined });
+            for (const s of ['a', 'b', 'c', 'd'])
+              nc.subscribe(`hs.evt.down.${s}.${i}.>`, { callback: () => undefined });
             ncs.push(nc);
           }
         }
@@ -40,7 +41,8 @@ export function create(): Commands {
       return {
         heapPerNode: (after.heapUsed - before.heapUsed) / a.n,
         rssPerNode: (after.rss - before.rss) / a.n,
-        before, after,
+        before,
+        after,
       };
     },
     async close() {

@@ -55,8 +55,14 @@ export function create(): Commands {
           const nc = ncs[i % n] as NatsConnection;
           const body = Envelope.encode(
             Envelope.fromObject({
-              id: idPrefix + (++idSeq).toString(36), topic: a.name, direction: 1, origin: `plugin:bench@u${i % n}`,
-              namespace: 'bench', edgeId: `u${i % n}`, timeUnixMs: Date.now(), contentType: 'application/octet-stream',
+              id: idPrefix + (++idSeq).toString(36),
+              topic: a.name,
+              direction: 1,
+              origin: `plugin:bench@u${i % n}`,
+              namespace: 'bench',
+              edgeId: `u${i % n}`,
+              timeUnixMs: Date.now(),
+              contentType: 'application/octet-stream',
               payload: stampedPayload(a.size),
             }),
           ).finish();

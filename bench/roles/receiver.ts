@@ -72,7 +72,10 @@ export function create(): Commands {
         ? { ...control.node.counters }
         : edges.length
           ? edges.reduce(
-              (acc, e) => ({ dropped: acc.dropped + e.node.counters.dropped, rejected: acc.rejected + e.node.counters.rejected }),
+              (acc, e) => ({
+                dropped: acc.dropped + e.node.counters.dropped,
+                rejected: acc.rejected + e.node.counters.rejected,
+              }),
               { dropped: 0, rejected: 0 },
             )
           : undefined;

@@ -25,8 +25,13 @@ export async function dirLocal(o: BenchOptions): Promise<Row[]> {
     const e = median(em);
     return [
       {
-        scenario: 'DirLocal, same node', metric: 'dispatch/s (await publishRaw each)', unit: 'msg/s', fabric: f,
-        twins: { EventEmitter: e }, ratios: { EventEmitter: f / e }, detail: { fabric: fab, emitter: em, dropped },
+        scenario: 'DirLocal, same node',
+        metric: 'dispatch/s (await publishRaw each)',
+        unit: 'msg/s',
+        fabric: f,
+        twins: { EventEmitter: e },
+        ratios: { EventEmitter: f / e },
+        detail: { fabric: fab, emitter: em, dropped },
         note: 'no NATS involved; EventEmitter is the floor of in-process dispatch, not a target',
       },
     ];

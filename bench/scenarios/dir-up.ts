@@ -9,13 +9,22 @@ export async function dirUp(o: BenchOptions, edges: number): Promise<Row[]> {
   const scenario = edges === 1 ? 'DirUp, 1 edge' : `DirUp, ${edges} edges`;
   const tag = `up${edges}`;
   const base: RoundPlan = {
-    count: o.count, size: o.size, repeats: o.repeats, warmup: Math.min(o.count, 20000), latency: true, idleMs: 3000,
+    count: o.count,
+    size: o.size,
+    repeats: o.repeats,
+    warmup: Math.min(o.count, 20000),
+    latency: true,
+    idleMs: 3000,
   };
   const pacedSeconds = edges === 1 ? (o.quick ? 1 : 3) : undefined;
   // The fabric is paced at half its own median rate; the twins then at that same rate, so latencies compare.
   let pacedAt = 0;
   const fabric = await runVariant(
-    { role: 'publisher', label: `${tag}-fabric-edges`, setup: { kind: 'fabric-edges', url: o.url, conns: edges, prefix: 'u' } },
+    {
+      role: 'publisher',
+      label: `${tag}-fabric-edges`,
+      setup: { kind: 'fabric-edges', url: o.url, conns: edges, prefix: 'u' },
+    },
     [{ role: 'receiver', label: `${tag}-fabric-control`, setup: { kind: 'fabric-control', url: o.url } }],
     { ...base, pacedSeconds, pacedRate: (m) => (pacedAt = m / 2) },
     (r) => `bench.r${r}`,
@@ -31,7 +40,14 @@ export async function dirUp(o: BenchOptions, edges: number): Promise<Row[]> {
   const proto = await twin('proto');
 
   const rate = { fabric: med(fabric.rates), bare: med(bare.rates), envelope: med(proto.rates) };
-  const detail = (s: RoundStats) => ({ rates: s.rates, publishRates: s.publishRates, lost: s.lost, p50s: s.p50s, p99s: s.p99s, paced: s.paced });
+  const detail = (s: RoundStats) => ({
+    rates: s.rates,
+    publishRates: s.publishRates,
+    lost: s.lost,
+    p50s: s.p50s,
+    p99s: s.p99s,
+    paced: s.paced,
+  });
   const lossNote = (['fabric', 'bare', 'envelope'] as const)
     .map((k, i) => [k, [fabric, bare, proto][i] as RoundStats] as const)
     .filter(([, s]) => s.lost.some((l) => l > 0))
@@ -39,7 +55,11 @@ export async function dirUp(o: BenchOptions, edges: number): Promise<Row[]> {
     .join('; ');
   const rows: Row[] = [
     {
-      scenario, metric: 'throughput', unit: 'msg/s', fabric: rate.fabric, twins: { bare: rate.bare, envelope: rate.envelope },
+      scenario,
+      metric: 'throughput',
+      unit: 'msg/s',
+      fabric: rate.fabric,
+      twins: { bare: rate.bare, envelope: rate.envelope },
       ratios: { bare: rate.fabric / rate.bare, envelope: rate.fabric / rate.envelope },
       targets: [
         { name: '≥50% bare', pass: rate.fabric >= 0.5 * rate.bare },
@@ -49,18 +69,26 @@ export async function dirUp(o: BenchOptions, edges: number): Promise<Row[]> {
       ...(lossNote ? { note: lossNote } : {}),
     },
     {
-      scenario, metric: 'latency p50 / p99 at max rate', unit: 'ms',
+      scenario,
+      metric: 'latency p50 / p99 at max rate',
+      unit: 'ms',
       fabric: `${med(fabric.p50s).toFixed(1)} / ${med(fabric.p99s).toFixed(1)}`,
-      twins: { bare: `${med(bare.p50s).toFixed(1)} / ${med(bare.p99s).toFixed(1)}`, envelope: `${med(proto.p50s).toFixed(1)} / ${med(proto.p99s).toFixed(1)}` },
+      twins: {
+        bare: `${med(bare.p50s).toFixed(1)} / ${med(bare.p99s).toFixed(1)}`,
+        envelope: `${med(proto.p50s).toFixed(1)} / ${med(proto.p99s).toFixed(1)}`,
+      },
       note: 'measured in the throughput rounds: mostly queueing while the publisher floods',
     },
   ];
   if (fabric.paced && bare.paced && proto.paced) {
     const f = (p: NonNullable<RoundStats['paced']>) => `${p.p50.toFixed(2)} / ${p.p99.toFixed(2)}`;
     rows.push({
-      scenario, metric: `latency p50 / p99 at ${Math.round(fabric.paced.rate / 1000)} k msg/s`, unit: 'ms',
-      fabric: f(fabric.paced), twins: { bare: f(bare.paced), envelope: f(proto.paced) },
-      note: 'paced at half the fabric\'s median rate, all three at the same rate',
+      scenario,
+      metric: `latency p50 / p99 at ${Math.round(fabric.paced.rate / 1000)} k msg/s`,
+      unit: 'ms',
+      fabric: f(fabric.paced),
+      twins: { bare: f(bare.paced), envelope: f(proto.paced) },
+      note: "paced at half the fabric's median rate, all three at the same rate",
     });
   }
   return rows;

@@ -66,7 +66,11 @@ async function runDurable(
       const hub0 = procCpuSeconds(hub.pid);
       await recv.call('arm', { count });
       const sent = snd.call<{ t0: number; ms: number; failed: number; cpuSeconds: number }>('send', {
-        count, size: plan.size, window: plan.window, rate, mode,
+        count,
+        size: plan.size,
+        window: plan.window,
+        rate,
+        mode,
       });
       const got = recv.call<TallyResult & { cpuSeconds: number; edgeTsP50?: number; edgeTsP99?: number }>('wait', {
         idleMs: plan.idleMs,
@@ -110,7 +114,14 @@ async function runDurable(
     const paced: VariantStats['paced'] = [];
     for (const rate of pacedRates(medRate(best))) {
       const r = Math.round(rate);
-      paced.push({ rate: r, round: await round(Math.max(500, Math.round(r * plan.pacedSeconds)), best === 'fabric' ? undefined : (best as Mode), r) });
+      paced.push({
+        rate: r,
+        round: await round(
+          Math.max(500, Math.round(r * plan.pacedSeconds)),
+          best === 'fabric' ? undefined : (best as Mode),
+          r,
+        ),
+      });
     }
     return { rounds, paced, best };
   } finally {
@@ -125,7 +136,9 @@ const medianRound = (rs: Round[]): Round => {
   return s[(s.length - 1) >> 1] as Round;
 };
 const cpuNote = (r: Round): string =>
-  Object.entries(r.cpuPerK).map(([k, v]) => `${k} ${v} ms (${r.cores[k]} cores)`).join(', ');
+  Object.entries(r.cpuPerK)
+    .map(([k, v]) => `${k} ${v} ms (${r.cores[k]} cores)`)
+    .join(', ');
 
 export async function durable(o: BenchOptions): Promise<Row[]> {
   const plan: Plan = {
@@ -158,28 +171,39 @@ export async function durable(o: BenchOptions): Promise<Row[]> {
     const lost = rs.filter((r) => r.lost > 0 || r.failed > 0).map((r) => `lost ${r.lost}, failed sends ${r.failed}`);
     return [
       {
-        scenario, metric: `throughput, send → handled (${plan.count} msgs, ${plan.window} in flight)`, unit: 'msg/s',
+        scenario,
+        metric: `throughput, send → handled (${plan.count} msgs, ${plan.window} in flight)`,
+        unit: 'msg/s',
         fabric: rate,
         twins: { [`raw ${twinName(raw.best)} (best)`]: twinBest, [twinName(other)]: rawMed(other) },
         ratios: { 'raw best': rate / twinBest },
         targets: [{ name: '≥50% raw', pass: rate >= 0.5 * twinBest }],
         detail: { fabric: s.rounds, raw: raw.rounds, plan },
-        note: `CPU per 1,000 payloads (median round): fabric ${cpuNote(mr)}; raw ${cpuNote(rawMr)}` +
+        note:
+          `CPU per 1,000 payloads (median round): fabric ${cpuNote(mr)}; raw ${cpuNote(rawMr)}` +
           (lost.length ? `; ${lost.join('; ')}` : ''),
       },
       {
-        scenario, metric: 'latency p50 / p99 at max rate', unit: 'ms', fabric: ms2(mr), twins: { raw: ms2(rawMr) },
+        scenario,
+        metric: 'latency p50 / p99 at max rate',
+        unit: 'ms',
+        fabric: ms2(mr),
+        twins: { raw: ms2(rawMr) },
         detail: { edgeTimestampP50P99: mr.edgeTsP50 === undefined ? undefined : [mr.edgeTsP50, mr.edgeTsP99] },
         note: `${plan.window} in flight: mostly queueing (in flight / rate)`,
       },
       ...(p
         ? [
             {
-              scenario, metric: `latency p50 / p99 paced at ${(p.rate / 1000).toFixed(1)} k msg/s`, unit: 'ms',
-              fabric: ms2(p.round), twins: { raw: ms2(rp?.round) },
+              scenario,
+              metric: `latency p50 / p99 paced at ${(p.rate / 1000).toFixed(1)} k msg/s`,
+              unit: 'ms',
+              fabric: ms2(p.round),
+              twins: { raw: ms2(rp?.round) },
               targets: [{ name: 'p99 < 50 ms', pass: p.round.p99 < 50 }],
               detail: { fabric: p, raw: rp },
-              note: `half the fabric's median rate, the twin at the same rate; CPU per 1,000: fabric ${cpuNote(p.round)}` +
+              note:
+                `half the fabric's median rate, the twin at the same rate; CPU per 1,000: fabric ${cpuNote(p.round)}` +
                 (p.round.lost ? `; lost ${p.round.lost}` : ''),
             } satisfies Row,
           ]

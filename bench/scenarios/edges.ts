@@ -21,10 +21,17 @@ interface Scale {
 
 export async function edges(_o: BenchOptions): Promise<Row[]> {
   const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', SCRIPT, String(EDGES)], { timeout: 180_000 }, (err, out) =>
-      err ? reject(err) : resolve(out)),
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', SCRIPT, String(EDGES)],
+      { timeout: 180_000 },
+      (err, out) => (err ? reject(err) : resolve(out)),
+    ),
   );
-  const line = stdout.trim().split('\n').findLast((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .findLast((l) => l.startsWith('{'));
   if (!line) throw new Error(`registry-scale printed no result:\n${stdout}`);
   const r = JSON.parse(line) as Scale;
   const scenario = `${r.edges} edges at the control plane`;
@@ -32,9 +39,19 @@ export async function edges(_o: BenchOptions): Promise<Row[]> {
     { scenario, metric: 'control-plane heap per edge', unit: 'KiB', fabric: r.heapPerEdgeKiB, twins: {}, detail: r },
     { scenario, metric: 'all online after start', unit: 'ms', fabric: r.allOnlineMs, twins: {} },
     {
-      scenario, metric: 'config put → acknowledged by all (global)', unit: 'ms', fabric: r.configGlobalAllAckedMs, twins: {},
+      scenario,
+      metric: 'config put → acknowledged by all (global)',
+      unit: 'ms',
+      fabric: r.configGlobalAllAckedMs,
+      twins: {},
       note: 'from the put until every edge reported the revision in a heartbeat (sent at once after applying)',
     },
-    { scenario, metric: `config put → acknowledged by the ${r.edges / 2} of one namespace`, unit: 'ms', fabric: r.configNamespaceAllAckedMs, twins: {} },
+    {
+      scenario,
+      metric: `config put → acknowledged by the ${r.edges / 2} of one namespace`,
+      unit: 'ms',
+      fabric: r.configNamespaceAllAckedMs,
+      twins: {},
+    },
   ];
 }

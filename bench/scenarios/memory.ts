@@ -25,10 +25,20 @@ export async function memory(o: BenchOptions): Promise<Row[]> {
   const scenario = `memory per edge node (${o.edges} in one process)`;
   return [
     {
-      scenario, metric: 'heapUsed per node', unit: 'KiB', fabric: kib(fabric.heapPerNode),
-      twins: { 'bare connection': kib(bare.heapPerNode) }, detail: { fabric, bare },
+      scenario,
+      metric: 'heapUsed per node',
+      unit: 'KiB',
+      fabric: kib(fabric.heapPerNode),
+      twins: { 'bare connection': kib(bare.heapPerNode) },
+      detail: { fabric, bare },
       note: 'per edge NODE in its own process; per edge at the control plane: the edges scenario',
     },
-    { scenario, metric: 'RSS per node', unit: 'KiB', fabric: kib(fabric.rssPerNode), twins: { 'bare connection': kib(bare.rssPerNode) } },
+    {
+      scenario,
+      metric: 'RSS per node',
+      unit: 'KiB',
+      fabric: kib(fabric.rssPerNode),
+      twins: { 'bare connection': kib(bare.rssPerNode) },
+    },
   ];
 }

@@ -57,7 +57,11 @@ export default class CacheEdge extends BasePlugin {
     const value = /** @type {{ lookupMs?: number } | undefined} */ (change.value);
     this.lookupMs = change.deleted ? 1000 : (value?.lookupMs ?? 1000);
     this.schedule(ctx);
-    await ctx.services.events.publish('cache.config', { lookupMs: this.lookupMs, revision: change.revision }, Direction.Local);
+    await ctx.services.events.publish(
+      'cache.config',
+      { lookupMs: this.lookupMs, revision: change.revision },
+      Direction.Local,
+    );
   }
 
   /** @param {Context} ctx */

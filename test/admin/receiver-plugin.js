@@ -13,7 +13,11 @@ export default class TestReceiver extends BasePlugin {
     const body = JSON.parse(Buffer.from(p.payload).toString());
     if (body.unwanted) return false;
     if (body.poison && !existsSync(process.env.HS_TEST_CURED ?? '')) throw new Error('poison payload');
-    ctx.services.logger.info('payload taken', { taken: p.id, replayOf: p.replay?.of ?? null, deliveryCount: p.deliveryCount });
+    ctx.services.logger.info('payload taken', {
+      taken: p.id,
+      replayOf: p.replay?.of ?? null,
+      deliveryCount: p.deliveryCount,
+    });
     return true;
   }
 }

@@ -19,8 +19,13 @@ function hubspoke(args: string[]): Promise<{ code: number; stdout: string; stder
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { env: { ...process.env, HUBSPOKE_ADMIN: undefined, HUBSPOKE_NATS_URL: undefined }, encoding: 'utf8', timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+      {
+        env: { ...process.env, HUBSPOKE_ADMIN: undefined, HUBSPOKE_NATS_URL: undefined },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -36,7 +41,14 @@ describe('hubspoke config', () => {
     dir = await mkdtemp(join(tmpdir(), 'hubspoke-config-cli-'));
     cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), admin: {} });
     admin = cp.admin?.address as string;
-    edge = await startEdgeNode({ natsUrl: hub.url, edgeId: 'cli-cfg', namespace: 'eu', log: testLog(), heartbeatMs: 200, stateDir: join(dir, 'e') });
+    edge = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'cli-cfg',
+      namespace: 'eu',
+      log: testLog(),
+      heartbeatMs: 200,
+      stateDir: join(dir, 'e'),
+    });
   });
   after(async () => {
     await edge?.close();
@@ -59,13 +71,21 @@ describe('hubspoke config', () => {
     assert.match(missing.stderr, /rate\.limit is not set globally/);
 
     const ls = await hubspoke(['config', 'ls', '--namespace', 'eu', '--admin', admin]);
-    assert.match(ls.stdout, new RegExp(`^KEY\\s+SCOPE\\s+REVISION\\s+VALUE\\n rate\\.limit\\s+eu\\s+${rev}\\s+\\{"rps":5\\}`.replace('\\n ', '\\n')));
+    assert.match(
+      ls.stdout,
+      new RegExp(
+        `^KEY\\s+SCOPE\\s+REVISION\\s+VALUE\\n rate\\.limit\\s+eu\\s+${rev}\\s+\\{"rps":5\\}`.replace('\\n ', '\\n'),
+      ),
+    );
 
     await waitFor(async () => (await cp.edges.list())[0]?.appliedRevision === rev);
-    const edges = await waitFor(async () => {
-      const r = await hubspoke(['edges', '--nats', hub.url]);
-      return new RegExp(`cli-cfg\\s+eu\\s+online\\s+\\S+ ago\\s+${rev}/${rev}\\s`).test(r.stdout) ? r : undefined;
-    }, { timeoutMs: 30_000 });
+    const edges = await waitFor(
+      async () => {
+        const r = await hubspoke(['edges', '--nats', hub.url]);
+        return new RegExp(`cli-cfg\\s+eu\\s+online\\s+\\S+ ago\\s+${rev}/${rev}\\s`).test(r.stdout) ? r : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(edges.code, 0);
 
     const removed = await hubspoke(['config', 'rm', 'rate.limit', '--namespace', 'eu', '--admin', admin]);

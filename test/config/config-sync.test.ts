@@ -6,8 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import {
-  BasePlugin, ErrorCode, type ConfigChange, type ConfigChangeHandler, type ConfigProvider, type Context, type EdgeInfo,
-  type ObjectChange, type ObjectHookHandler, type ObjectHookResult,
+  BasePlugin,
+  ErrorCode,
+  type ConfigChange,
+  type ConfigChangeHandler,
+  type ConfigProvider,
+  type Context,
+  type EdgeInfo,
+  type ObjectChange,
+  type ObjectHookHandler,
+  type ObjectHookResult,
 } from '@hubspoke/sdk';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
@@ -76,7 +84,11 @@ class Billing extends BasePlugin implements ConfigProvider {
     super({ name: 'billing', version: '1.0.0' });
   }
   getConfigSchema(): Record<string, unknown> {
-    return { type: 'object', properties: { currency: { type: 'string', enum: ['EUR', 'USD'] } }, required: ['currency'] };
+    return {
+      type: 'object',
+      properties: { currency: { type: 'string', enum: ['EUR', 'USD'] } },
+      required: ['currency'],
+    };
   }
 }
 
@@ -101,7 +113,13 @@ describe('config sync', () => {
     const plugin = new CachePlugin();
     plugins.set(edgeId, plugin);
     const e = await startEdgeNode({
-      natsUrl: hub.url, edgeId, namespace, log: testLog(), heartbeatMs: HB, stateDir: join(dir, edgeId), plugins: [plugin],
+      natsUrl: hub.url,
+      edgeId,
+      namespace,
+      log: testLog(),
+      heartbeatMs: HB,
+      stateDir: join(dir, edgeId),
+      plugins: [plugin],
     });
     edges.push(e);
     return e;
@@ -110,7 +128,11 @@ describe('config sync', () => {
   before(async () => {
     hub = await startNatsServer({ domain: 'hub' });
     dir = await mkdtemp(join(tmpdir(), 'hubspoke-cfg-'));
-    cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [guard, { plugin: new Billing(), config: { currency: 'USD' } }] });
+    cp = await startControlPlane({
+      natsUrl: hub.url,
+      log: testLog(),
+      plugins: [guard, { plugin: new Billing(), config: { currency: 'USD' } }],
+    });
     await edge('cfg-eu-1', 'eu');
     await edge('cfg-eu-2', 'eu');
     await edge('cfg-us-1', 'us');
@@ -150,7 +172,10 @@ describe('config sync', () => {
     // The control plane's own view: each scope alone, no overlay.
     assert.deepEqual(await cp.config.get('rate.limit', { namespace: 'eu' }), { rps: 100 });
     assert.equal(await cp.config.get('rate.limit'), undefined);
-    assert.deepEqual((await cp.config.list({ namespace: 'eu' })).map((e) => [e.key, e.revision]), [['rate.limit', rEu]]);
+    assert.deepEqual(
+      (await cp.config.list({ namespace: 'eu' })).map((e) => [e.key, e.revision]),
+      [['rate.limit', rEu]],
+    );
   });
 
   test('a namespace object replaces the global one whole; deleting it brings the global one back', async () => {
@@ -182,8 +207,16 @@ describe('config sync', () => {
     await acked('cfg-eu-1', good);
     assert.deepEqual(await view('cfg-eu-1')?.get('plugin.cache'), { ttlSeconds: 30 });
     const told = plugins.get('cfg-eu-1')?.changes.filter((c) => c.key === 'plugin.cache') ?? [];
-    assert.deepEqual(told.at(-1)?.value, { ttlSeconds: 30, mode: 'lru' }, 'its own config arrives validated, defaults filled');
-    assert.deepEqual(plugins.get('cfg-eu-1')?.inside.at(-1), { ttlSeconds: 30 }, 'inside onConfigChange, the view has the new value');
+    assert.deepEqual(
+      told.at(-1)?.value,
+      { ttlSeconds: 30, mode: 'lru' },
+      'its own config arrives validated, defaults filled',
+    );
+    assert.deepEqual(
+      plugins.get('cfg-eu-1')?.inside.at(-1),
+      { ttlSeconds: 30 },
+      'inside onConfigChange, the view has the new value',
+    );
 
     // The control plane runs no plugin named cache: it cannot check, so the edges do.
     const bad = await cp.config.put('plugin.cache', { ttlSeconds: 'soon' });
@@ -191,7 +224,10 @@ describe('config sync', () => {
       const x = await info('cfg-eu-1');
       return x?.lastError ? x : undefined;
     });
-    assert.match(e.lastError ?? '', new RegExp(`^HS_ERR_CONFIG_INVALID plugin\\.cache@${bad}: ttlSeconds must be integer`));
+    assert.match(
+      e.lastError ?? '',
+      new RegExp(`^HS_ERR_CONFIG_INVALID plugin\\.cache@${bad}: ttlSeconds must be integer`),
+    );
     assert.ok(e.appliedRevision < bad, 'a rejected revision does not advance appliedRevision');
     assert.equal(e.latestRevision, bad);
     assert.deepEqual(await view('cfg-eu-1')?.get('plugin.cache'), { ttlSeconds: 30 }, 'the old config stays');
@@ -227,7 +263,10 @@ describe('config sync', () => {
     await assert.rejects(cp.config.put('bad..key', 1), { code: ErrorCode.InvalidKey });
     await assert.rejects(cp.config.put('_reserved', 1), { code: ErrorCode.InvalidKey });
     await assert.rejects(cp.config.put('a.b', 1, { namespace: '_all' }), { code: ErrorCode.InvalidName });
-    await assert.rejects(cp.config.put('a.b', () => 1), { code: ErrorCode.ConfigInvalid });
+    await assert.rejects(
+      cp.config.put('a.b', () => 1),
+      { code: ErrorCode.ConfigInvalid },
+    );
     await assert.rejects(cp.config.put('a.b', 'x'.repeat(300 * 1024)), /above the limit/);
     await assert.rejects(cp.config.put('plugin.anything', [1, 2]), /must be a JSON object/);
     await assert.rejects(cp.config.put('plugin.billing', { currency: 'GBP' }), (err: Error & { code?: string }) => {
@@ -243,13 +282,21 @@ describe('config sync', () => {
   });
 
   test('an object hook rejects a change with its reason, and may change a value before it is stored and pushed', async () => {
-    await assert.rejects(cp.config.put('locked.door', { open: true }, { namespace: 'eu' }), (err: Error & { code?: string }) => {
-      assert.equal(err.code, ErrorCode.ConfigRejected);
-      assert.match(err.message, /rejected by plugin guard: locked\.door is locked by policy/);
-      return true;
-    });
+    await assert.rejects(
+      cp.config.put('locked.door', { open: true }, { namespace: 'eu' }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, ErrorCode.ConfigRejected);
+        assert.match(err.message, /rejected by plugin guard: locked\.door is locked by policy/);
+        return true;
+      },
+    );
     assert.equal(await cp.config.get('locked.door', { namespace: 'eu' }), undefined);
-    assert.deepEqual(guard.seen.at(-1), { operation: 'put', key: 'locked.door', namespace: 'eu', value: { open: true } });
+    assert.deepEqual(guard.seen.at(-1), {
+      operation: 'put',
+      key: 'locked.door',
+      namespace: 'eu',
+      value: { open: true },
+    });
 
     const r = await cp.config.put('stamped.item', { n: 1 });
     assert.deepEqual(await cp.config.get('stamped.item'), { n: 1, stampedBy: 'guard' });
@@ -280,13 +327,18 @@ describe('config sync', () => {
       const sub = nc.subscribe(target, { callback: (_e, m) => void got.push(m.string()) });
       const inbox = '_INBOX.eu.cfg-eu-1.probe';
       const answered = new Promise<string>((resolve) => {
-        const s2 = nc.subscribe(inbox, { callback: (_e, m) => { s2.unsubscribe(); resolve(m.string()); } });
+        const s2 = nc.subscribe(inbox, {
+          callback: (_e, m) => {
+            s2.unsubscribe();
+            resolve(m.string());
+          },
+        });
       });
       await nc.flush();
       nc.publish('hs.req.eu.cfg-eu-1.config', '{}', { reply: target });
       nc.publish('hs.req.eu.cfg-eu-1.config', '{}', { reply: '_INBOX.us.cfg-us-1.x' });
       nc.publish('hs.req.eu.cfg-eu-1.config', '{}', { reply: inbox });
-      assert.match(await answered, /"records"|"done"/, 'the edge\'s own inbox is answered');
+      assert.match(await answered, /"records"|"done"/, "the edge's own inbox is answered");
       await nc.flush();
       assert.deepEqual(got, []);
       sub.unsubscribe();
@@ -304,8 +356,7 @@ describe('config sync', () => {
     assert.equal(e.lastError, undefined);
     const list = (await view('cfg-eu-late')?.list()) ?? [];
     assert.equal(list.filter((x) => x.key.startsWith('bulk.')).length, 16);
-    assert.equal((await view('cfg-eu-late')?.get('bulk.item-15') as { i: number }).i, 15);
+    assert.equal(((await view('cfg-eu-late')?.get('bulk.item-15')) as { i: number }).i, 15);
     for (let i = 0; i < 16; i++) await cp.config.delete(`bulk.item-${i}`, { namespace: 'eu' });
   });
 });
-

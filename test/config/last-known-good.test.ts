@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
-import { BasePlugin, type ConfigChange, type ConfigChangeHandler, type ConfigProvider, type Context } from '@hubspoke/sdk';
+import {
+  BasePlugin,
+  type ConfigChange,
+  type ConfigChangeHandler,
+  type ConfigProvider,
+  type Context,
+} from '@hubspoke/sdk';
 import { testLog } from '../fixtures/fabric.js';
 import { startNatsServer, waitFor } from '../helpers/index.js';
 
@@ -37,7 +43,12 @@ describe('last-known-good config', { timeout: 120_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'hubspoke-lkg-'));
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
     const edgeOpts = (plugin: Cache) => ({
-      edgeId: 'lkg-1', namespace: 'eu', log: testLog(), heartbeatMs: 500, stateDir: join(dir, 'edge'), plugins: [plugin],
+      edgeId: 'lkg-1',
+      namespace: 'eu',
+      log: testLog(),
+      heartbeatMs: 500,
+      stateDir: join(dir, 'edge'),
+      plugins: [plugin],
       leaf: { hubUrl: hub.leafUrl as string, storeDir: join(dir, 'leaf') },
     });
     let edge: EdgeNode | undefined;
@@ -46,7 +57,9 @@ describe('last-known-good config', { timeout: 120_000 }, () => {
       edge = await startEdgeNode(edgeOpts(first));
       const r1 = await cp.config.put('plugin.cache', { ttlSeconds: 10 }, { namespace: 'eu' });
       const g1 = await cp.config.put('site.name', 'berlin');
-      await waitFor(async () => ((await cp.edges.list())[0]?.appliedRevision ?? 0) >= Math.max(r1, g1), { timeoutMs: 20_000 });
+      await waitFor(async () => ((await cp.edges.list())[0]?.appliedRevision ?? 0) >= Math.max(r1, g1), {
+        timeoutMs: 20_000,
+      });
       await edge.close();
       edge = undefined;
 
@@ -63,7 +76,9 @@ describe('last-known-good config', { timeout: 120_000 }, () => {
       const change = await waitFor(() => second.changes.find((c) => c.revision === r2), { timeoutMs: 30_000 });
       assert.deepEqual(change.value, { ttlSeconds: 20 });
       assert.deepEqual(await second.ctx?.services.edge?.config.get('plugin.cache'), { ttlSeconds: 20 });
-      const info = await waitFor(async () => (await cp.edges.list()).find((e) => e.appliedRevision >= r2), { timeoutMs: 20_000 });
+      const info = await waitFor(async () => (await cp.edges.list()).find((e) => e.appliedRevision >= r2), {
+        timeoutMs: 20_000,
+      });
       assert.equal(info.latestRevision, r2);
       assert.equal(info.lastError, undefined);
     } finally {
@@ -77,7 +92,12 @@ describe('last-known-good config', { timeout: 120_000 }, () => {
     await using hub = await startNatsServer({ domain: 'hub' });
     const dir = await mkdtemp(join(tmpdir(), 'hubspoke-lkg-direct-'));
     const opts = (plugin: Cache) => ({
-      natsUrl: hub.url, edgeId: 'lkg-2', namespace: 'us', log: testLog(), stateDir: join(dir, 'edge'), plugins: [plugin],
+      natsUrl: hub.url,
+      edgeId: 'lkg-2',
+      namespace: 'us',
+      log: testLog(),
+      stateDir: join(dir, 'edge'),
+      plugins: [plugin],
     });
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
     let cpClosed = false;
@@ -94,7 +114,9 @@ describe('last-known-good config', { timeout: 120_000 }, () => {
       const e2 = await startEdgeNode(opts(second));
       try {
         assert.deepEqual(second.initConfig, { ttlSeconds: 7 });
-        assert.deepEqual(await second.ctx?.services.edge?.config.list(), [{ key: 'plugin.cache', value: { ttlSeconds: 7 }, revision: rev }]);
+        assert.deepEqual(await second.ctx?.services.edge?.config.list(), [
+          { key: 'plugin.cache', value: { ttlSeconds: 7 }, revision: rev },
+        ]);
       } finally {
         await e2.close();
       }

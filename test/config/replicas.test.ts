@@ -16,7 +16,14 @@ test('two replicas: a change through either reaches the edge; with one replica g
   const a = await startControlPlane({ natsUrl: hub.url, log: testLog() });
   const b = await startControlPlane({ natsUrl: hub.url, log: testLog() });
   let aClosed = false;
-  const opts = { natsUrl: hub.url, edgeId: 'rep-1', namespace: 'eu', log: testLog(), heartbeatMs: 200, stateDir: join(dir, 'e') };
+  const opts = {
+    natsUrl: hub.url,
+    edgeId: 'rep-1',
+    namespace: 'eu',
+    log: testLog(),
+    heartbeatMs: 200,
+    stateDir: join(dir, 'e'),
+  };
   let edge = await startEdgeNode(opts);
   try {
     const r1 = await a.config.put('k.one', 1, { namespace: 'eu' });
@@ -24,7 +31,11 @@ test('two replicas: a change through either reaches the edge; with one replica g
     assert.ok(r2 > r1, 'one revision counter across replicas');
     for (const cp of [a, b]) {
       await waitFor(async () => (await cp.edges.list())[0]?.appliedRevision === r2);
-      assert.deepEqual((await cp.config.list({ namespace: 'eu' })).map((e) => e.key), ['k.one'], 'each replica mirrors the store');
+      assert.deepEqual(
+        (await cp.config.list({ namespace: 'eu' })).map((e) => e.key),
+        ['k.one'],
+        'each replica mirrors the store',
+      );
       assert.deepEqual(await cp.config.get('k.two'), 2);
     }
     await a.close();

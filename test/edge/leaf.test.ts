@@ -258,7 +258,13 @@ describe('managed leaf node', { timeout: 90_000 }, () => {
     const seed = join(dir, 'edge.nk');
     const key = createUserKey();
     writeFileSync(seed, `# a comment\n${key.seed}\n`);
-    const withSeed = await startManagedLeaf({ edgeId: 't6', hubUrl: `nats-leaf://127.0.0.1:${port}`, storeDir, credentials: seed, log });
+    const withSeed = await startManagedLeaf({
+      edgeId: 't6',
+      hubUrl: `nats-leaf://127.0.0.1:${port}`,
+      storeDir,
+      credentials: seed,
+      log,
+    });
     leaves.push(withSeed);
     const conf = readFileSync(join(storeDir, 'leaf.conf'), 'utf8');
     assert.ok(conf.includes(`"nats-leaf://leaf-t6:${leafPassword(key.seed, 't6')}@127.0.0.1:${port}"`), conf);

@@ -20,7 +20,11 @@ test('a slow subscriber delays neither the publisher nor other subscribers; its 
   const droppedBefore = f.control.node.counters.dropped;
   for (let i = 0; i < N; i++) await f.eu.events.publish('load.tick', { i }, Direction.Up);
   await waitFor(() => fast.length === N, { message: `fast subscriber got ${fast.length}/${N}` });
-  assert.deepEqual(fast, Array.from({ length: N }, (_, i) => i), 'the fast subscriber got all, in order');
+  assert.deepEqual(
+    fast,
+    Array.from({ length: N }, (_, i) => i),
+    'the fast subscriber got all, in order',
+  );
   assert.equal(slowCalls, 1, 'the slow handler is still on its first event');
   const dropped = f.control.node.counters.dropped - droppedBefore;
   assert.equal(dropped, N - 1 - 16, 'the slow queue holds 16; the rest is dropped and counted');

@@ -175,7 +175,10 @@ export function eventsConformance(name: string, open: () => Promise<EventsNodes>
     const sent = Array.from({ length: 600 }, (_, i) => i);
     for (const i of sent) await f.control.publish(`${root}.seq`, { i }, Direction.Local);
     await waitFor(() => c.events.length >= sent.length, { message: `${c.events.length} of ${sent.length}` });
-    assert.deepEqual(c.events.map((e) => (e.payload as { i: number }).i), sent);
+    assert.deepEqual(
+      c.events.map((e) => (e.payload as { i: number }).i),
+      sent,
+    );
   });
 
   test(`${name}: a handler that throws keeps its subscription`, async () => {

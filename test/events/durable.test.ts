@@ -24,15 +24,24 @@ describe('durable events', () => {
     const rec = new Recorder('rec', 'usage.>');
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [rec] });
     const edge = await startEdgeNode({
-      leaf: { hubUrl: hub.leafUrl as string }, edgeId: 'du-1', namespace: 'eu', log: testLog(), stateDir: join(dir, 'du-1'),
+      leaf: { hubUrl: hub.leafUrl as string },
+      edgeId: 'du-1',
+      namespace: 'eu',
+      log: testLog(),
+      stateDir: join(dir, 'du-1'),
     });
     await hub.stop();
     const ids: string[] = [];
-    for (let n = 0; n < 50; n++) ids.push(await edge.events.publish('usage.tick', { n }, Direction.Up, { durable: true }));
+    for (let n = 0; n < 50; n++)
+      ids.push(await edge.events.publish('usage.tick', { n }, Direction.Up, { durable: true }));
     assert.equal(rec.events.length, 0, 'nothing could reach the control plane yet');
     await hub.restart();
     await waitFor(() => rec.events.length >= 50, { timeoutMs: 20000, message: `got ${rec.events.length}/50` });
-    assert.deepEqual(rec.events.map((e) => e.id), ids, 'once each, in order');
+    assert.deepEqual(
+      rec.events.map((e) => e.id),
+      ids,
+      'once each, in order',
+    );
     assert.equal(rec.events[0]?.edgeId, 'du-1');
     assert.equal(rec.events[0]?.dir, Direction.Local);
     await edge.close();
@@ -43,7 +52,14 @@ describe('durable events', () => {
     await using hub = await startNatsServer({ domain: 'hub' });
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
     const start = (id: string, ns: string, rec: Recorder) =>
-      startEdgeNode({ natsUrl: hub.url, edgeId: id, namespace: ns, log: testLog(), plugins: [rec], stateDir: join(dir, id) });
+      startEdgeNode({
+        natsUrl: hub.url,
+        edgeId: id,
+        namespace: ns,
+        log: testLog(),
+        plugins: [rec],
+        stateDir: join(dir, id),
+      });
     const eu1 = new Recorder('rec', 'cfg.>');
     let eu = await start('dd-eu', 'eu', eu1);
     const us = new Recorder('rec', 'cfg.>');
@@ -63,7 +79,11 @@ describe('durable events', () => {
     const eu2 = new Recorder('rec', 'cfg.>');
     eu = await start('dd-eu', 'eu', eu2);
     await waitFor(() => forEu.every((id) => eu2.events.some((e) => e.id === id)), { message: 'eu catches up' });
-    assert.deepEqual(eu2.events.map((e) => e.id), forEu, 'what it missed, in order, nothing else, nothing twice');
+    assert.deepEqual(
+      eu2.events.map((e) => e.id),
+      forEu,
+      'what it missed, in order, nothing else, nothing twice',
+    );
     const after = await cp.events.publish('cfg.after', {}, Direction.Down, { durable: true });
     await waitFor(() => eu2.events.some((e) => e.id === after));
     assert.equal(eu2.events.filter((e) => e.id === after).length, 1);
@@ -83,7 +103,14 @@ describe('durable events', () => {
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
     await cp.events.publish('cfg.old', {}, Direction.Down, { durable: true });
     const rec = new Recorder('rec', 'cfg.>');
-    const edge = await startEdgeNode({ natsUrl: hub.url, edgeId: 'fresh', namespace: 'eu', log: testLog(), plugins: [rec], stateDir: join(dir, 'fresh') });
+    const edge = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'fresh',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [rec],
+      stateDir: join(dir, 'fresh'),
+    });
     const now = await cp.events.publish('cfg.new', {}, Direction.Down, { durable: true });
     await waitFor(() => rec.events.some((e) => e.id === now));
     assert.deepEqual(rec.topics(), ['cfg.new']);

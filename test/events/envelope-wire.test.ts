@@ -27,7 +27,10 @@ describe('the envelope on the wire', () => {
     const meta = { tenant: 'acme', 'x-ünïcode': 'värde ✓', empty: '' };
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const id = await f.eu.events.publish('cache.miss', { key: 'é', n: [1, 2] }, Direction.Up, {
-      correlationId: 'corr-1', causationId: 'cause-1', metadata: meta, traceparent,
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      metadata: meta,
+      traceparent,
     });
     const ev = await waitFor(() => f.rec.control.events.find((e) => e.id === id));
     assert.equal(ev.topic, 'cache.miss');
@@ -52,7 +55,9 @@ describe('the envelope on the wire', () => {
     });
     await raw.flush();
     const id = await f.control.events.publish('cache.invalidate', { key: 'k' }, Direction.Down, {
-      namespace: 'eu', correlationId: 'c-9', metadata: { a: 'b' },
+      namespace: 'eu',
+      correlationId: 'c-9',
+      metadata: { a: 'b' },
     });
     const msg = await got;
     assert.equal(msg['id'], id);
@@ -71,8 +76,15 @@ describe('the envelope on the wire', () => {
     const Envelope = (await protobuf.load(PROTO)).lookupType('hubspoke.v1.Envelope');
     const body = Envelope.encode(
       Envelope.fromObject({
-        id: 'foreign-1', topic: 'foreign.event', direction: 1, origin: 'plugin:py@edge-us-1', namespace: 'us',
-        edgeId: 'edge-us-1', timeUnixMs: 1700000000000, contentType: 'application/json', payload: Buffer.from('"hi"'),
+        id: 'foreign-1',
+        topic: 'foreign.event',
+        direction: 1,
+        origin: 'plugin:py@edge-us-1',
+        namespace: 'us',
+        edgeId: 'edge-us-1',
+        timeUnixMs: 1700000000000,
+        contentType: 'application/json',
+        payload: Buffer.from('"hi"'),
       }),
     ).finish();
     raw.publish('hs.evt.up.us.edge-us-1.foreign.event', body);
@@ -86,15 +98,28 @@ describe('the envelope on the wire', () => {
     // `<12-character process prefix>.<base 36 counter>` takes the per-process bitmap; 'dup-1' the fallback ring.
     for (const id of ['dup-1', 'DupDupDupDup.1z', 'DupDupDupDup.1y']) {
       const body = encodeEnvelope({
-        id, topic: 'dup.check', direction: Direction.Up, origin: 'plugin:x@edge-eu-1', namespace: 'eu',
-        edgeId: 'edge-eu-1', timeUnixMs: Date.now(),
+        id,
+        topic: 'dup.check',
+        direction: Direction.Up,
+        origin: 'plugin:x@edge-eu-1',
+        namespace: 'eu',
+        edgeId: 'edge-eu-1',
+        timeUnixMs: Date.now(),
       });
       const before = f.control.node.counters.duplicates;
       for (let i = 0; i < 3; i++) raw.publish('hs.evt.up.eu.edge-eu-1.dup.check', body);
       const done = `dup-done-${id}`;
-      raw.publish('hs.evt.up.eu.edge-eu-1.dup.done', encodeEnvelope({
-        id: done, topic: 'dup.done', direction: Direction.Up, origin: 'x', namespace: 'eu', edgeId: 'edge-eu-1',
-      }));
+      raw.publish(
+        'hs.evt.up.eu.edge-eu-1.dup.done',
+        encodeEnvelope({
+          id: done,
+          topic: 'dup.done',
+          direction: Direction.Up,
+          origin: 'x',
+          namespace: 'eu',
+          edgeId: 'edge-eu-1',
+        }),
+      );
       await waitFor(() => f.rec.control.events.some((e) => e.id === done));
       assert.equal(f.rec.control.events.filter((e) => e.id === id).length, 1, id);
       assert.equal(f.control.node.counters.duplicates - before, 2, `the two duplicates of ${id} are counted`);
@@ -104,12 +129,23 @@ describe('the envelope on the wire', () => {
   test('malformed and spoofed messages are rejected, counted, and do not reach plugins', async () => {
     const before = f.control.node.counters.rejected;
     const spoof = encodeEnvelope({
-      id: 'spoof-1', topic: 'cache.miss', direction: Direction.Up, origin: 'x', namespace: 'us', edgeId: 'edge-us-1',
+      id: 'spoof-1',
+      topic: 'cache.miss',
+      direction: Direction.Up,
+      origin: 'x',
+      namespace: 'us',
+      edgeId: 'edge-us-1',
     });
     raw.publish('hs.evt.up.eu.edge-eu-1.cache.miss', spoof); // envelope claims another edge than its subject
     raw.publish('hs.evt.up.eu.edge-eu-1.cache.miss', new Uint8Array([0x0a, 0x05, 0x61])); // truncated
-    raw.publish('hs.evt.up.eu.edge-eu-1.cache.miss', encodeEnvelope({ id: 'x', topic: 'other', direction: 1, namespace: 'eu', edgeId: 'edge-eu-1' }));
-    raw.publish('hs.evt.up.eu.edge-eu-1.cache.miss', encodeEnvelope({ id: 'y', topic: 'cache.miss', direction: 2, namespace: 'eu', edgeId: 'edge-eu-1' }));
+    raw.publish(
+      'hs.evt.up.eu.edge-eu-1.cache.miss',
+      encodeEnvelope({ id: 'x', topic: 'other', direction: 1, namespace: 'eu', edgeId: 'edge-eu-1' }),
+    );
+    raw.publish(
+      'hs.evt.up.eu.edge-eu-1.cache.miss',
+      encodeEnvelope({ id: 'y', topic: 'cache.miss', direction: 2, namespace: 'eu', edgeId: 'edge-eu-1' }),
+    );
     await waitFor(() => f.control.node.counters.rejected - before === 4, { message: 'four rejections' });
     assert.ok(!f.rec.control.events.some((e) => ['spoof-1', 'x', 'y'].includes(e.id)));
   });

@@ -65,12 +65,16 @@ describe('event routing across the fabric', () => {
   });
 
   test('Down to one edge reaches only that edge, with or without its namespace', async () => {
-    const a = await f.control.events.publish('cache.invalidate', { key: 'k3' }, Direction.Down, { edgeId: 'edge-us-1' });
+    const a = await f.control.events.publish('cache.invalidate', { key: 'k3' }, Direction.Down, {
+      edgeId: 'edge-us-1',
+    });
     const b = await f.control.events.publish('cache.invalidate', { key: 'k4' }, Direction.Down, {
-      namespace: 'us', edgeId: 'edge-us-1',
+      namespace: 'us',
+      edgeId: 'edge-us-1',
     });
     const c = await f.control.events.publish('cache.invalidate', { key: 'k5' }, Direction.Down, {
-      namespace: 'eu', edgeId: 'edge-us-1',
+      namespace: 'eu',
+      edgeId: 'edge-us-1',
     });
     await waitFor(() => [a, b].every((id) => f.rec.us.events.some((e) => e.id === id)));
     assert.equal(f.rec.us.events.find((e) => e.id === a)?.edgeId, 'edge-us-1');
@@ -88,7 +92,11 @@ describe('event routing across the fabric', () => {
     await waitFor(() => [l1, l4].every((id) => f.rec.eu.events.some((e) => e.id === id)));
     await waitFor(() => [l2, l3].every((id) => f.rec.control.events.some((e) => e.id === id)));
     await downMarker('marker.local');
-    assert.deepEqual(wire.slice(before).filter((s) => s.endsWith('only.here')), [], 'nothing went on the wire');
+    assert.deepEqual(
+      wire.slice(before).filter((s) => s.endsWith('only.here')),
+      [],
+      'nothing went on the wire',
+    );
     assert.ok(!f.rec.us.events.some((e) => e.topic === 'only.here'));
     assert.ok(!f.rec.control.events.some((e) => e.id === l1 || e.id === l4));
   });
@@ -147,13 +155,19 @@ describe('event routing across the fabric', () => {
       [() => svc.publish('', {}, Direction.Up), 'HS_ERR_INVALID_TOPIC'],
       [() => svc.subscribe('a.>.b', () => undefined), 'HS_ERR_INVALID_TOPIC'],
       [() => svc.publish('ok', {}, 7 as Direction), 'HS_ERR_INVALID_ARGUMENT'],
-      [() => svc.publishRaw('ok', new Uint8Array(f.eu.node.limits.maxPayloadBytes + 1), Direction.Up), 'HS_ERR_PAYLOAD_TOO_LARGE'],
+      [
+        () => svc.publishRaw('ok', new Uint8Array(f.eu.node.limits.maxPayloadBytes + 1), Direction.Up),
+        'HS_ERR_PAYLOAD_TOO_LARGE',
+      ],
       [() => svc.publish('ok', {}, Direction.Up, { metadata: { k: 'v'.repeat(5000) } }), 'HS_ERR_METADATA_INVALID'],
       [() => svc.publish('ok', {}, Direction.Up, { correlationId: 'c'.repeat(1000) }), 'HS_ERR_METADATA_INVALID'],
       [() => f.control.events.publish('ok', {}, Direction.Down, { namespace: 'no such' }), 'HS_ERR_INVALID_NAME'],
     ];
     for (const [fn, code] of cases) await assert.rejects(fn, (e: { code?: string }) => e.code === code, code);
     await downMarker('marker.bad');
-    assert.deepEqual(wire.slice(before).filter((s) => !s.endsWith('marker.bad')), []);
+    assert.deepEqual(
+      wire.slice(before).filter((s) => !s.endsWith('marker.bad')),
+      [],
+    );
   });
 });

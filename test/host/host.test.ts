@@ -19,7 +19,10 @@ class Lifecycle extends BasePlugin implements SessionAware, ConfigProvider {
   calls: string[] = [];
   config: Record<string, unknown> | undefined;
   ctx: Context | undefined;
-  constructor(name = 'lifecycle', private readonly failAt?: string) {
+  constructor(
+    name = 'lifecycle',
+    private readonly failAt?: string,
+  ) {
     super({ name, version: '1.2.3' });
   }
   getConfigSchema() {
@@ -62,7 +65,11 @@ describe('plugin host', () => {
 
   test('lifecycle: validated config, initialize, onSessionReady once, shutdown with an aborted signal', async () => {
     const p = new Lifecycle();
-    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [{ plugin: p, config: { ttl: 5 } }] });
+    const cp = await startControlPlane({
+      natsUrl: hub.url,
+      log: testLog(),
+      plugins: [{ plugin: p, config: { ttl: 5 } }],
+    });
     assert.deepEqual(p.calls, ['initialize', 'onSessionReady'], 'ready has run when start resolves');
     assert.deepEqual(p.config, { ttl: 5, mode: 'safe' }, 'schema defaults are filled in');
     assert.equal(p.ctx?.runtime, 'control');
@@ -71,7 +78,12 @@ describe('plugin host', () => {
     assert.deepEqual(p.ctx?.plugin, { name: 'lifecycle', version: '1.2.3' });
     assert.equal(cp.node.bus.stats().filter((s) => s.owner === 'lifecycle').length, 1);
     await cp.close();
-    assert.deepEqual(p.calls, ['initialize', 'onSessionReady', 'onSessionClosing aborted=true', 'shutdown aborted=true']);
+    assert.deepEqual(p.calls, [
+      'initialize',
+      'onSessionReady',
+      'onSessionClosing aborted=true',
+      'shutdown aborted=true',
+    ]);
     assert.equal(p.ctx?.signal.aborted, true);
     assert.equal(cp.node.bus.stats().length, 0, 'its subscriptions ended');
     assert.ok(cp.node.nc.isClosed());
@@ -80,9 +92,16 @@ describe('plugin host', () => {
   test('a config that fails the schema stops start-up before initialize and before connecting, naming each field', async () => {
     const p = new Lifecycle();
     await assert.rejects(
-      startControlPlane({ natsUrl: 'nats://127.0.0.1:1', log: testLog(), plugins: [{ plugin: p, config: { ttl: 0, extra: 1 } }] }),
+      startControlPlane({
+        natsUrl: 'nats://127.0.0.1:1',
+        log: testLog(),
+        plugins: [{ plugin: p, config: { ttl: 0, extra: 1 } }],
+      }),
       (e: Error & { code?: string }) =>
-        e.code === 'HS_ERR_CONFIG_INVALID' && /lifecycle/.test(e.message) && /ttl/.test(e.message) && /extra/.test(e.message),
+        e.code === 'HS_ERR_CONFIG_INVALID' &&
+        /lifecycle/.test(e.message) &&
+        /ttl/.test(e.message) &&
+        /extra/.test(e.message),
     );
     assert.deepEqual(p.calls, []);
   });
@@ -94,12 +113,19 @@ describe('plugin host', () => {
       }
     }
     const edge = await startEdgeNode({
-      natsUrl: hub.url, edgeId: 'e1', namespace: 'ns', log: testLog(), stateDir: join(dir, 'e1'),
+      natsUrl: hub.url,
+      edgeId: 'e1',
+      namespace: 'ns',
+      log: testLog(),
+      stateDir: join(dir, 'e1'),
       plugins: [new Lifecycle('inst'), ByClass, fixture('path-plugin.js')].map((p) =>
         p instanceof Lifecycle ? { plugin: p, config: { ttl: 1 } } : p,
       ),
     });
-    assert.deepEqual(edge.node.host.list().map((h) => h.name), ['inst', 'by-class', 'path-plugin']);
+    assert.deepEqual(
+      edge.node.host.list().map((h) => h.name),
+      ['inst', 'by-class', 'path-plugin'],
+    );
     assert.equal((edge.node.host.list()[2]?.plugin as unknown as { initialized: boolean }).initialized, true);
     await edge.close();
     const bad: [unknown[], RegExp][] = [
@@ -123,10 +149,15 @@ describe('plugin host', () => {
     const second = new Lifecycle('second', 'initialize');
     await assert.rejects(
       startControlPlane({
-        natsUrl: hub.url, log: testLog(),
-        plugins: [{ plugin: first, config: { ttl: 1 } }, { plugin: second, config: { ttl: 1 } }],
+        natsUrl: hub.url,
+        log: testLog(),
+        plugins: [
+          { plugin: first, config: { ttl: 1 } },
+          { plugin: second, config: { ttl: 1 } },
+        ],
       }),
-      (e: Error & { code?: string }) => e.code === 'HS_ERR_PLUGIN' && /second: initialize failed: cannot start/.test(e.message),
+      (e: Error & { code?: string }) =>
+        e.code === 'HS_ERR_PLUGIN' && /second: initialize failed: cannot start/.test(e.message),
     );
     assert.deepEqual(first.calls, ['initialize', 'shutdown aborted=true']);
   });
@@ -135,7 +166,8 @@ describe('plugin host', () => {
     await assert.rejects(
       startEdgeNode({ natsUrl: 'not a url', edgeId: 'bad id', namespace: '_all', queueSize: 0 } as never),
       (e: Error & { code?: string }) =>
-        e.code === 'HS_ERR_CONFIG_INVALID' && ['natsUrl', 'edgeId', 'namespace', 'queueSize'].every((f) => e.message.includes(f)),
+        e.code === 'HS_ERR_CONFIG_INVALID' &&
+        ['natsUrl', 'edgeId', 'namespace', 'queueSize'].every((f) => e.message.includes(f)),
     );
     await assert.rejects(startControlPlane({ natsUrl: hub.url, bogus: 1 } as never), code('HS_ERR_CONFIG_INVALID'));
   });
@@ -178,14 +210,28 @@ describe('plugin host', () => {
       }
     }
     const direct = new KvUser();
-    const e1 = await startEdgeNode({ natsUrl: hub.url, edgeId: 'direct', namespace: 'ns', log: testLog(), stateDir: join(dir, 'direct'), plugins: [direct] });
+    const e1 = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'direct',
+      namespace: 'ns',
+      log: testLog(),
+      stateDir: join(dir, 'direct'),
+      plugins: [direct],
+    });
     await direct.kv.put('k', 'v');
     assert.ok(existsSync(join(dir, 'direct', 'kv', 'kv-user.kv.json')), 'kept in a local file');
     await e1.close();
 
     await using leaf = await startNatsServer({ domain: 'edge-leafy', leafRemotes: [] });
     const viaLeaf = new KvUser();
-    const e2 = await startEdgeNode({ natsUrl: leaf.url, edgeId: 'leafy', namespace: 'ns', log: testLog(), stateDir: join(dir, 'leafy'), plugins: [viaLeaf] });
+    const e2 = await startEdgeNode({
+      natsUrl: leaf.url,
+      edgeId: 'leafy',
+      namespace: 'ns',
+      log: testLog(),
+      stateDir: join(dir, 'leafy'),
+      plugins: [viaLeaf],
+    });
     await viaLeaf.kv.put('k', 'v');
     assert.ok(!existsSync(join(dir, 'leafy', 'kv')), 'no local file: the leaf JetStream holds it');
     assert.equal(Buffer.from((await viaLeaf.kv.get('k')) as Uint8Array).toString(), 'v');

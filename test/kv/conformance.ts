@@ -6,7 +6,10 @@ import { waitFor } from '../helpers/index.js';
 const text = (v: Uint8Array | undefined) => (v === undefined ? undefined : Buffer.from(v).toString());
 
 /** The KV conformance suite: every implementation of `ctx.services.kv` must pass it. */
-export function kvConformance(name: string, open: () => Promise<{ a: KVService; b: KVService; reopenA: () => Promise<KVService> }>): void {
+export function kvConformance(
+  name: string,
+  open: () => Promise<{ a: KVService; b: KVService; reopenA: () => Promise<KVService> }>,
+): void {
   test(`${name}: put, get, overwrite, delete`, async () => {
     const { a } = await open();
     assert.equal(await a.get('missing'), undefined);
@@ -52,7 +55,13 @@ export function kvConformance(name: string, open: () => Promise<{ a: KVService; 
     for (const k of ['', 'a b', 'a..b', '.a', 'a.', 'ä', 'x'.repeat(300)]) {
       await assert.rejects(a.put(k, 'v'), (e: { code?: string }) => e.code === 'HS_ERR_INVALID_KEY', JSON.stringify(k));
     }
-    await assert.rejects(a.put('k', 'v', { ttlMs: -1 }), (e: { code?: string }) => e.code === 'HS_ERR_INVALID_ARGUMENT');
-    await assert.rejects(a.put('k', 42 as unknown as string), (e: { code?: string }) => e.code === 'HS_ERR_INVALID_ARGUMENT');
+    await assert.rejects(
+      a.put('k', 'v', { ttlMs: -1 }),
+      (e: { code?: string }) => e.code === 'HS_ERR_INVALID_ARGUMENT',
+    );
+    await assert.rejects(
+      a.put('k', 42 as unknown as string),
+      (e: { code?: string }) => e.code === 'HS_ERR_INVALID_ARGUMENT',
+    );
   });
 }

@@ -56,6 +56,10 @@ describe('file KV (an edge connected straight to the hub)', () => {
   });
   kvConformance('file KV', async () => {
     const d = join(dir, String(++n));
-    return { a: new FileKV(d, 'plugin-a'), b: new FileKV(d, 'plugin-b'), reopenA: async () => new FileKV(d, 'plugin-a') };
+    return {
+      a: new FileKV(d, 'plugin-a'),
+      b: new FileKV(d, 'plugin-b'),
+      reopenA: async () => new FileKV(d, 'plugin-a'),
+    };
   });
 });

@@ -41,11 +41,22 @@ describe('metrics and health', () => {
   test('/metrics counters move when traffic flows, on both runtimes', async () => {
     const receiver = new Receiver();
     const rec = new Recorder('rec-up', 'm.>');
-    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [receiver, rec], metrics: { listen: '127.0.0.1:0' } });
+    const cp = await startControlPlane({
+      natsUrl: hub.url,
+      log: testLog(),
+      plugins: [receiver, rec],
+      metrics: { listen: '127.0.0.1:0' },
+    });
     const sender = new Sender();
     const edge = await startEdgeNode({
-      natsUrl: hub.url, edgeId: 'met-1', namespace: 'eu', log: testLog(), plugins: [sender], heartbeatMs: 200,
-      stateDir: join(dir, 'met-1'), metrics: {},
+      natsUrl: hub.url,
+      edgeId: 'met-1',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      heartbeatMs: 200,
+      stateDir: join(dir, 'met-1'),
+      metrics: {},
     });
     try {
       assert.ok(cp.metrics && edge.metrics);
@@ -54,7 +65,9 @@ describe('metrics and health', () => {
       assert.equal(sample(c0.text, 'hubspoke_events_received_total', { runtime: 'control' }), 0);
       assert.equal(sample(c0.text, 'hubspoke_payloads_handled_total'), 0);
       assert.ok(c0.text.includes('process_cpu_user_seconds_total'), 'default process metrics');
-      await waitFor(async () => sample((await scrape(cp.metrics!.address)).text, 'hubspoke_edges', { state: 'online' }) === 1);
+      await waitFor(
+        async () => sample((await scrape(cp.metrics!.address)).text, 'hubspoke_edges', { state: 'online' }) === 1,
+      );
 
       for (let i = 0; i < 5; i++) await edge.events.publish('m.up', { i }, Direction.Up);
       for (let i = 0; i < 3; i++) await sender.send({ i });
@@ -73,7 +86,9 @@ describe('metrics and health', () => {
       assert.equal(sample(c1, 'hubspoke_config_changes_total'), 0);
 
       const rev = await cp.config.put('m.cfg', { on: true }, { namespace: 'eu' });
-      await waitFor(async () => sample((await scrape(edge.metrics!.address)).text, 'hubspoke_config_applied_revision') === rev);
+      await waitFor(
+        async () => sample((await scrape(edge.metrics!.address)).text, 'hubspoke_config_applied_revision') === rev,
+      );
       const c2 = await waitFor(async () => {
         const t = (await scrape(cp.metrics!.address)).text;
         return sample(t, 'hubspoke_config_lag_edges') === 0 ? t : undefined;
@@ -83,7 +98,10 @@ describe('metrics and health', () => {
       assert.equal(sample(c2, 'hubspoke_schedule_claimed_total'), 0, 'no scheduler plugin: the counters exist, at 0');
       assert.equal(sample(c2, 'hubspoke_schedule_timed_out_total'), 0);
       const e1 = (await scrape(edge.metrics.address)).text;
-      assert.equal(sample(e1, 'hubspoke_events_published_total', { runtime: 'edge', node: 'met-1', namespace: 'eu' }), 5);
+      assert.equal(
+        sample(e1, 'hubspoke_events_published_total', { runtime: 'edge', node: 'met-1', namespace: 'eu' }),
+        5,
+      );
       assert.equal(sample(e1, 'hubspoke_outbox_depth'), 0);
       assert.equal((await scrape(edge.metrics.address, '/healthz')).status, 200);
       assert.equal((await scrape(edge.metrics.address, '/readyz')).status, 200);

@@ -132,12 +132,23 @@ describe('edge payloads, edge connected straight to the hub', () => {
     const cp1 = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [failing], payloads: slow });
     const sender = new Sender();
     const edge = await startEdgeNode({
-      natsUrl: hub.url, edgeId: 'direct-restart', namespace: 'eu', log: testLog(), plugins: [sender], stateDir: join(dir, 'direct-restart'),
+      natsUrl: hub.url,
+      edgeId: 'direct-restart',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'direct-restart'),
     });
     try {
       const { id } = await sender.send({ n: 1 });
       await waitFor(() => failing.offers.filter((p) => p.id === id).length >= 2);
-      assert.deepEqual(failing.offers.filter((p) => p.id === id).map((p) => p.deliveryCount).slice(0, 2), [1, 2]);
+      assert.deepEqual(
+        failing.offers
+          .filter((p) => p.id === id)
+          .map((p) => p.deliveryCount)
+          .slice(0, 2),
+        [1, 2],
+      );
       await cp1.close();
       const offered = failing.offers.filter((p) => p.id === id).length;
 

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
-import { BasePlugin, Direction, type Context, type EdgePayload, type EdgePayloadReceiver, type SessionAware } from '@hubspoke/sdk';
+import {
+  BasePlugin,
+  Direction,
+  type Context,
+  type EdgePayload,
+  type EdgePayloadReceiver,
+  type SessionAware,
+} from '@hubspoke/sdk';
 import { testLog } from '../fixtures/fabric.js';
 import { Recorder } from '../fixtures/recorder.js';
 import { startNatsServer, waitFor } from '../helpers/index.js';
@@ -43,7 +50,12 @@ test('traceparent flows from an event, through the edge handler and its payload,
   const rec = new Recorder('rec-stored', 'order.stored');
   const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [new Accept(), rec] });
   const edge = await startEdgeNode({
-    natsUrl: hub.url, edgeId: 'trace-1', namespace: 'eu', log: testLog(), stateDir: join(dir, 'e'), plugins: [new Forward()],
+    natsUrl: hub.url,
+    edgeId: 'trace-1',
+    namespace: 'eu',
+    log: testLog(),
+    stateDir: join(dir, 'e'),
+    plugins: [new Forward()],
   });
   try {
     await edge.events.publish('order.placed', { n: 1 }, Direction.Local, { traceparent: TRACE, correlationId: 'c-1' });

@@ -22,7 +22,8 @@ describe('out-of-process plugin: scopes and config', { timeout: 120_000 }, () =>
   let cp: ControlPlane;
   let edge: EdgeNode;
   const rec = new Recorder('rec', 'seen.>');
-  const seen = (topic: string): Promise<Event> => waitFor(() => rec.events.findLast((e) => e.topic === topic), { timeoutMs: 20_000 });
+  const seen = (topic: string): Promise<Event> =>
+    waitFor(() => rec.events.findLast((e) => e.topic === topic), { timeoutMs: 20_000 });
 
   before(async () => {
     hub = await startNatsServer({ domain: 'hub' });
@@ -30,7 +31,12 @@ describe('out-of-process plugin: scopes and config', { timeout: 120_000 }, () =>
     cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
     await cp.config.put('plugin.scoped', { level: 2 }, { namespace: 'eu' });
     edge = await startEdgeNode({
-      natsUrl: hub.url, edgeId: 'remote-1', namespace: 'eu', log: testLog(), heartbeatMs: 300, stateDir: join(dir, 'e'),
+      natsUrl: hub.url,
+      edgeId: 'remote-1',
+      namespace: 'eu',
+      log: testLog(),
+      heartbeatMs: 300,
+      stateDir: join(dir, 'e'),
       plugins: [rec, { command: [process.execPath, '--import', 'tsx', plugin] }],
     });
   });
@@ -60,12 +66,19 @@ describe('out-of-process plugin: scopes and config', { timeout: 120_000 }, () =>
 
   test('onConfigChange runs across the process boundary; a config failing the declared schema is rejected and reported', async () => {
     const good = await cp.config.put('plugin.scoped', { level: 3 }, { namespace: 'eu' });
-    const change = await waitFor(() => rec.events.find((e) => e.topic === 'seen.config' && (e.payload as { revision: number }).revision === good), { timeoutMs: 20_000 });
+    const change = await waitFor(
+      () => rec.events.find((e) => e.topic === 'seen.config' && (e.payload as { revision: number }).revision === good),
+      { timeoutMs: 20_000 },
+    );
     assert.deepEqual((change.payload as { value: unknown }).value, { level: 3 });
 
     const bad = await cp.config.put('plugin.scoped', { level: 0 }, { namespace: 'eu' });
-    const info = await waitFor(async () => (await cp.edges.list()).find((e) => e.lastError?.includes(`@${bad}`)), { timeoutMs: 20_000 });
+    const info = await waitFor(async () => (await cp.edges.list()).find((e) => e.lastError?.includes(`@${bad}`)), {
+      timeoutMs: 20_000,
+    });
     assert.match(info.lastError ?? '', /^HS_ERR_CONFIG_INVALID plugin\.scoped@\d+: level must be >= 1/);
-    assert.ok(!rec.events.some((e) => e.topic === 'seen.config' && (e.payload as { revision: number }).revision === bad));
+    assert.ok(
+      !rec.events.some((e) => e.topic === 'seen.config' && (e.payload as { revision: number }).revision === bad),
+    );
   });
 });

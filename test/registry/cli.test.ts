@@ -16,8 +16,13 @@ const MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.met
 
 function hubspoke(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, HUBSPOKE_NATS_URL: undefined }, encoding: 'utf8', timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { ...process.env, HUBSPOKE_NATS_URL: undefined }, encoding: 'utf8', timeout: 30_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -39,8 +44,22 @@ describe('hubspoke edges', () => {
   test('lists edges as a table and as JSON; forget removes one', async () => {
     const empty = await hubspoke(['edges', '--nats', hub.url]);
     assert.equal(empty.code, 0, empty.stderr);
-    const a = await startEdgeNode({ natsUrl: hub.url, edgeId: 'cli-a', namespace: 'eu', log: testLog(), heartbeatMs: 200, stateDir: join(dir, 'a') });
-    const b = await startEdgeNode({ natsUrl: hub.url, edgeId: 'cli-b', namespace: 'us', log: testLog(), heartbeatMs: 200, stateDir: join(dir, 'b') });
+    const a = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'cli-a',
+      namespace: 'eu',
+      log: testLog(),
+      heartbeatMs: 200,
+      stateDir: join(dir, 'a'),
+    });
+    const b = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'cli-b',
+      namespace: 'us',
+      log: testLog(),
+      heartbeatMs: 200,
+      stateDir: join(dir, 'b'),
+    });
     try {
       await waitFor(async () => (await cp.edges.list()).length === 2);
       await b.close();
@@ -55,7 +74,13 @@ describe('hubspoke edges', () => {
       assert.match(lines[1] ?? '', /^cli-a\s+eu\s+online\s+\d+s ago\s+0\/0\s+0\s+0\.1\.0$/);
       const json = await hubspoke(['edges', '--nats', hub.url, '--json']);
       const edges = JSON.parse(json.stdout) as EdgeInfo[];
-      assert.deepEqual(edges.map((e) => [e.edgeId, e.state]), [['cli-a', 'online'], ['cli-b', 'offline']]);
+      assert.deepEqual(
+        edges.map((e) => [e.edgeId, e.state]),
+        [
+          ['cli-a', 'online'],
+          ['cli-b', 'offline'],
+        ],
+      );
       const forgot = await hubspoke(['edges', 'forget', 'cli-b', '--nats', hub.url]);
       assert.equal(forgot.code, 0, forgot.stderr);
       await waitFor(async () => (await cp.edges.list()).every((e) => e.edgeId !== 'cli-b'));
@@ -70,13 +95,20 @@ describe('hubspoke edges', () => {
   });
 
   test('hubspoke control --metrics ADDR serves /metrics and /readyz', async () => {
-    const child = spawn(process.execPath, [MAIN, 'control', '--nats', hub.url, '--metrics', '127.0.0.1:0', '--log-level', 'silent'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'control', '--nats', hub.url, '--metrics', '127.0.0.1:0', '--log-level', 'silent'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     try {
-      const url = await waitFor(() => /metrics on (http:\/\/\S+)\/metrics/.exec(err)?.[1], { timeoutMs: 15000, message: err });
+      const url = await waitFor(() => /metrics on (http:\/\/\S+)\/metrics/.exec(err)?.[1], {
+        timeoutMs: 15000,
+        message: err,
+      });
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
       assert.match(await (await fetch(`${url}/metrics`)).text(), /hubspoke_edges\{/);
     } finally {

@@ -28,7 +28,14 @@ describe('edge registry and heartbeats', () => {
   const control = (plugins: Recorder[] = []): Promise<ControlPlane> =>
     startControlPlane({ natsUrl: hub.url, log: testLog(), plugins });
   const edge = (edgeId: string, namespace = 'eu'): Promise<EdgeNode> =>
-    startEdgeNode({ natsUrl: hub.url, edgeId, namespace, log: testLog(), heartbeatMs: HB, stateDir: join(dir, edgeId) });
+    startEdgeNode({
+      natsUrl: hub.url,
+      edgeId,
+      namespace,
+      log: testLog(),
+      heartbeatMs: HB,
+      stateDir: join(dir, edgeId),
+    });
   const find = async (cp: ControlPlane, id: string): Promise<EdgeInfo | undefined> =>
     (await cp.edges.list()).find((e) => e.edgeId === id);
 
@@ -89,10 +96,19 @@ describe('edge registry and heartbeats', () => {
     const nc = await connect({ servers: hub.url });
     try {
       const body = (edgeId: string): Uint8Array =>
-        Buffer.from(JSON.stringify({
-          version: '0.1.0', namespace: 'eu', edgeId, health: 'ok', appliedRevision: 0, outboxDepth: 0, reconnects: 0,
-          heartbeatMs: HB, time: Date.now(),
-        }));
+        Buffer.from(
+          JSON.stringify({
+            version: '0.1.0',
+            namespace: 'eu',
+            edgeId,
+            health: 'ok',
+            appliedRevision: 0,
+            outboxDepth: 0,
+            reconnects: 0,
+            heartbeatMs: HB,
+            time: Date.now(),
+          }),
+        );
       nc.publish('hs.hb.eu.spoofer', body('victim'));
       nc.publish('hs.hb.eu.spoofer', Buffer.from('not json'));
       nc.publish('hs.hb.us.spoofer', body('spoofer')); // namespace disagrees
@@ -152,7 +168,10 @@ describe('edge registry and heartbeats', () => {
         assert.ok(control);
         assert.ok((await control.edges.list()).some((x) => x.edgeId === 'reg-keep' && x.namespace === 'us'));
         assert.equal(await control.config.get('x'), undefined);
-        await assert.rejects(control.config.get('x y'), (err: Error & { code?: string }) => err.code === ErrorCode.InvalidKey);
+        await assert.rejects(
+          control.config.get('x y'),
+          (err: Error & { code?: string }) => err.code === ErrorCode.InvalidKey,
+        );
       } finally {
         await cp2.close();
       }

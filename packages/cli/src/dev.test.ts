@@ -127,7 +127,11 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     const line = await run.waitFor(/admin API\s+127\.0\.0\.1:\d+/, 30_000);
     const admin = /127\.0\.0\.1:\d+/.exec(line)?.[0];
     assert.ok(admin, run.output());
-    const set = spawn(process.execPath, [MAIN, 'config', 'set', 'plugin.cache-edge', '{"lookupMs":250}', '--admin', admin], { stdio: 'ignore' });
+    const set = spawn(
+      process.execPath,
+      [MAIN, 'config', 'set', 'plugin.cache-edge', '{"lookupMs":250}', '--admin', admin],
+      { stdio: 'ignore' },
+    );
     assert.equal(await new Promise((r) => set.once('exit', r)), 0);
     await run.waitFor(/edge-eu-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);
     await run.waitFor(/edge-us-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);

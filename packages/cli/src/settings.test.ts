@@ -153,7 +153,7 @@ describe('config file', () => {
     assert.equal(o['logLevel'], 'warn');
   });
 
-  test('an out-of-process plugin is given by its command; it runs in the file\'s folder unless cwd says otherwise', () => {
+  test("an out-of-process plugin is given by its command; it runs in the file's folder unless cwd says otherwise", () => {
     const file = {
       natsUrl: 'nats://h1:4222',
       plugins: [
@@ -162,7 +162,10 @@ describe('config file', () => {
         { address: '127.0.0.1:7000', token: 't' },
       ],
     };
-    const o = options('control', input(['--config', '/etc/hs/cp.json'], {}, { '/etc/hs/cp.json': JSON.stringify(file) }));
+    const o = options(
+      'control',
+      input(['--config', '/etc/hs/cp.json'], {}, { '/etc/hs/cp.json': JSON.stringify(file) }),
+    );
     assert.deepEqual(o['plugins'], [
       { command: ['python3', 'plugin.py'], env: { LEVEL: '2' }, cwd: '/etc/hs' },
       { command: ['node', 'p.js'], cwd: '/etc/plugins', handlerTimeoutMs: 5000 },

@@ -138,7 +138,13 @@ const cliShape = {
   plugins: z.array(pluginSpecSchema).default([]),
   // `--metrics ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
   metrics: z
-    .union([z.string().min(1).transform((listen) => ({ listen })), controlPlaneOptionsSchema.shape.metrics.unwrap()])
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      controlPlaneOptionsSchema.shape.metrics.unwrap(),
+    ])
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   tlsCa: z.string().min(1).optional(),
@@ -173,7 +179,13 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
   ...cliShape,
   // `--admin ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
   admin: z
-    .union([z.string().min(1).transform((listen) => ({ listen })), controlPlaneOptionsSchema.shape.admin.unwrap()])
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      controlPlaneOptionsSchema.shape.admin.unwrap(),
+    ])
     .optional(),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */

@@ -62,7 +62,7 @@ export function devUsage(): string {
     table([
       ['--edges N', 'how many edges, 1-8 (default 2), alternating namespaces eu and us'],
       ['--quiet', 'no flow lines: only the header and the counts at the end'],
-      ['--no-leaf', "edges connect straight to the hub (default: each starts a leaf nats-server of its own)"],
+      ['--no-leaf', 'edges connect straight to the hub (default: each starts a leaf nats-server of its own)'],
       ['--no-auth', 'no authorization (default: generated credentials, each edge confined to its own subjects)'],
       ['--duration-ms N', 'stop by itself after N ms (for tests and demos)'],
       ['-h, --help', 'this help'],

@@ -1,7 +1,17 @@
 import { Runtime, type ControlConfigService, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
-  JetStreamKV, commonOptionsShape, openKvBucket, parseConfig, startNode, startNodeMetrics, type HostTimeouts,
-  type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec, type TlsFiles,
+  JetStreamKV,
+  commonOptionsShape,
+  openKvBucket,
+  parseConfig,
+  startNode,
+  startNodeMetrics,
+  type HostTimeouts,
+  type HubspokeNode,
+  type LogOptions,
+  type MetricsOptions,
+  type PluginSpec,
+  type TlsFiles,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
@@ -9,7 +19,12 @@ import { startAdminServer, type AdminServer } from './admin/server.js';
 import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
-import { openPayloadDispatch, payloadOptionsSchema, type PayloadDispatch, type PayloadOptions } from './payloads/setup.js';
+import {
+  openPayloadDispatch,
+  payloadOptionsSchema,
+  type PayloadDispatch,
+  type PayloadOptions,
+} from './payloads/setup.js';
 import { openScheduler, type SchedulerParts } from './scheduler/setup.js';
 
 /** Options of {@link startControlPlane}. */
@@ -50,9 +65,15 @@ export interface ControlPlaneOptions {
 export const controlPlaneOptionsSchema = z
   .object({
     ...commonOptionsShape,
-    kvBucket: z.string().regex(/^[\w-]{1,64}$/).default('hs-kv'),
+    kvBucket: z
+      .string()
+      .regex(/^[\w-]{1,64}$/)
+      .default('hs-kv'),
     payloads: payloadOptionsSchema,
-    admin: z.object({ listen: z.string().min(1).default('127.0.0.1:0') }).strict().optional(),
+    admin: z
+      .object({ listen: z.string().min(1).default('127.0.0.1:0') })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -113,7 +134,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           scheduler.start();
           if (o.admin) {
             admin = await startAdminServer({
-              listen: o.admin.listen, nc: ctx.nc, host: ctx.host, limits: ctx.limits, log: ctx.log,
+              listen: o.admin.listen,
+              nc: ctx.nc,
+              host: ctx.host,
+              limits: ctx.limits,
+              log: ctx.log,
               offerTimeoutMs: o.payloads.offerTimeoutMs,
               edges: () => r.control.edges.list(),
               forgetEdge: (id) => r.edges.forget(id),
@@ -135,11 +160,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const edges = (registry as RegistryParts).edges;
   const metrics = o.metrics
     ? await startNodeMetrics(node, o.metrics, (m) =>
-        addControlMetrics(m, payloads as PayloadDispatch, edges, (config as ConfigParts).store, (schedulerParts as SchedulerParts).counters))
-        .catch(async (err: unknown) => {
-          await node.close();
-          throw err;
-        })
+        addControlMetrics(
+          m,
+          payloads as PayloadDispatch,
+          edges,
+          (config as ConfigParts).store,
+          (schedulerParts as SchedulerParts).counters,
+        ),
+      ).catch(async (err: unknown) => {
+        await node.close();
+        throw err;
+      })
     : undefined;
   return {
     nodeId: 'control',

@@ -6,9 +6,24 @@ export type { EdgesHandle } from './registry/setup.js';
 export type { RegistryCounters } from './registry/registry.js';
 export type { AdminClientOptions } from './admin/client.js';
 export type {
-  DeadLetter, DeadLetterFilter, DropReply, DropRequest, GetPayloadReply, GetPayloadRequest, ListDeadLettersReply,
-  ListDeadLettersRequest, ListPayloadsReply, ListPayloadsRequest, PayloadFilter, PayloadInfo, RedriveReply,
-  RedriveRequest, Redriven, ReplayFailure, ReplayProgress, ReplayRequest,
+  DeadLetter,
+  DeadLetterFilter,
+  DropReply,
+  DropRequest,
+  GetPayloadReply,
+  GetPayloadRequest,
+  ListDeadLettersReply,
+  ListDeadLettersRequest,
+  ListPayloadsReply,
+  ListPayloadsRequest,
+  PayloadFilter,
+  PayloadInfo,
+  RedriveReply,
+  RedriveRequest,
+  Redriven,
+  ReplayFailure,
+  ReplayProgress,
+  ReplayRequest,
 } from './admin/types.js';
 export type { ConfigObject } from './admin/client.js';
 export { CONFIG_BUCKET } from './config/store.js';

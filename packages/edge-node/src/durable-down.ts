@@ -58,7 +58,7 @@ export class DownTracker {
     if (this.catching || this.stopped) return;
     this.catching = true;
     try {
-      for (let more = true; more && !this.stopped; ) more = await this.round();
+      for (let more = true; more && !this.stopped;) more = await this.round();
     } catch (err) {
       this.ctx.log.debug({ err: String(err) }, 'durable Down catch-up not answered; tried again later');
     } finally {
@@ -107,9 +107,13 @@ export class DownTracker {
           this.deliver(m.data);
         },
       });
-      nc.publish(`${subjects.request(this.ns, this.edge)}.down`, new TextEncoder().encode(JSON.stringify({ after: this.last })), {
-        reply: inbox,
-      });
+      nc.publish(
+        `${subjects.request(this.ns, this.edge)}.down`,
+        new TextEncoder().encode(JSON.stringify({ after: this.last })),
+        {
+          reply: inbox,
+        },
+      );
     });
   }
 
@@ -121,7 +125,8 @@ export class DownTracker {
       return;
     }
     const seq = env.sequence ?? 0;
-    const addressed = (env.namespace === '' || env.namespace === this.ns) && (env.edgeId === '' || env.edgeId === this.edge);
+    const addressed =
+      (env.namespace === '' || env.namespace === this.ns) && (env.edgeId === '' || env.edgeId === this.edge);
     if (env.direction !== Direction.Down || !addressed || seq <= this.last) return;
     this.advance(seq);
     this.ctx.fabric.deliverRemote(env);

@@ -1,9 +1,21 @@
 import { join } from 'node:path';
 import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
-  commonOptionsShape, createRootLogger, nameSchema, parseConfig, serversSchema, startNode, startNodeMetrics, subjects,
+  commonOptionsShape,
+  createRootLogger,
+  nameSchema,
+  parseConfig,
+  serversSchema,
+  startNode,
+  startNodeMetrics,
+  subjects,
   tlsSchema,
-  type HostTimeouts, type HubspokeNode, type LogOptions, type MetricsOptions, type PluginSpec, type TlsFiles,
+  type HostTimeouts,
+  type HubspokeNode,
+  type LogOptions,
+  type MetricsOptions,
+  type PluginSpec,
+  type TlsFiles,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
@@ -84,7 +96,11 @@ export const edgeNodeOptionsSchema = z
     outbox: z
       .object({
         maxMessages: z.number().int().min(1).max(100_000_000).default(100_000),
-        maxBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(1024 * 1024 * 1024),
       })
       .strict()
       .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
@@ -127,16 +143,19 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
   let leaf: ManagedLeaf | undefined;
   if (o.leaf) {
     const l = o.leaf;
-    const log = o.log && typeof (o.log as Pino).child === 'function'
-      ? (o.log as Pino).child({ node: o.edgeId, component: 'leaf' })
-      : createRootLogger(o.edgeId, o.log as LogOptions | undefined).child({ component: 'leaf' });
+    const log =
+      o.log && typeof (o.log as Pino).child === 'function'
+        ? (o.log as Pino).child({ node: o.edgeId, component: 'leaf' })
+        : createRootLogger(o.edgeId, o.log as LogOptions | undefined).child({ component: 'leaf' });
     leaf = await startManagedLeaf({
       edgeId: o.edgeId,
       hubUrl: l.hubUrl,
       storeDir: l.storeDir ?? join(stateDir, 'leaf'),
       log,
       // The leaf's link to the hub carries the edge's traffic: by default it authenticates as the edge.
-      ...((l.credentials ?? o.credentials) === undefined ? {} : { credentials: (l.credentials ?? o.credentials) as string }),
+      ...((l.credentials ?? o.credentials) === undefined
+        ? {}
+        : { credentials: (l.credentials ?? o.credentials) as string }),
       ...((l.tls ?? o.tls) === undefined ? {} : { tls: (l.tls ?? o.tls) as TlsFiles }),
       ...(l.bin === undefined ? {} : { bin: l.bin }),
     });
@@ -166,12 +185,22 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       ctx.onReconnect(() => reconnects++);
       let hb: Heartbeat | undefined;
       const config = (edgeConfig = new EdgeConfig({
-        ctx, kv: kv('_config'), namespace: o.namespace, edgeId: o.edgeId, onOutcome: () => hb?.beatNow(),
+        ctx,
+        kv: kv('_config'),
+        namespace: o.namespace,
+        edgeId: o.edgeId,
+        onOutcome: () => hb?.beatNow(),
       }));
       await config.start();
       hb = new Heartbeat({
-        nc: ctx.nc, log: ctx.log, namespace: o.namespace, edgeId: o.edgeId, heartbeatMs: o.heartbeatMs,
-        outboxDepth: () => p.pending(), reconnects: () => reconnects, config,
+        nc: ctx.nc,
+        log: ctx.log,
+        namespace: o.namespace,
+        edgeId: o.edgeId,
+        heartbeatMs: o.heartbeatMs,
+        outboxDepth: () => p.pending(),
+        reconnects: () => reconnects,
+        config,
       });
       const beat = hb;
       return {
@@ -198,12 +227,21 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
   });
   const metrics = o.metrics
     ? await startNodeMetrics(node, o.metrics, (m) => {
-        m.gauge('hubspoke_outbox_depth', 'payloads accepted by sendToControl, not yet acknowledged by the hub', () =>
-          payloads?.pending() ?? 0);
-        m.gauge('hubspoke_config_applied_revision', 'the highest config revision this edge applied', () =>
-          edgeConfig?.appliedRevision() ?? 0);
-        m.gauge('hubspoke_config_rejected', 'config changes this edge rejected that still stand (no later revision of their key)', () =>
-          edgeConfig?.rejectedCount() ?? 0);
+        m.gauge(
+          'hubspoke_outbox_depth',
+          'payloads accepted by sendToControl, not yet acknowledged by the hub',
+          () => payloads?.pending() ?? 0,
+        );
+        m.gauge(
+          'hubspoke_config_applied_revision',
+          'the highest config revision this edge applied',
+          () => edgeConfig?.appliedRevision() ?? 0,
+        );
+        m.gauge(
+          'hubspoke_config_rejected',
+          'config changes this edge rejected that still stand (no later revision of their key)',
+          () => edgeConfig?.rejectedCount() ?? 0,
+        );
       }).catch(async (err: unknown) => {
         await node.close();
         await leaf?.close();

@@ -2,7 +2,12 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
 import {
-  findNatsServer, leafPassword, leafUserName, natsServerMissing, readSeedFile, startNatsServerProcess,
+  findNatsServer,
+  leafPassword,
+  leafUserName,
+  natsServerMissing,
+  readSeedFile,
+  startNatsServerProcess,
   type NatsServerProcess,
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';

@@ -85,5 +85,8 @@ export const commonOptionsShape = {
     .partial()
     .strict()
     .optional(),
-  metrics: z.object({ listen: z.string().min(1).default('127.0.0.1:0') }).strict().optional(),
+  metrics: z
+    .object({ listen: z.string().min(1).default('127.0.0.1:0') })
+    .strict()
+    .optional(),
 };

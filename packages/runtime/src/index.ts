@@ -24,7 +24,13 @@ export { JetStreamPublisher, JetStreamPublishError } from './nats/js-publisher.j
 export { edgePermissions } from './auth/permissions.js';
 export { createUserKey, publicKeyOf, readSeedFile, leafUserName, leafPassword } from './auth/seed.js';
 export {
-  HUB_ACCOUNT, authPaths, renderAuthConf, readAuthState, initAuthDir, addEdge, revokeEdge,
+  HUB_ACCOUNT,
+  authPaths,
+  renderAuthConf,
+  readAuthState,
+  initAuthDir,
+  addEdge,
+  revokeEdge,
 } from './auth/auth-dir.js';
 
 export type { NodeOptions, HubspokeNode, SetupContext, RuntimeParts } from './node.js';
@@ -44,14 +50,28 @@ export type { SubjectPermissions } from './auth/permissions.js';
 export type { UserKey } from './auth/seed.js';
 export type { AuthState, EdgeAuth, AuthPaths } from './auth/auth-dir.js';
 export {
-  findNatsServer, freePorts, natsServerMissing, startNatsServerProcess, NatsServerStartError,
+  findNatsServer,
+  freePorts,
+  natsServerMissing,
+  startNatsServerProcess,
+  NatsServerStartError,
 } from './nats/server-process.js';
 export type {
-  NatsServerExit, NatsServerPortChoice, NatsServerProcess, NatsServerProcessOptions,
+  NatsServerExit,
+  NatsServerPortChoice,
+  NatsServerProcess,
+  NatsServerProcessOptions,
 } from './nats/server-process.js';
 export {
-  MAX_CONFIG_VALUE_BYTES, assertConfigKey, configDigest, configKeyProblem, configScope, configSubjects, configValueJson,
-  parseConfigRecord, recordId,
+  MAX_CONFIG_VALUE_BYTES,
+  assertConfigKey,
+  configDigest,
+  configKeyProblem,
+  configScope,
+  configSubjects,
+  configValueJson,
+  parseConfigRecord,
+  recordId,
 } from './sync/config-wire.js';
 export type { ConfigRecord, SnapshotReply } from './sync/config-wire.js';
 export { covers, parseScopes, SCOPE_NAMES } from './host/scopes.js';

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
-  DEFAULT_LIMITS, ErrorCode, HubspokeError, Runtime, type EventsService, type KVService, type Limits, type Services,
+  DEFAULT_LIMITS,
+  ErrorCode,
+  HubspokeError,
+  Runtime,
+  type EventsService,
+  type KVService,
+  type Limits,
+  type Services,
 } from '@hubspoke/sdk';
 import { ENVELOPE_OVERHEAD_BYTES } from '@hubspoke/sdk/internal';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -157,7 +164,12 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     await fabric.start();
     parts = await o
       .setup({
-        nc, log, limits, host, fabric, bus,
+        nc,
+        log,
+        limits,
+        host,
+        fabric,
+        bus,
         nextId: () => fabric.nextId(),
         inboxPrefix: o.inboxPrefix ?? '_INBOX',
         onReconnect: (fn) => void reconnectListeners.push(fn),
@@ -171,12 +183,15 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
         );
       });
     const p = parts;
-    await host.initialize((plugin) => ({
-      events: new PluginEvents(plugin, id, fabric, bus),
-      kv: p.kv(plugin),
-      logger: pluginLogger(log, plugin),
-      ...p.services?.(plugin),
-    }), p.pluginConfig);
+    await host.initialize(
+      (plugin) => ({
+        events: new PluginEvents(plugin, id, fabric, bus),
+        kv: p.kv(plugin),
+        logger: pluginLogger(log, plugin),
+        ...p.services?.(plugin),
+      }),
+      p.pluginConfig,
+    );
     await host.sessionReady();
     await p.ready?.();
   } catch (err) {
@@ -188,7 +203,16 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     'node ready',
   );
   return {
-    identity: id, nc, log, bus, fabric, host, connection, limits, counters: bus.counters, close,
+    identity: id,
+    nc,
+    log,
+    bus,
+    fabric,
+    host,
+    connection,
+    limits,
+    counters: bus.counters,
+    close,
     eventsFor: (owner) => new PluginEvents(owner, id, fabric, bus),
   };
 }

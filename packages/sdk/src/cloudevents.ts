@@ -54,10 +54,19 @@ function jsonData(payload: Uint8Array): { value: unknown } | undefined {
 /** The envelope an event was carried in (its direction as the subscriber saw it). */
 export function eventToEnvelope(ev: Event): Envelope {
   return {
-    id: ev.id, topic: ev.topic, direction: ev.dir, origin: ev.origin, namespace: ev.namespace ?? '',
-    edgeId: ev.edgeId ?? '', correlationId: ev.correlationId ?? '', causationId: ev.causationId ?? '',
-    timeUnixMs: ev.timestamp.getTime(), metadata: { ...ev.metadata }, traceparent: ev.traceparent ?? '',
-    contentType: ev.contentType, payload: ev.raw,
+    id: ev.id,
+    topic: ev.topic,
+    direction: ev.dir,
+    origin: ev.origin,
+    namespace: ev.namespace ?? '',
+    edgeId: ev.edgeId ?? '',
+    correlationId: ev.correlationId ?? '',
+    causationId: ev.causationId ?? '',
+    timeUnixMs: ev.timestamp.getTime(),
+    metadata: { ...ev.metadata },
+    traceparent: ev.traceparent ?? '',
+    contentType: ev.contentType,
+    payload: ev.raw,
   };
 }
 

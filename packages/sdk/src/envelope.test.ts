@@ -416,7 +416,14 @@ describe('envelope codec: wire compatibility with protobufjs (proto/hubspoke/v1/
 
   test('an unknown field with a group wire type (3, 4) or an invalid one (6, 7) is malformed', () => {
     for (const wire of [3, 4, 6, 7]) {
-      const bytes = concat(idField(), topicField(), protobuf.Writer.create().uint32((20 << 3) | wire).finish(), Uint8Array.of(0));
+      const bytes = concat(
+        idField(),
+        topicField(),
+        protobuf.Writer.create()
+          .uint32((20 << 3) | wire)
+          .finish(),
+        Uint8Array.of(0),
+      );
       assertMalformed(() => decodeEnvelope(bytes), new RegExp(`unknown field 20 has unsupported wire type ${wire}`));
     }
   });
@@ -674,7 +681,13 @@ describe('envelope codec: properties (fast-check)', () => {
 
 describe('envelope codec: fields 14-17 appended to stored bytes', () => {
   test('sequence, epoch and replay fields appended later decode, with protobufjs too', () => {
-    const base = encodeEnvelope({ id: 'p-1', direction: Direction.Up, namespace: 'eu', edgeId: 'e1', payload: Uint8Array.of(7) });
+    const base = encodeEnvelope({
+      id: 'p-1',
+      direction: Direction.Up,
+      namespace: 'eu',
+      edgeId: 'e1',
+      payload: Uint8Array.of(7),
+    });
     const stamped = appendEnvelopeFields(base, { sequence: 300, sequenceEpoch: 'epoch-1' });
     const replayed = appendEnvelopeFields(stamped, { replayOf: 'p-1', replayAtUnixMs: 1_700_000_000_000 });
     const d = decodeEnvelope(replayed, { kind: 'payload' });

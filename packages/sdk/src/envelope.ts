@@ -303,9 +303,23 @@ function malformed(why: string): HubspokeError {
 }
 
 const FIELD_NAMES: Record<number, string> = {
-  1: 'id', 2: 'topic', 3: 'direction', 4: 'origin', 5: 'namespace', 6: 'edge_id', 7: 'correlation_id',
-  8: 'causation_id', 9: 'time_unix_ms', 10: 'metadata', 11: 'traceparent', 12: 'content_type', 13: 'payload',
-  14: 'sequence', 15: 'sequence_epoch', 16: 'replay_of', 17: 'replay_at_unix_ms',
+  1: 'id',
+  2: 'topic',
+  3: 'direction',
+  4: 'origin',
+  5: 'namespace',
+  6: 'edge_id',
+  7: 'correlation_id',
+  8: 'causation_id',
+  9: 'time_unix_ms',
+  10: 'metadata',
+  11: 'traceparent',
+  12: 'content_type',
+  13: 'payload',
+  14: 'sequence',
+  15: 'sequence_epoch',
+  16: 'replay_of',
+  17: 'replay_at_unix_ms',
 };
 const VARINT_FIELDS = new Set([3, 9, 14, 17]);
 
@@ -318,8 +332,19 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
   const limits = opts?.limits ?? DEFAULT_LIMITS;
   const c = new Cursor(data);
   const env: Envelope = {
-    id: '', topic: '', direction: Direction.Local, origin: '', namespace: '', edgeId: '', correlationId: '',
-    causationId: '', timeUnixMs: 0, metadata: {}, traceparent: '', contentType: '', payload: EMPTY,
+    id: '',
+    topic: '',
+    direction: Direction.Local,
+    origin: '',
+    namespace: '',
+    edgeId: '',
+    correlationId: '',
+    causationId: '',
+    timeUnixMs: 0,
+    metadata: {},
+    traceparent: '',
+    contentType: '',
+    payload: EMPTY,
   };
   let metaCount = 0;
   while (c.pos < c.end) {
@@ -331,20 +356,36 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
       throw malformed(`field ${name} has wire type ${wire}`);
     }
     switch (field) {
-      case 1: env.id = c.string('id'); break;
-      case 2: env.topic = c.interned('topic', 2); break;
+      case 1:
+        env.id = c.string('id');
+        break;
+      case 2:
+        env.topic = c.interned('topic', 2);
+        break;
       case 3: {
         const d = c.varint('direction');
         if (d !== 0 && d !== 1 && d !== 2) throw malformed(`direction ${d} is not 0 (local), 1 (up) or 2 (down)`);
         env.direction = d;
         break;
       }
-      case 4: env.origin = c.interned('origin', 4); break;
-      case 5: env.namespace = c.interned('namespace', 5); break;
-      case 6: env.edgeId = c.interned('edge_id', 6); break;
-      case 7: env.correlationId = c.string('correlation_id'); break;
-      case 8: env.causationId = c.string('causation_id'); break;
-      case 9: env.timeUnixMs = c.varint('time_unix_ms'); break;
+      case 4:
+        env.origin = c.interned('origin', 4);
+        break;
+      case 5:
+        env.namespace = c.interned('namespace', 5);
+        break;
+      case 6:
+        env.edgeId = c.interned('edge_id', 6);
+        break;
+      case 7:
+        env.correlationId = c.string('correlation_id');
+        break;
+      case 8:
+        env.causationId = c.string('causation_id');
+        break;
+      case 9:
+        env.timeUnixMs = c.varint('time_unix_ms');
+        break;
       case 10: {
         const e = c.len('metadata');
         if (++metaCount > limits.maxMetadataEntries) {
@@ -360,10 +401,14 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         }
         if (c.pos !== e) throw malformed('metadata entry overruns its length');
         if (k.length > limits.maxMetadataKeyBytes / 3 && Buffer.byteLength(k) > limits.maxMetadataKeyBytes) {
-          throw malformed(`metadata key ${JSON.stringify(k.slice(0, 32))}… is longer than ${limits.maxMetadataKeyBytes} bytes`);
+          throw malformed(
+            `metadata key ${JSON.stringify(k.slice(0, 32))}… is longer than ${limits.maxMetadataKeyBytes} bytes`,
+          );
         }
         if (v.length > limits.maxMetadataValueBytes / 3 && Buffer.byteLength(v) > limits.maxMetadataValueBytes) {
-          throw malformed(`metadata value of ${JSON.stringify(k)} is longer than ${limits.maxMetadataValueBytes} bytes`);
+          throw malformed(
+            `metadata value of ${JSON.stringify(k)} is longer than ${limits.maxMetadataValueBytes} bytes`,
+          );
         }
         // An own "__proto__" entry must stay an entry, not become the object's prototype.
         if (k === '__proto__') {
@@ -371,20 +416,33 @@ export function decodeEnvelope(data: Uint8Array, opts?: DecodeOptions): Envelope
         } else env.metadata[k] = v;
         break;
       }
-      case 11: env.traceparent = c.string('traceparent'); break;
-      case 12: env.contentType = c.interned('content_type', 12); break;
+      case 11:
+        env.traceparent = c.string('traceparent');
+        break;
+      case 12:
+        env.contentType = c.interned('content_type', 12);
+        break;
       case 13: {
         const e = c.len('payload');
         const s = c.pos;
         c.pos = e;
-        if (e - s > limits.maxPayloadBytes) throw malformed(`payload of ${e - s} bytes is above ${limits.maxPayloadBytes}`);
+        if (e - s > limits.maxPayloadBytes)
+          throw malformed(`payload of ${e - s} bytes is above ${limits.maxPayloadBytes}`);
         env.payload = data.subarray(s, e);
         break;
       }
-      case 14: env.sequence = c.varint('sequence'); break;
-      case 15: env.sequenceEpoch = c.interned('sequence_epoch', 15); break;
-      case 16: env.replayOf = c.string('replay_of'); break;
-      case 17: env.replayAtUnixMs = c.varint('replay_at_unix_ms'); break;
+      case 14:
+        env.sequence = c.varint('sequence');
+        break;
+      case 15:
+        env.sequenceEpoch = c.interned('sequence_epoch', 15);
+        break;
+      case 16:
+        env.replayOf = c.string('replay_of');
+        break;
+      case 17:
+        env.replayAtUnixMs = c.varint('replay_at_unix_ms');
+        break;
       default: {
         const unknown = `unknown field ${field}`;
         if (wire === 0) c.skipVarint(unknown);
@@ -455,7 +513,8 @@ class Cursor {
   /** Reads a length prefix and returns where the field ends; the cursor stays at its start. */
   len(field: string): number {
     const n = this.varint(field);
-    if (n > this.end - this.pos) throw malformed(`truncated: ${field} claims ${n} bytes, ${this.end - this.pos} remain`);
+    if (n > this.end - this.pos)
+      throw malformed(`truncated: ${field} claims ${n} bytes, ${this.end - this.pos} remain`);
     return this.pos + n;
   }
 

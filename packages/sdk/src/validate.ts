@@ -11,11 +11,17 @@ export function assertMetadata(
   metadata: Readonly<Record<string, string>> | undefined,
   ids?: { correlationId?: string | undefined; causationId?: string | undefined },
 ): void {
-  for (const [name, v] of [['correlation id', ids?.correlationId], ['causation id', ids?.causationId]] as const) {
+  for (const [name, v] of [
+    ['correlation id', ids?.correlationId],
+    ['causation id', ids?.causationId],
+  ] as const) {
     if (v === undefined) continue;
     if (typeof v !== 'string') throw new HubspokeError(ErrorCode.MetadataInvalid, `${name} must be a string`);
     if (Buffer.byteLength(v) > limits.maxCorrelationIdBytes) {
-      throw new HubspokeError(ErrorCode.MetadataInvalid, `${name} is longer than ${limits.maxCorrelationIdBytes} bytes`);
+      throw new HubspokeError(
+        ErrorCode.MetadataInvalid,
+        `${name} is longer than ${limits.maxCorrelationIdBytes} bytes`,
+      );
     }
   }
   if (metadata === undefined) return;
@@ -29,7 +35,10 @@ export function assertMetadata(
     }
     const v = metadata[k];
     if (typeof v !== 'string') {
-      throw new HubspokeError(ErrorCode.MetadataInvalid, `metadata ${JSON.stringify(k)} must be a string, not ${typeof v}`);
+      throw new HubspokeError(
+        ErrorCode.MetadataInvalid,
+        `metadata ${JSON.stringify(k)} must be a string, not ${typeof v}`,
+      );
     }
     if (k.length === 0 || Buffer.byteLength(k) > limits.maxMetadataKeyBytes) {
       throw new HubspokeError(

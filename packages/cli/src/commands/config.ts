@@ -1,6 +1,15 @@
 import type { ConfigObject } from '@hubspoke/control-plane';
 import {
-  ADMIN_FLAG, adminAddress, flagTable, parseFlags, table, toJson, usageError, withAdmin, type FlagDef, type ParsedFlags,
+  ADMIN_FLAG,
+  adminAddress,
+  flagTable,
+  parseFlags,
+  table,
+  toJson,
+  usageError,
+  withAdmin,
+  type FlagDef,
+  type ParsedFlags,
 } from './admin-flags.js';
 
 const SCOPE_FLAG: Record<string, FlagDef> = {
@@ -23,7 +32,7 @@ export function configUsage(): string {
     '       hubspoke config rm KEY [--namespace NS] --admin ADDR\n\n' +
     "The control plane's config store: JSON values under keys (dot-separated tokens of [A-Za-z0-9_-]), global or\n" +
     'per namespace. A change is pushed at once to the edges that should see it; `hubspoke edges` shows the revision\n' +
-    'each applied. `plugin.<name>` holds a plugin\'s config (a JSON object), checked against its schema.\n' +
+    "each applied. `plugin.<name>` holds a plugin's config (a JSON object), checked against its schema.\n" +
     'set prints the new revision; get exits 1 when the key is absent; rm exits 1 when there was nothing to remove.\n\n' +
     flagTable(FLAGS)
   );
@@ -46,7 +55,9 @@ function parseJson(key: string, text: string): string {
   try {
     JSON.parse(text);
   } catch (err) {
-    throw usageError(`hubspoke config set ${key}: the value is not JSON (${(err as Error).message}); quote strings: '"text"'`);
+    throw usageError(
+      `hubspoke config set ${key}: the value is not JSON (${(err as Error).message}); quote strings: '"text"'`,
+    );
   }
   return text;
 }
@@ -70,7 +81,9 @@ export async function configCommand(argv: readonly string[], env: NodeJS.Process
       const address = adminAddress(f, env);
       return withAdmin(address, async (a) => {
         const { revision } = await a.putConfig({ key, valueJson, ...scope });
-        process.stdout.write(`${key} = ${valueJson}  (revision ${revision}${scope.namespace ? `, namespace ${scope.namespace}` : ', global'})\n`);
+        process.stdout.write(
+          `${key} = ${valueJson}  (revision ${revision}${scope.namespace ? `, namespace ${scope.namespace}` : ', global'})\n`,
+        );
         return 0;
       });
     }
@@ -80,10 +93,14 @@ export async function configCommand(argv: readonly string[], env: NodeJS.Process
       return withAdmin(address, async (a) => {
         const r = await a.getConfig({ key, ...scope });
         if (!r.found || !r.object) {
-          process.stderr.write(`hubspoke config: ${key} is not set${scope.namespace ? ` in namespace ${scope.namespace}` : ' globally'}\n`);
+          process.stderr.write(
+            `hubspoke config: ${key} is not set${scope.namespace ? ` in namespace ${scope.namespace}` : ' globally'}\n`,
+          );
           return 1;
         }
-        process.stdout.write(json ? `${toJson(r.object)}\n` : `${JSON.stringify(JSON.parse(r.object.valueJson), null, 2)}\n`);
+        process.stdout.write(
+          json ? `${toJson(r.object)}\n` : `${JSON.stringify(JSON.parse(r.object.valueJson), null, 2)}\n`,
+        );
         return 0;
       });
     }
@@ -98,7 +115,10 @@ export async function configCommand(argv: readonly string[], env: NodeJS.Process
         else {
           const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 79)}…` : s);
           process.stdout.write(
-            table(['KEY', 'SCOPE', 'REVISION', 'VALUE'], r.objects.map((o) => [o.key, scopeName(o), String(o.revision), clip(o.valueJson)])),
+            table(
+              ['KEY', 'SCOPE', 'REVISION', 'VALUE'],
+              r.objects.map((o) => [o.key, scopeName(o), String(o.revision), clip(o.valueJson)]),
+            ),
           );
         }
         return 0;

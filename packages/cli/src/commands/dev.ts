@@ -166,8 +166,12 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const self = basename(process.argv[1] ?? '') === 'main.js' ? `node ${process.argv[1]}` : 'hubspoke';
     out(`admin API     ${admin} (gRPC, loopback): in another terminal, change how often the edges look up:`);
     out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --admin ${admin}`);
-    out(`  ${self} config set plugin.cache-edge '{"lookupMs":5}' --admin ${admin}   (below the minimum: edges reject it)`);
-    out(`  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`);
+    out(
+      `  ${self} config set plugin.cache-edge '{"lookupMs":5}' --admin ${admin}   (below the minimum: edges reject it)`,
+    );
+    out(
+      `  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`,
+    );
 
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<string>((resolve) => {

@@ -48,7 +48,10 @@ function parseValueJson(key: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new HubspokeError(ErrorCode.ConfigInvalid, `config ${key}: value_json is not JSON: ${(cause as Error).message}`);
+    throw new HubspokeError(
+      ErrorCode.ConfigInvalid,
+      `config ${key}: value_json is not JSON: ${(cause as Error).message}`,
+    );
   }
 }
 
@@ -73,7 +76,8 @@ function unary<Req, Res>(log: Pino, name: string, fn: (req: Req) => Promise<Res>
   };
 }
 
-const scope = (req: { namespace: string }): { namespace?: string } => (req.namespace ? { namespace: req.namespace } : {});
+const scope = (req: { namespace: string }): { namespace?: string } =>
+  req.namespace ? { namespace: req.namespace } : {};
 
 /** Starts the gRPC admin API (proto/hubspoke/v1/admin.proto) of a control plane. */
 export async function startAdminServer(o: AdminServerOptions): Promise<AdminServer> {
@@ -89,7 +93,9 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     ListEdges: unary(log, 'ListEdges', async () => ({
       edges: (await o.edges()).map(edgeInfoToWire),
     })),
-    ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({ forgotten: await o.forgetEdge(req.edgeId) })),
+    ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({
+      forgotten: await o.forgetEdge(req.edgeId),
+    })),
     PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => {
       const revision = await o.config.put(req.key, parseValueJson(req.key, req.valueJson ?? ''), scope(req));
       log.info({ key: req.key, namespace: req.namespace || undefined, revision }, 'config put');
@@ -99,7 +105,10 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
       const all = await o.config.list({ ...scope(req), prefix: req.key });
       const e = all.find((x) => x.key === req.key);
       if (!e) return { found: false };
-      return { found: true, object: { key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision } };
+      return {
+        found: true,
+        object: { key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision },
+      };
     }),
     DeleteConfig: unary(log, 'DeleteConfig', async (req: ConfigRequest) => {
       const deleted = await o.config.delete(req.key, scope(req));
@@ -108,7 +117,10 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     }),
     ListConfig: unary(log, 'ListConfig', async (req: ConfigRequest) => ({
       objects: (await o.config.list({ ...scope(req), prefix: req.prefix ?? '' })).map((e) => ({
-        key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision,
+        key: e.key,
+        namespace: req.namespace,
+        valueJson: JSON.stringify(e.value),
+        revision: e.revision,
       })),
     })),
     ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>

@@ -27,7 +27,12 @@ function gate(ctx: SetupContext): ConfigGate {
       for (const h of ctx.host.list()) {
         const p = h.plugin;
         if (!capabilities.isObjectHookHandler(p)) continue;
-        const change = { operation: op, key, ...(scope === ALL ? {} : { namespace: scope }), ...(op === 'put' ? { value: v } : {}) };
+        const change = {
+          operation: op,
+          key,
+          ...(scope === ALL ? {} : { namespace: scope }),
+          ...(op === 'put' ? { value: v } : {}),
+        };
         const res = await pluginCall(h.name, 'onObjectChange', HOOK_TIMEOUT_MS, () => p.onObjectChange(h.ctx, change));
         if (!res || res.allow !== true) throw hookRefusal(h.name, scope, key, res?.reason);
         if (op === 'put' && res.value !== undefined) v = res.value;

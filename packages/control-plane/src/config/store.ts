@@ -1,6 +1,14 @@
 import { ErrorCode, HubspokeError, isName, type ConfigEntry } from '@hubspoke/sdk';
 import {
-  ALL, assertConfigKey, configDigest, configScope, configSubjects, configValueJson, followBucket, subjects, type ConfigRecord,
+  ALL,
+  assertConfigKey,
+  configDigest,
+  configScope,
+  configSubjects,
+  configValueJson,
+  followBucket,
+  subjects,
+  type ConfigRecord,
   type SnapshotReply,
 } from '@hubspoke/runtime';
 import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
@@ -62,7 +70,15 @@ function decodeStored(scopeKey: string, e: KvEntry): ConfigRecord | undefined {
  * (any replica answers, from its mirror), giving their digest so that an edge already current costs one message.
  */
 export class ConfigStore {
-  readonly counters: ConfigCounters = { puts: 0, deletes: 0, refused: 0, snapshots: 0, unchanged: 0, resyncs: 0, badRequests: 0 };
+  readonly counters: ConfigCounters = {
+    puts: 0,
+    deletes: 0,
+    refused: 0,
+    snapshots: 0,
+    unchanged: 0,
+    resyncs: 0,
+    badRequests: 0,
+  };
   private readonly scopes = new Map<string, Map<string, ConfigRecord>>();
   private readonly latest = new Map<string, number>();
   private readonly digests = new Map<string, string>();
@@ -147,7 +163,8 @@ export class ConfigStore {
     const scope = configScope(namespace);
     const out: ConfigEntry[] = [];
     for (const r of this.scopes.get(scope)?.values() ?? []) {
-      if (!r.deleted && r.key.startsWith(prefix)) out.push({ key: r.key, value: structuredClone(r.value), revision: r.revision });
+      if (!r.deleted && r.key.startsWith(prefix))
+        out.push({ key: r.key, value: structuredClone(r.value), revision: r.revision });
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -210,7 +227,10 @@ export class ConfigStore {
     // anywhere the control plane may publish.
     if (!reply || !isName(ns) || !isName(edge) || !subjects.isInboxOf(reply, ns, edge)) {
       this.counters.badRequests++;
-      this.log.warn({ subject: req.subject, reply }, "config snapshot request refused: its reply subject is not the requesting edge's inbox");
+      this.log.warn(
+        { subject: req.subject, reply },
+        "config snapshot request refused: its reply subject is not the requesting edge's inbox",
+      );
       return;
     }
     let theirs: unknown;

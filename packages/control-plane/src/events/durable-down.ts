@@ -34,7 +34,10 @@ export class DurableDown {
     this.sub = this.ctx.nc.subscribe('hs.req.*.*.down', {
       queue: 'hs-control',
       callback: (err, msg) => {
-        if (!err) void this.answer(msg).catch((e: unknown) => this.ctx.log.warn({ err: String(e) }, 'durable Down catch-up failed'));
+        if (!err)
+          void this.answer(msg).catch((e: unknown) =>
+            this.ctx.log.warn({ err: String(e) }, 'durable Down catch-up failed'),
+          );
       },
     });
   }

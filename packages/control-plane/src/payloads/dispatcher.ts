@@ -1,7 +1,12 @@
 import { decodeEnvelope, type Envelope, type Limits } from '@hubspoke/sdk';
 import { SeenIds, type JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import {
-  AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 import type { OfferCounts } from './attempts.js';
@@ -36,7 +41,6 @@ export interface DispatchCounters {
   /** Payloads that did not decode or named another edge than their subject (dead-lettered too). */
   rejected: number;
 }
-
 
 /**
  * Acks sent together: each lane acks from its own continuation, so acks made one by one would each be a socket
@@ -115,7 +119,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export class Dispatcher {
   readonly counters: DispatchCounters = {
-    offered: 0, handled: 0, failedOffers: 0, deadLettered: 0, duplicates: 0, rejected: 0,
+    offered: 0,
+    handled: 0,
+    failedOffers: 0,
+    deadLettered: 0,
+    duplicates: 0,
+    rejected: 0,
   };
   /** Told the dispatch latency of each payload handled (hub arrival to a receiver's `true`), when metrics are on. */
   onLatency: ((seconds: number) => void) | undefined;
@@ -155,7 +164,9 @@ export class Dispatcher {
    */
   async start(): Promise<boolean> {
     if (this.receivers().length === 0) {
-      this.log.warn('no EdgePayloadReceiver loaded: this replica delivers durable events only; payloads wait at the hub');
+      this.log.warn(
+        'no EdgePayloadReceiver loaded: this replica delivers durable events only; payloads wait at the hub',
+      );
     }
     const config = {
       durable_name: DISPATCH_CONSUMER,
@@ -168,7 +179,10 @@ export class Dispatcher {
     };
     try {
       await this.jsm.consumers.info(PAYLOAD_STREAM, DISPATCH_CONSUMER);
-      await this.jsm.consumers.update(PAYLOAD_STREAM, DISPATCH_CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: 4096 });
+      await this.jsm.consumers.update(PAYLOAD_STREAM, DISPATCH_CONSUMER, {
+        ack_wait: config.ack_wait,
+        max_ack_pending: 4096,
+      });
     } catch (err) {
       if (!/consumer not found/i.test(String(err))) throw err;
       await this.jsm.consumers.add(PAYLOAD_STREAM, config);
@@ -219,7 +233,10 @@ export class Dispatcher {
         try {
           if ((await this.process(lane, m)) === YIELD) lane.add(lane.current);
         } catch (err) {
-          this.log.error({ err, subject: m.subject, seq: m.seq }, 'payload dispatch failed; JetStream will deliver it again');
+          this.log.error(
+            { err, subject: m.subject, seq: m.seq },
+            'payload dispatch failed; JetStream will deliver it again',
+          );
         }
         lane.current = undefined;
       }
@@ -247,7 +264,14 @@ export class Dispatcher {
     if (env.namespace !== lane.ns || env.edgeId !== lane.edge) {
       this.counters.rejected++;
       const why = `envelope names ${env.namespace}/${env.edgeId}, subject ${lane.ns}/${lane.edge}`;
-      return this.deadLetter(lane, m, undefined, `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`, '', 0);
+      return this.deadLetter(
+        lane,
+        m,
+        undefined,
+        `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`,
+        '',
+        0,
+      );
     }
     if (env.sequence) {
       let rec = await this.recordOf(lane);
@@ -284,7 +308,14 @@ export class Dispatcher {
         return this.done(lane, m, env, count > 1);
       }
       if (outcome.kind === 'none') {
-        return this.deadLetter(lane, m, env, 'no receiver handled it (every acceptEdgePayload returned false)', '', count);
+        return this.deadLetter(
+          lane,
+          m,
+          env,
+          'no receiver handled it (every acceptEdgePayload returned false)',
+          '',
+          count,
+        );
       }
       this.counters.failedOffers++;
       if (count >= this.o.maxDeliveries) return this.deadLetter(lane, m, env, outcome.error, outcome.plugin, count);
@@ -303,7 +334,12 @@ export class Dispatcher {
   }
 
   /** Waits until another replica has dealt with the payload before this one (an edge's order holds across replicas). */
-  private async holdFor(lane: Lane, m: JsMsg, seq: number, epoch: string): Promise<EdgeRecord | undefined | typeof YIELD> {
+  private async holdFor(
+    lane: Lane,
+    m: JsMsg,
+    seq: number,
+    epoch: string,
+  ): Promise<EdgeRecord | undefined | typeof YIELD> {
     const deadline = Date.now() + this.o.holdMs;
     for (;;) {
       if (lane.hasEarlier(m)) return YIELD;
@@ -328,7 +364,12 @@ export class Dispatcher {
 
   private async offer(lane: Lane, m: JsMsg, env: Envelope, deliveryCount: number): Promise<Outcome> {
     this.counters.offered++;
-    return offerPayload(this.receivers(), toEdgePayload(env, lane.ns, lane.edge, m.info.timestampNanos, deliveryCount), env, this.o.offerTimeoutMs);
+    return offerPayload(
+      this.receivers(),
+      toEdgePayload(env, lane.ns, lane.edge, m.info.timestampNanos, deliveryCount),
+      env,
+      this.o.offerTimeoutMs,
+    );
   }
 
   /**
@@ -360,7 +401,10 @@ export class Dispatcher {
       },
       (err: unknown) => {
         lane.writing = false;
-        this.log.warn({ err: String(err), edge: lane.edge }, 'dispatch record not written; those payloads will come again');
+        this.log.warn(
+          { err: String(err), edge: lane.edge },
+          'dispatch record not written; those payloads will come again',
+        );
         if (lane.toAck.length > 0) this.commit(lane);
       },
     );

@@ -36,6 +36,9 @@ export class EdgeRecords {
 
   /** Writes the record; resolves once JetStream has it. */
   write(ns: string, edge: string, r: EdgeRecord): Promise<unknown> {
-    return this.publisher.publish(`$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`, new TextEncoder().encode(JSON.stringify(r)));
+    return this.publisher.publish(
+      `$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`,
+      new TextEncoder().encode(JSON.stringify(r)),
+    );
   }
 }

@@ -3,9 +3,7 @@ import { handlerScope, pluginCall, type HostedPlugin, type PluginHost } from '@h
 
 /** What came of offering a payload to the receivers. */
 export type Outcome =
-  | { kind: 'handled'; plugin: string }
-  | { kind: 'none' }
-  | { kind: 'threw'; plugin: string; error: string };
+  { kind: 'handled'; plugin: string } | { kind: 'none' } | { kind: 'threw'; plugin: string; error: string };
 
 /** The receivers of a host, in load order (the order payloads are offered in). */
 export function receiversOf(host: PluginHost): HostedPlugin[] {

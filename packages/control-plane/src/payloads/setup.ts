@@ -16,7 +16,11 @@ const DAY = 24 * 3600 * 1000;
 /** The zod schema of {@link PayloadOptions}; every field has its default. */
 export const payloadOptionsSchema = z
   .object({
-    retentionMs: z.number().int().min(60_000).default(7 * DAY),
+    retentionMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .default(7 * DAY),
     dedupWindowMs: z.number().int().min(1000).default(120_000),
     replicas: z.number().int().min(1).max(5).default(1),
     maxDeliveries: z.number().int().min(1).max(1000).default(5),
@@ -51,7 +55,15 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
   const offers = new OfferCounts(kv);
   await offers.open();
   const dispatcher = new Dispatcher(
-    jsm, js, ctx.host, new EdgeRecords(kv, publisher), offers, publisher, ctx.limits, ctx.log, o,
+    jsm,
+    js,
+    ctx.host,
+    new EdgeRecords(kv, publisher),
+    offers,
+    publisher,
+    ctx.limits,
+    ctx.log,
+    o,
     (env) => ctx.fabric.deliverRemote(env),
   );
   const down = new DurableDown(ctx, jsm, js, publisher);

@@ -83,6 +83,17 @@ export function decodeRecord(value: Uint8Array): EdgeRecord | undefined {
 }
 
 /** Edges listed in a stable order: namespace, then id. */
-export function byNamespaceAndId(a: { namespace: string; edgeId: string }, b: { namespace: string; edgeId: string }): number {
-  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0;
+export function byNamespaceAndId(
+  a: { namespace: string; edgeId: string },
+  b: { namespace: string; edgeId: string },
+): number {
+  return a.namespace < b.namespace
+    ? -1
+    : a.namespace > b.namespace
+      ? 1
+      : a.edgeId < b.edgeId
+        ? -1
+        : a.edgeId > b.edgeId
+          ? 1
+          : 0;
 }

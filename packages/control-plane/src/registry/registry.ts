@@ -5,7 +5,14 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { QueuedIterator } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
 import {
-  byNamespaceAndId, decodeRecord, encodeRecord, judgeState, nextChange, recordKey, toEdgeInfo, type EdgeRecord,
+  byNamespaceAndId,
+  decodeRecord,
+  encodeRecord,
+  judgeState,
+  nextChange,
+  recordKey,
+  toEdgeInfo,
+  type EdgeRecord,
   type EdgeState,
 } from './record.js';
 
@@ -132,7 +139,9 @@ export class EdgeRegistry {
 
   /** Removes an edge from the registry (every replica's mirror follows); it reappears if it beats again. */
   async forget(edgeId: string): Promise<boolean> {
-    const keys = [...this.records.values()].filter((r) => r.edgeId === edgeId).map((r) => recordKey(r.namespace, r.edgeId));
+    const keys = [...this.records.values()]
+      .filter((r) => r.edgeId === edgeId)
+      .map((r) => recordKey(r.namespace, r.edgeId));
     for (const k of keys) {
       this.records.delete(k);
       this.dirty.delete(k);
@@ -169,7 +178,8 @@ export class EdgeRegistry {
     const parts = msg.subject.split('.');
     const namespace = parts[2] ?? '';
     const edgeId = parts[3] ?? '';
-    if (parts.length !== 4 || !isName(namespace) || !isName(edgeId)) return this.reject(msg.subject, 'subject names no valid edge');
+    if (parts.length !== 4 || !isName(namespace) || !isName(edgeId))
+      return this.reject(msg.subject, 'subject names no valid edge');
     const b = parseHeartbeat(msg.data);
     if (typeof b === 'string') return this.reject(msg.subject, b);
     if (b.namespace !== namespace || b.edgeId !== edgeId) {
@@ -251,7 +261,10 @@ export class EdgeRegistry {
     const before = this.judged.get(key);
     if (before === state) return;
     this.judged.set(key, state);
-    this.log.info({ edge: r.edgeId, namespace: r.namespace, from: before ?? 'unknown', to: state }, 'edge state changed');
+    this.log.info(
+      { edge: r.edgeId, namespace: r.namespace, from: before ?? 'unknown', to: state },
+      'edge state changed',
+    );
     const told = this.announced.get(key);
     if (state === 'online' && told !== 'online') {
       this.announced.set(key, 'online');

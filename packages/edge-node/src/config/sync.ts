@@ -1,9 +1,24 @@
 import {
-  ErrorCode, HubspokeError, capabilities, type ConfigChange, type ConfigEntry, type EdgeConfigView, type KVService, type Plugin,
+  ErrorCode,
+  HubspokeError,
+  capabilities,
+  type ConfigChange,
+  type ConfigEntry,
+  type EdgeConfigView,
+  type KVService,
+  type Plugin,
 } from '@hubspoke/sdk';
 import {
-  ALL, configDigest, configSubjects, parseConfigRecord, pluginCall, recordId, validatePluginConfig, type ConfigRecord,
-  type SetupContext, type SnapshotReply,
+  ALL,
+  configDigest,
+  configSubjects,
+  parseConfigRecord,
+  pluginCall,
+  recordId,
+  validatePluginConfig,
+  type ConfigRecord,
+  type SetupContext,
+  type SnapshotReply,
 } from '@hubspoke/runtime';
 import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
 
@@ -102,7 +117,10 @@ export class EdgeConfig {
       this.keep(r);
     }
     if (this.stored.size > 0) {
-      this.o.ctx.log.info({ records: this.stored.size, revision: this.applied }, 'config loaded from what this edge kept');
+      this.o.ctx.log.info(
+        { records: this.stored.size, revision: this.applied },
+        'config loaded from what this edge kept',
+      );
     }
     for (const subject of configSubjects.edgeSubjects(this.o.namespace, this.o.edgeId)) {
       this.subs.push(
@@ -170,7 +188,10 @@ export class EdgeConfig {
       try {
         return validatePluginConfig(name, p.getConfigSchema(), r.value as Record<string, unknown>);
       } catch (err) {
-        this.o.ctx.log.error({ err: String(err), key: r.key }, 'the kept config does not fit the plugin schema; the plugin starts with its local config');
+        this.o.ctx.log.error(
+          { err: String(err), key: r.key },
+          'the kept config does not fit the plugin schema; the plugin starts with its local config',
+        );
         return undefined;
       }
     }
@@ -205,7 +226,10 @@ export class EdgeConfig {
       r = 'not JSON';
     }
     if (typeof r === 'string' || r.scope !== scope || r.key !== key) {
-      this.o.ctx.log.warn({ subject: m.subject, why: typeof r === 'string' ? r : 'body names another key' }, 'config push ignored');
+      this.o.ctx.log.warn(
+        { subject: m.subject, why: typeof r === 'string' ? r : 'body names another key' },
+        'config push ignored',
+      );
       return;
     }
     const rec = r;
@@ -235,7 +259,12 @@ export class EdgeConfig {
     const globalAfter = r.scope === ALL ? r : this.stored.get(recordId(ALL, r.key));
     const after = nsAfter && !nsAfter.deleted ? nsAfter : globalAfter && !globalAfter.deleted ? globalAfter : undefined;
     const effectiveChanged = (before?.revision ?? 0) !== (after?.revision ?? 0) || before?.scope !== after?.scope;
-    const change: ConfigChange = { key: r.key, value: after ? structuredClone(after.value) : undefined, revision: r.revision, deleted: !after };
+    const change: ConfigChange = {
+      key: r.key,
+      value: after ? structuredClone(after.value) : undefined,
+      revision: r.revision,
+      deleted: !after,
+    };
     const own = effectiveChanged && r.key.startsWith(PLUGIN_PREFIX) ? this.ownerOf(r.key) : undefined;
     const schemaProblem = own ? this.validateOwn(own, r, after, change) : undefined;
     if (schemaProblem) return this.reject(id, r, schemaProblem);
@@ -271,7 +300,10 @@ export class EdgeConfig {
 
   private reject(id: string, r: ConfigRecord, problem: string): boolean {
     this.rejected.set(id, { revision: r.revision, error: problem, seq: ++this.rejectSeq });
-    this.o.ctx.log.warn({ key: r.key, scope: r.scope, revision: r.revision, error: problem }, 'config rejected; the previous value stays in force');
+    this.o.ctx.log.warn(
+      { key: r.key, scope: r.scope, revision: r.revision, error: problem },
+      'config rejected; the previous value stays in force',
+    );
     return true;
   }
 
@@ -282,14 +314,23 @@ export class EdgeConfig {
   }
 
   /** Checks a plugin's new config against its schema (filling defaults into `change.value`); the error, if any. */
-  private validateOwn(plugin: Plugin, r: ConfigRecord, after: ConfigRecord | undefined, change: ConfigChange): string | undefined {
+  private validateOwn(
+    plugin: Plugin,
+    r: ConfigRecord,
+    after: ConfigRecord | undefined,
+    change: ConfigChange,
+  ): string | undefined {
     if (!after) return undefined;
     if (typeof after.value !== 'object' || after.value === null || Array.isArray(after.value)) {
       return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: (root): a plugin's config must be a JSON object`;
     }
     if (!capabilities.isConfigProvider(plugin)) return undefined;
     try {
-      change.value = validatePluginConfig(plugin.info.name, plugin.getConfigSchema(), after.value as Record<string, unknown>);
+      change.value = validatePluginConfig(
+        plugin.info.name,
+        plugin.getConfigSchema(),
+        after.value as Record<string, unknown>,
+      );
     } catch (err) {
       const msg = (err as Error).message.replace(/^(HS_ERR_[A-Z_]+: )?plugin \S+ config is invalid: /, '');
       return `${ErrorCode.ConfigInvalid} ${r.key}@${r.revision}: ${msg}`;
@@ -314,8 +355,10 @@ export class EdgeConfig {
     for (const h of this.o.ctx.host.list()) {
       const p = h.plugin;
       if (!capabilities.isConfigChangeHandler(p)) continue;
-      await pluginCall(h.name, 'onConfigChange', CHANGE_TIMEOUT_MS, () => p.onConfigChange(h.ctx, structuredClone(change))).catch(
-        (err: unknown) => this.o.ctx.log.error({ err: String(err), plugin: h.name, key: change.key }, 'onConfigChange failed'),
+      await pluginCall(h.name, 'onConfigChange', CHANGE_TIMEOUT_MS, () =>
+        p.onConfigChange(h.ctx, structuredClone(change)),
+      ).catch((err: unknown) =>
+        this.o.ctx.log.error({ err: String(err), plugin: h.name, key: change.key }, 'onConfigChange failed'),
       );
     }
   }
@@ -342,7 +385,10 @@ export class EdgeConfig {
         } while (this.again && !this.stopped);
         this.retryMs = RETRY_FIRST_MS;
       } catch (err) {
-        this.o.ctx.log.debug({ err: String(err), retryMs: this.retryMs }, 'config snapshot not answered; asking again later');
+        this.o.ctx.log.debug(
+          { err: String(err), retryMs: this.retryMs },
+          'config snapshot not answered; asking again later',
+        );
       } finally {
         this.syncing = undefined;
       }
@@ -389,12 +435,15 @@ export class EdgeConfig {
       const sub = nc.subscribe(inbox, {
         callback: (err, m) => {
           if (err) return end(() => reject(err));
-          if (m.headers?.hasError) return end(() => reject(new Error(`${m.headers?.code ?? ''} ${m.headers?.description ?? ''}`.trim())));
+          if (m.headers?.hasError)
+            return end(() => reject(new Error(`${m.headers?.code ?? ''} ${m.headers?.description ?? ''}`.trim())));
           let reply: SnapshotReply;
           try {
             reply = JSON.parse(dec.decode(m.data)) as SnapshotReply;
           } catch {
-            return end(() => reject(new HubspokeError(ErrorCode.EnvelopeMalformed, 'config snapshot reply is not JSON')));
+            return end(() =>
+              reject(new HubspokeError(ErrorCode.EnvelopeMalformed, 'config snapshot reply is not JSON')),
+            );
           }
           if ('unchanged' in reply) return end(() => resolve(undefined));
           if ('records' in reply && Array.isArray(reply.records)) {
@@ -407,9 +456,13 @@ export class EdgeConfig {
           if ('done' in reply) end(() => resolve(records));
         },
       });
-      nc.publish(configSubjects.request(this.o.namespace, this.o.edgeId), enc.encode(JSON.stringify({ digest: this.configDigest() })), {
-        reply: inbox,
-      });
+      nc.publish(
+        configSubjects.request(this.o.namespace, this.o.edgeId),
+        enc.encode(JSON.stringify({ digest: this.configDigest() })),
+        {
+          reply: inbox,
+        },
+      );
     });
   }
 }

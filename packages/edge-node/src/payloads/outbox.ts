@@ -1,6 +1,12 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { JetStreamPublishError, type JetStreamPublisher } from '@hubspoke/runtime';
-import { DiscardPolicy, RetentionPolicy, StorageType, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** Bounds of the edge outbox. When full, new payloads are refused with `HS_ERR_OUTBOX_FULL`. */

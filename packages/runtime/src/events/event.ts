@@ -64,9 +64,18 @@ export class FabricEvent implements Event {
 
   toJSON(): Record<string, unknown> {
     return {
-      id: this.id, topic: this.topic, origin: this.origin, dir: this.dir, payload: this.payload,
-      correlationId: this.correlationId, causationId: this.causationId, metadata: this.metadata,
-      timestamp: this.timestamp, receivedAt: this.receivedAt, namespace: this.namespace, edgeId: this.edgeId,
+      id: this.id,
+      topic: this.topic,
+      origin: this.origin,
+      dir: this.dir,
+      payload: this.payload,
+      correlationId: this.correlationId,
+      causationId: this.causationId,
+      metadata: this.metadata,
+      timestamp: this.timestamp,
+      receivedAt: this.receivedAt,
+      namespace: this.namespace,
+      edgeId: this.edgeId,
     };
   }
 }

@@ -1,7 +1,19 @@
 import { Buffer } from 'node:buffer';
 import {
-  CONTENT_TYPE_BYTES, CONTENT_TYPE_JSON, Direction, EnvelopeEncoder, ErrorCode, HubspokeError, Runtime, assertName,
-  assertTopic, assertTopicPattern, type EventHandler, type EventsService, type PublishOptions, type SubscribeOptions,
+  CONTENT_TYPE_BYTES,
+  CONTENT_TYPE_JSON,
+  Direction,
+  EnvelopeEncoder,
+  ErrorCode,
+  HubspokeError,
+  Runtime,
+  assertName,
+  assertTopic,
+  assertTopicPattern,
+  type EventHandler,
+  type EventsService,
+  type PublishOptions,
+  type SubscribeOptions,
 } from '@hubspoke/sdk';
 import { assertMetadata, assertPayloadSize } from '@hubspoke/sdk/internal';
 import { handlerScope } from '../logger.js';

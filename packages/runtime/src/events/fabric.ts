@@ -1,5 +1,12 @@
 import {
-  Direction, ErrorCode, HubspokeError, Runtime, decodeEnvelope, type Envelope, type EnvelopeEncoder, type Limits,
+  Direction,
+  ErrorCode,
+  HubspokeError,
+  Runtime,
+  decodeEnvelope,
+  type Envelope,
+  type EnvelopeEncoder,
+  type Limits,
 } from '@hubspoke/sdk';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
@@ -105,7 +112,10 @@ export class Fabric {
   async publishDurable(o: OutgoingEvent): Promise<string> {
     const sink = this.durableSink;
     if (!sink) {
-      throw new HubspokeError(ErrorCode.NotSupported, `durable events are not available on this node (topic ${o.topic})`);
+      throw new HubspokeError(
+        ErrorCode.NotSupported,
+        `durable events are not available on this node (topic ${o.topic})`,
+      );
     }
     const p = this.prepare(o);
     if (p.remote) await sink({ id: p.id, data: p.data, subject: p.subject, topic: o.topic, ...p.target });
@@ -115,7 +125,13 @@ export class Fabric {
   /** Where durable events go; set by the runtime once its streams are open. */
   durableSink: DurableSink | undefined;
 
-  private prepare(o: OutgoingEvent): { id: string; remote: boolean; subject: string; data: Uint8Array; target: { namespace: string; edgeId: string } } {
+  private prepare(o: OutgoingEvent): {
+    id: string;
+    remote: boolean;
+    subject: string;
+    data: Uint8Array;
+    target: { namespace: string; edgeId: string };
+  } {
     if (this.nc.isClosed()) throw new HubspokeError(ErrorCode.Closed, 'the node is closed');
     const id = this.nextId();
     const time = Date.now();
@@ -129,17 +145,36 @@ export class Fabric {
     this.bus.counters.published++;
     if (this.bus.wants(o.topic)) {
       const env: Envelope = {
-        id, topic: o.topic, direction: o.dir, origin: o.origin, namespace: target.namespace, edgeId: target.edgeId,
-        correlationId: o.correlationId ?? '', causationId: o.causationId ?? '', timeUnixMs: time,
-        metadata: o.metadata ?? {}, traceparent: o.traceparent ?? '', contentType: o.contentType, payload: o.payload,
+        id,
+        topic: o.topic,
+        direction: o.dir,
+        origin: o.origin,
+        namespace: target.namespace,
+        edgeId: target.edgeId,
+        correlationId: o.correlationId ?? '',
+        causationId: o.causationId ?? '',
+        timeUnixMs: time,
+        metadata: o.metadata ?? {},
+        traceparent: o.traceparent ?? '',
+        contentType: o.contentType,
+        payload: o.payload,
       };
       this.bus.dispatch(new FabricEvent(env, o.dir, time));
     }
     if (!remote) return { id, remote, subject: '', data: EMPTY, target };
     const data = o.encoder.encode({
-      id, topic: o.topic, direction: o.dir, timeUnixMs: time, contentType: o.contentType, payload: o.payload,
-      correlationId: o.correlationId, causationId: o.causationId, traceparent: o.traceparent, metadata: o.metadata,
-      namespace: target.namespace, edgeId: target.edgeId,
+      id,
+      topic: o.topic,
+      direction: o.dir,
+      timeUnixMs: time,
+      contentType: o.contentType,
+      payload: o.payload,
+      correlationId: o.correlationId,
+      causationId: o.causationId,
+      traceparent: o.traceparent,
+      metadata: o.metadata,
+      namespace: target.namespace,
+      edgeId: target.edgeId,
     });
     const subject =
       o.dir === Direction.Up
@@ -175,7 +210,8 @@ export class Fabric {
     const i = up ? 10 : 12;
     const a = subject.indexOf('.', i);
     const b = a < 0 ? -1 : subject.indexOf('.', a + 1);
-    if (a <= i || b <= a + 1 || b === subject.length - 1) return this.reject(subject, 'subject is not an event subject');
+    if (a <= i || b <= a + 1 || b === subject.length - 1)
+      return this.reject(subject, 'subject is not an event subject');
     const topic = subject.slice(b + 1);
     if (!this.bus.wants(topic)) return;
     let env: Envelope;
@@ -186,10 +222,14 @@ export class Fabric {
     }
     let problem: string | undefined;
     if (env.topic !== topic) problem = `topic ${JSON.stringify(env.topic)} is not ${JSON.stringify(topic)}`;
-    else if (env.direction !== (up ? Direction.Up : Direction.Down)) problem = `direction ${env.direction} is not ${up ? 'up' : 'down'}`;
-    else if (!tokenIs(subject, i, a, env.namespace)) problem = `namespace ${JSON.stringify(env.namespace)} is not the subject's`;
-    else if (!tokenIs(subject, a + 1, b, env.edgeId)) problem = `edge id ${JSON.stringify(env.edgeId)} is not the subject's`;
-    if (problem) return this.reject(subject, `${ErrorCode.EnvelopeMalformed}: envelope contradicts its subject: ${problem}`);
+    else if (env.direction !== (up ? Direction.Up : Direction.Down))
+      problem = `direction ${env.direction} is not ${up ? 'up' : 'down'}`;
+    else if (!tokenIs(subject, i, a, env.namespace))
+      problem = `namespace ${JSON.stringify(env.namespace)} is not the subject's`;
+    else if (!tokenIs(subject, a + 1, b, env.edgeId))
+      problem = `edge id ${JSON.stringify(env.edgeId)} is not the subject's`;
+    if (problem)
+      return this.reject(subject, `${ErrorCode.EnvelopeMalformed}: envelope contradicts its subject: ${problem}`);
     if (env.sequence && this.durableFilter && !this.durableFilter(env)) return;
     this.deliverRemote(env);
   }

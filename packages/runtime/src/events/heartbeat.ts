@@ -38,13 +38,18 @@ function count(v: unknown): v is number {
 export function parseHeartbeat(data: Uint8Array): HeartbeatBody | string {
   let b: Record<string, unknown>;
   try {
-    b = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as Record<string, unknown>;
+    b = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return 'not JSON';
   }
   if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'not a JSON object';
-  if (typeof b['version'] !== 'string' || b['version'].length > 64) return 'version: not a string of at most 64 characters';
-  if (typeof b['namespace'] !== 'string' || typeof b['edgeId'] !== 'string') return 'namespace and edgeId: strings required';
+  if (typeof b['version'] !== 'string' || b['version'].length > 64)
+    return 'version: not a string of at most 64 characters';
+  if (typeof b['namespace'] !== 'string' || typeof b['edgeId'] !== 'string')
+    return 'namespace and edgeId: strings required';
   if (b['health'] !== 'ok' && b['health'] !== 'degraded') return 'health: must be ok or degraded';
   for (const k of ['appliedRevision', 'outboxDepth', 'reconnects', 'time'] as const) {
     if (!count(b[k])) return `${k}: not a non-negative integer`;

@@ -39,7 +39,13 @@ const DROP_LOG_INTERVAL_MS = 5000;
  */
 export class LocalBus {
   readonly counters: EventCounters = {
-    published: 0, received: 0, delivered: 0, dropped: 0, handlerErrors: 0, rejected: 0, duplicates: 0,
+    published: 0,
+    received: 0,
+    delivered: 0,
+    dropped: 0,
+    handlerErrors: 0,
+    rejected: 0,
+    duplicates: 0,
   };
   private readonly subs = new Map<string, Subscription>();
   private readonly cache = new Map<string, Subscription[]>();
@@ -55,8 +61,16 @@ export class LocalBus {
     const id = `sub-${++this.seq}`;
     const size = queueSize ?? this.defaultQueueSize;
     this.subs.set(id, {
-      id, owner, pattern, matches: compilePattern(pattern), handler, queue: new BoundedQueue(size),
-      draining: false, closed: false, dropped: 0, lastDropLog: 0,
+      id,
+      owner,
+      pattern,
+      matches: compilePattern(pattern),
+      handler,
+      queue: new BoundedQueue(size),
+      draining: false,
+      closed: false,
+      dropped: 0,
+      lastDropLog: 0,
     });
     this.cache.clear();
     return id;
@@ -149,7 +163,10 @@ export class LocalBus {
 
   private failed(s: Subscription, ev: Event, err: unknown): void {
     this.counters.handlerErrors++;
-    this.log.error({ err, subscription: s.id, plugin: s.owner, topic: ev.topic, eventId: ev.id }, 'event handler failed');
+    this.log.error(
+      { err, subscription: s.id, plugin: s.owner, topic: ev.topic, eventId: ev.id },
+      'event handler failed',
+    );
   }
 
   private dropped(s: Subscription, ev: Event): void {
@@ -158,8 +175,15 @@ export class LocalBus {
     const now = Date.now();
     if (now - s.lastDropLog >= DROP_LOG_INTERVAL_MS) {
       this.log.warn(
-        { subscription: s.id, plugin: s.owner, pattern: s.pattern, topic: ev.topic, eventId: ev.id,
-          droppedTotal: s.dropped, queueSize: s.queue.capacity },
+        {
+          subscription: s.id,
+          plugin: s.owner,
+          pattern: s.pattern,
+          topic: ev.topic,
+          eventId: ev.id,
+          droppedTotal: s.dropped,
+          queueSize: s.queue.capacity,
+        },
         'event dropped: subscription queue full (handler too slow)',
       );
       s.lastDropLog = now;
@@ -189,7 +213,11 @@ export class LocalBus {
   /** Subscriptions and their queue depths, for tests and metrics. */
   stats(): { id: string; owner: string; pattern: string; queued: number; dropped: number }[] {
     return [...this.subs.values()].map((s) => ({
-      id: s.id, owner: s.owner, pattern: s.pattern, queued: s.queue.length, dropped: s.dropped,
+      id: s.id,
+      owner: s.owner,
+      pattern: s.pattern,
+      queued: s.queue.length,
+      dropped: s.dropped,
     }));
   }
 }

@@ -75,7 +75,9 @@ describe('SeenIds', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ o: fc.integer({ min: 0, max: 2 }), seq: fc.integer({ min: 0, max: 255 }) }).map((r) => id(r.seq, origins[r.o])),
+            fc
+              .record({ o: fc.integer({ min: 0, max: 2 }), seq: fc.integer({ min: 0, max: 255 }) })
+              .map((r) => id(r.seq, origins[r.o])),
             fc.string({ maxLength: 20 }),
           ),
           { maxLength: 400 },

@@ -34,7 +34,7 @@ class Window {
       this.words.fill(0);
       return;
     }
-    for (let s = from; s <= to; ) {
+    for (let s = from; s <= to;) {
       const b = s % this.bits;
       if ((b & 31) === 0 && to - s >= 31) {
         this.words[b >>> 5] = 0;

@@ -8,10 +8,11 @@ function describeErrors(errors: ErrorObject[]): string {
     .map((e) => {
       const field = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(root)';
       const extra =
-        e.keyword === 'required' ? `: ${String((e.params as { missingProperty: string }).missingProperty)} is required`
-        : e.keyword === 'additionalProperties'
-          ? `: unknown field ${String((e.params as { additionalProperty: string }).additionalProperty)}`
-          : ` ${e.message ?? 'is invalid'}`;
+        e.keyword === 'required'
+          ? `: ${String((e.params as { missingProperty: string }).missingProperty)} is required`
+          : e.keyword === 'additionalProperties'
+            ? `: unknown field ${String((e.params as { additionalProperty: string }).additionalProperty)}`
+            : ` ${e.message ?? 'is invalid'}`;
       return `${field}${extra}`;
     })
     .join('; ');
@@ -32,7 +33,9 @@ export function validatePluginConfig(
   try {
     validate = ajv.compile(schema);
   } catch (cause) {
-    throw new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: getConfigSchema() is not a valid JSON Schema`, { cause });
+    throw new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: getConfigSchema() is not a valid JSON Schema`, {
+      cause,
+    });
   }
   if (!validate(copy)) {
     throw new HubspokeError(

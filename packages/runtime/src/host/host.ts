@@ -1,5 +1,12 @@
 import {
-  ErrorCode, HubspokeError, capabilities, type Context, type Event, type EventHandler, type Manifest, type Plugin,
+  ErrorCode,
+  HubspokeError,
+  capabilities,
+  type Context,
+  type Event,
+  type EventHandler,
+  type Manifest,
+  type Plugin,
   type Services,
 } from '@hubspoke/sdk';
 import type { Logger as Pino } from 'pino';
@@ -57,9 +64,13 @@ function sweep(): void {
 function pluginError(plugin: string, step: string, err: unknown): HubspokeError {
   const code = (err as HubspokeError)?.code;
   if (code === ErrorCode.Plugin || code === ErrorCode.ConfigInvalid) return err as HubspokeError;
-  return new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} failed: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-  });
+  return new HubspokeError(
+    ErrorCode.Plugin,
+    `plugin ${plugin}: ${step} failed: ${(err as Error)?.message ?? String(err)}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** Runs `fn`, failing with `HS_ERR_PLUGIN` naming the plugin and the step when it throws or outlasts `ms`. */
@@ -142,8 +153,11 @@ export class PluginHost {
   /** Runs a handler with its event in scope, so that log lines and events it publishes carry the event's ids. */
   readonly runHandler: HandlerRunner = (handler: EventHandler, ev: Event) =>
     handlerScope.run(
-      { eventId: ev.id, ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
-        ...(ev.traceparent ? { traceparent: ev.traceparent } : {}) },
+      {
+        eventId: ev.id,
+        ...(ev.correlationId ? { correlationId: ev.correlationId } : {}),
+        ...(ev.traceparent ? { traceparent: ev.traceparent } : {}),
+      },
       handler,
       ev,
     );

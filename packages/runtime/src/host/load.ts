@@ -41,7 +41,8 @@ async function instantiate(src: PluginSource, source: string): Promise<Plugin> {
       throw fail(source, `cannot be imported: ${(cause as Error).message}`, cause);
     }
     value = mod['default'];
-    if (value === undefined) throw fail(source, 'the module has no default export (export the plugin class or an instance)');
+    if (value === undefined)
+      throw fail(source, 'the module has no default export (export the plugin class or an instance)');
   }
   if (typeof value === 'function') {
     try {
@@ -108,7 +109,8 @@ async function loadInto(out: LoadedPlugin[], specs: readonly PluginSpec[], opts:
     if (typeof plugin.info.version !== 'string' || plugin.info.version.length === 0) {
       throw fail(plugin.info.name, 'info.version must be a non-empty string');
     }
-    if (seen.has(plugin.info.name)) throw fail(plugin.info.name, 'is loaded twice (plugin names must be unique on a node)');
+    if (seen.has(plugin.info.name))
+      throw fail(plugin.info.name, 'is loaded twice (plugin names must be unique on a node)');
     seen.add(plugin.info.name);
     if (!isRemoteSpec(spec)) out.push({ plugin, config, source });
   }

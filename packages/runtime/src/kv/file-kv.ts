@@ -13,7 +13,10 @@ export class FileKV implements KVService {
   private chain: Promise<void> = Promise.resolve();
   private readonly file: string;
 
-  constructor(private readonly dir: string, plugin: string) {
+  constructor(
+    private readonly dir: string,
+    plugin: string,
+  ) {
     this.file = join(dir, `${plugin}.kv.json`);
   }
 
@@ -39,7 +42,10 @@ export class FileKV implements KVService {
       await rename(tmp, this.file);
       return result;
     });
-    this.chain = run.then(() => undefined, () => undefined);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

@@ -14,7 +14,10 @@ export async function openKvBucket(nc: NatsConnection, bucket: string, domain?: 
 export class JetStreamKV implements KVService {
   private readonly prefix: string;
 
-  constructor(private readonly kv: KV, plugin: string) {
+  constructor(
+    private readonly kv: KV,
+    plugin: string,
+  ) {
     this.prefix = `${plugin}.`;
   }
 

@@ -27,7 +27,8 @@ export function assertPrefix(prefix: unknown): asserts prefix is string {
 
 export function encodeValue(value: Uint8Array | string, opts?: KVPutOptions): Uint8Array {
   const v = typeof value === 'string' ? Buffer.from(value) : value;
-  if (!(v instanceof Uint8Array)) throw new HubspokeError(ErrorCode.InvalidArgument, 'KV values must be a Uint8Array or a string');
+  if (!(v instanceof Uint8Array))
+    throw new HubspokeError(ErrorCode.InvalidArgument, 'KV values must be a Uint8Array or a string');
   const ttl = opts?.ttlMs;
   if (ttl === undefined) {
     const out = Buffer.allocUnsafe(v.length + 1);

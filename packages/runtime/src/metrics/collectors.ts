@@ -28,7 +28,9 @@ export function metricsBuilder(registry: Registry): MetricsBuilder {
   return {
     counter(name, help, read) {
       new Counter({
-        name, help, registers: [registry],
+        name,
+        help,
+        registers: [registry],
         collect() {
           // A counter cannot be set: start from zero at each scrape and add the current total.
           this.reset();
@@ -37,7 +39,14 @@ export function metricsBuilder(registry: Registry): MetricsBuilder {
       });
     },
     gauge(name, help, read) {
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
     },
     histogram(name, help, buckets) {
       const h = new Histogram({ name, help, buckets: [...buckets], registers: [registry] });
@@ -45,7 +54,10 @@ export function metricsBuilder(registry: Registry): MetricsBuilder {
     },
     gaugeByLabel(name, help, label, read) {
       new Gauge({
-        name, help, labelNames: [label], registers: [registry],
+        name,
+        help,
+        labelNames: [label],
+        registers: [registry],
         collect() {
           this.reset();
           for (const [k, v] of Object.entries(read())) this.set({ [label]: k }, v);

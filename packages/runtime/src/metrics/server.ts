@@ -57,7 +57,11 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause: Error) =>
-      reject(new HubspokeError(ErrorCode.ConfigInvalid, `metrics.listen: cannot listen on ${o.listen}: ${cause.message}`, { cause })),
+      reject(
+        new HubspokeError(ErrorCode.ConfigInvalid, `metrics.listen: cannot listen on ${o.listen}: ${cause.message}`, {
+          cause,
+        }),
+      ),
     );
     server.listen(port, host, () => resolve());
   });

@@ -59,9 +59,13 @@ export function configValueJson(key: string, value: unknown): string {
   try {
     json = JSON.stringify(value);
   } catch (cause) {
-    throw new HubspokeError(ErrorCode.ConfigInvalid, `config ${key}: the value is not JSON (${(cause as Error).message})`);
+    throw new HubspokeError(
+      ErrorCode.ConfigInvalid,
+      `config ${key}: the value is not JSON (${(cause as Error).message})`,
+    );
   }
-  if (json === undefined) throw new HubspokeError(ErrorCode.ConfigInvalid, `config ${key}: the value is not JSON (${typeof value})`);
+  if (json === undefined)
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `config ${key}: the value is not JSON (${typeof value})`);
   if (Buffer.byteLength(json) > MAX_CONFIG_VALUE_BYTES) {
     throw new HubspokeError(
       ErrorCode.ConfigInvalid,
@@ -107,7 +111,8 @@ export function configDigest(records: Iterable<Pick<ConfigRecord, 'scope' | 'key
 export function parseConfigRecord(v: unknown): ConfigRecord | string {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const r = v as Record<string, unknown>;
-  if (typeof r['scope'] !== 'string' || (r['scope'] !== ALL && !isName(r['scope']))) return 'scope: not _all or a namespace';
+  if (typeof r['scope'] !== 'string' || (r['scope'] !== ALL && !isName(r['scope'])))
+    return 'scope: not _all or a namespace';
   const kp = configKeyProblem(r['key']);
   if (kp) return `key: ${kp}`;
   const rev = r['revision'];
@@ -119,6 +124,4 @@ export function parseConfigRecord(v: unknown): ConfigRecord | string {
 
 /** What the control plane answers to a snapshot request, one message each (JSON). */
 export type SnapshotReply =
-  | { unchanged: true; digest: string }
-  | { records: ConfigRecord[] }
-  | { done: true; digest: string; count: number };
+  { unchanged: true; digest: string } | { records: ConfigRecord[] } | { done: true; digest: string; count: number };

@@ -129,7 +129,10 @@ export async function serve(
    * Runs one event delivery after the subscription's previous one, in arrival order; one the host gave up on
    * (its call's deadline passed: 'cancelled') stops holding back the next, though its handler may still run.
    */
-  const runDelivery = async (req: WireEventDelivery, call: { cancelled: boolean; once(e: 'cancelled', f: () => void): unknown }) => {
+  const runDelivery = async (
+    req: WireEventDelivery,
+    call: { cancelled: boolean; once(e: 'cancelled', f: () => void): unknown },
+  ) => {
     const prev = lanes.get(req.subscriptionId) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));

@@ -63,7 +63,6 @@ const wireEntries = (list: ConfigEntry[]) => ({
   entries: list.map((e) => ({ key: e.key, valueJson: toJson(e.value), revision: e.revision })),
 });
 
-
 const scope = (r: { namespace: string; hasNamespace: boolean }) => (r.hasNamespace ? { namespace: r.namespace } : {});
 
 /** The Host service (proto/hubspoke/v1/plugin.proto) for one plugin: every call runs as that plugin. */

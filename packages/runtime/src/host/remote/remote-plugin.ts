@@ -379,8 +379,16 @@ class RemotePlugin {
     }
     const events = this.services().events;
     const sub: HostSub = {
-      id: '', pattern: r.all ? '>' : r.pattern, all: r.all, claimedBy: this.start, inFlight: 0, sequence: 0, sequenceOf: 0,
-      room: [], batch: [], flushDue: false,
+      id: '',
+      pattern: r.all ? '>' : r.pattern,
+      all: r.all,
+      claimedBy: this.start,
+      inFlight: 0,
+      sequence: 0,
+      sequenceOf: 0,
+      room: [],
+      batch: [],
+      flushDue: false,
     };
     const handler = (ev: Event) => this.deliver(sub, ev);
     const opts = r.queueSize ? { queueSize: r.queueSize } : undefined;
