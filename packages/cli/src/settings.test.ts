@@ -276,3 +276,16 @@ describe('TLS flags', () => {
     );
   });
 });
+
+describe('--replicas', () => {
+  test('1, 3 or 5 from the flag, the environment, or the file; anything else names the field', () => {
+    assert.equal(options('control', input(['--nats', 'nats://h:4222', '--replicas', '3']))['replicas'], 3);
+    assert.equal(options('control', input(['--nats', 'nats://h:4222'], { HUBSPOKE_REPLICAS: '5' }))['replicas'], 5);
+    const files = { '/etc/hs/c.json': JSON.stringify({ natsUrl: 'nats://h:4222', jetstream: { replicas: 3 } }) };
+    const o = options('control', input(['--config', '/etc/hs/c.json'], {}, files));
+    assert.deepEqual(o['jetstream'], { replicas: 3 });
+    assert.equal(o['replicas'], undefined);
+    const bad = problem('control', input(['--nats', 'nats://h:4222', '--replicas', '2']));
+    assert.match(bad, /replicas: must be 1, 3 or 5.*--replicas/);
+  });
+});

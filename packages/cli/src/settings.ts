@@ -99,6 +99,13 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       arg: 'ADDR',
       help: 'serve the admin API (gRPC, no TLS) on host:port, port 0 = a free one; default: not served',
     },
+    {
+      key: 'replicas',
+      flag: 'replicas',
+      env: 'HUBSPOKE_REPLICAS',
+      arg: 'N',
+      help: 'replicas of every stream and KV bucket the control plane keeps: 1, 3 or 5 on a clustered hub (default 1; never lowers an existing one)',
+    },
   ],
   edge: [
     ...COMMON.slice(0, 1),
@@ -177,6 +184,15 @@ export function tlsOption(o: {
 /** The control plane's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true, plugins: true }).extend({
   ...cliShape,
+  // `--replicas N` is `jetstream.replicas`; the flag and the variable give text.
+  replicas: z
+    .union(
+      [z.literal(1), z.literal(3), z.literal(5), z.enum(['1', '3', '5']).transform((v) => Number(v) as 1 | 3 | 5)],
+      {
+        error: 'must be 1, 3 or 5 (an odd count: a clustered hub keeps a majority)',
+      },
+    )
+    .optional(),
   // `--admin ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
   admin: z
     .union([

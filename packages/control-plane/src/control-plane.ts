@@ -2,8 +2,9 @@ import { Runtime, type ControlConfigService, type EventsService, type Limits } f
 import {
   JetStreamKV,
   commonOptionsShape,
-  openKvBucket,
+  ensureKvBucket,
   parseConfig,
+  replicasSchema,
   startNode,
   startNodeMetrics,
   type HostTimeouts,
@@ -26,6 +27,7 @@ import {
   type PayloadOptions,
 } from './payloads/setup.js';
 import { openScheduler, type SchedulerParts } from './scheduler/setup.js';
+import type { StateOptions } from './state.js';
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -49,8 +51,14 @@ export interface ControlPlaneOptions {
   timeouts?: Partial<HostTimeouts>;
   /** The JetStream KV bucket of the plugins' KV at the hub. @default 'hs-kv' */
   kvBucket?: string;
-  /** Edge payloads: retention (the replay window), dedup, retries, dead letters. */
+  /** Edge payloads: retention (the replay window), dedup, retries, dead letters. `replicas` here is deprecated. */
   payloads?: Partial<PayloadOptions>;
+  /**
+   * What the control plane keeps in JetStream. `replicas` (1, 3 or 5) applies to every stream and KV bucket it
+   * creates; one that exists with more keeps them (never lowered). docs/cluster.md.
+   * @default { replicas: 1 } (or the deprecated `payloads.replicas` when only that is given)
+   */
+  jetstream?: { replicas?: 1 | 3 | 5 };
   /**
    * The admin gRPC API (proto/hubspoke/v1/admin.proto): payloads, replay, dead letters. No TLS and no
    * authentication: keep it on loopback. `listen` is `host:port`; port 0 picks a free one.
@@ -70,6 +78,7 @@ export const controlPlaneOptionsSchema = z
       .regex(/^[\w-]{1,64}$/)
       .default('hs-kv'),
     payloads: payloadOptionsSchema,
+    jetstream: z.object({ replicas: replicasSchema.optional() }).strict().optional(),
     admin: z
       .object({ listen: z.string().min(1).default('127.0.0.1:0') })
       .strict()
@@ -101,6 +110,8 @@ export interface ControlPlane {
 /** Starts a control plane; resolves once connected and every plugin's `onSessionReady` has run. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
+  const replicas = o.jetstream?.replicas ?? o.payloads.replicas ?? 1;
+  const js = (log: Pino): StateOptions => ({ replicas, log });
   let payloads: PayloadDispatch | undefined;
   let admin: AdminServer | undefined;
   let registry: RegistryParts | undefined;
@@ -118,12 +129,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     connectTimeoutMs: o.connectTimeoutMs,
     timeouts: o.timeouts as Partial<HostTimeouts> | undefined,
     setup: async (ctx) => {
-      const bucket = await openKvBucket(ctx.nc, o.kvBucket);
-      payloads = await openPayloadDispatch(ctx, o.payloads);
+      if (o.jetstream?.replicas !== undefined && o.payloads.replicas !== undefined) {
+        ctx.log.warn(
+          { replicas, ignored: o.payloads.replicas },
+          'payloads.replicas is deprecated: jetstream.replicas wins',
+        );
+      }
+      const state = js(ctx.log);
+      const bucket = await ensureKvBucket(ctx.nc, o.kvBucket, state);
+      payloads = await openPayloadDispatch(ctx, { ...o.payloads, replicas });
       const p = payloads;
-      const c = (config = await openConfig(ctx));
-      const r = (registry = await openEdgeRegistry(ctx, c));
-      const scheduler = (schedulerParts = await openScheduler(ctx));
+      const c = (config = await openConfig(ctx, state));
+      const r = (registry = await openEdgeRegistry(ctx, c, state));
+      const scheduler = (schedulerParts = await openScheduler(ctx, state));
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),
         services: () => ({ control: r.control }),

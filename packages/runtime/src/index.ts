@@ -16,6 +16,9 @@ export { startNodeMetrics } from './metrics/start.js';
 export { startMetricsServer } from './metrics/server.js';
 export { createMetricsRegistry, metricsBuilder } from './metrics/collectors.js';
 export { JetStreamKV, openKvBucket } from './kv/jetstream-kv.js';
+export { ensureKvBucket, ensureStream, replicasSchema } from './jetstream/ensure.js';
+export { isJetStreamUnavailable, jetStreamUnavailable, withJetStream } from './jetstream/unavailable.js';
+export { Backoff, backoffDelay } from './retry/backoff.js';
 export { FileKV } from './kv/file-kv.js';
 export { assertKey } from './kv/ttl.js';
 export { createRootLogger, pluginLogger, handlerScope } from './logger.js';
@@ -47,6 +50,8 @@ export type { HandlerScope, LogOptions } from './logger.js';
 export type { ConnectOptions, ConnectionState, TlsFiles } from './nats/connection.js';
 export type { PubAck, JetStreamPublisherOptions } from './nats/js-publisher.js';
 export type { SubjectPermissions } from './auth/permissions.js';
+export type { KvBucketOptions, StreamSpec } from './jetstream/ensure.js';
+export type { BackoffOptions } from './retry/backoff.js';
 export type { UserKey } from './auth/seed.js';
 export type { AuthState, EdgeAuth, AuthPaths } from './auth/auth-dir.js';
 export {

@@ -10,7 +10,7 @@ export async function controlCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(nodeUsage('control'));
     return 0;
   }
-  const { logLevel, tlsCa, tlsCert, tlsKey, ...options } = r.options;
+  const { logLevel, tlsCa, tlsCert, tlsKey, replicas, ...options } = r.options;
   const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
@@ -18,6 +18,7 @@ export async function controlCommand(argv: readonly string[]): Promise<number> {
     const cp = await startControlPlane({
       ...(options as ControlPlaneOptions),
       ...(tls ? { tls } : {}),
+      ...(replicas === undefined ? {} : { jetstream: { ...options.jetstream, replicas } }),
       log: { level: logLevel },
     });
     if (cp.admin) process.stderr.write(`hubspoke control: admin API listening on ${cp.admin.address}\n`);

@@ -1,5 +1,6 @@
 import { ErrorCode, HubspokeError, capabilities, type ControlConfigService } from '@hubspoke/sdk';
-import { ALL, openKvBucket, pluginCall, validatePluginConfig, type SetupContext } from '@hubspoke/runtime';
+import { ALL, ensureKvBucket, pluginCall, validatePluginConfig, type SetupContext } from '@hubspoke/runtime';
+import type { StateOptions } from '../state.js';
 import { CONFIG_BUCKET, ConfigStore, hookRefusal, type ConfigGate } from './store.js';
 
 /** How long an object hook may take. */
@@ -51,8 +52,8 @@ function gate(ctx: SetupContext): ConfigGate {
 }
 
 /** Opens the config store (bucket `hs-config`) and loads it. */
-export async function openConfig(ctx: SetupContext): Promise<ConfigParts> {
-  const kv = await openKvBucket(ctx.nc, CONFIG_BUCKET);
+export async function openConfig(ctx: SetupContext, state: StateOptions): Promise<ConfigParts> {
+  const kv = await ensureKvBucket(ctx.nc, CONFIG_BUCKET, state);
   const store = new ConfigStore(ctx.nc, kv, ctx.log.child({ component: 'config' }), gate(ctx));
   await store.open();
   const service: ControlConfigService = {

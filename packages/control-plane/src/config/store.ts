@@ -8,6 +8,7 @@ import {
   configValueJson,
   followBucket,
   subjects,
+  withJetStream,
   type ConfigRecord,
   type SnapshotReply,
 } from '@hubspoke/runtime';
@@ -17,6 +18,11 @@ import type { Logger as Pino } from 'pino';
 
 /** The JetStream KV bucket of config objects at the hub, shared by every control-plane replica. */
 export const CONFIG_BUCKET = 'hs-config';
+
+/** How long a change or read waits through a bucket without a leader (a cluster node lost) before it fails, coded. */
+const RETRY_FOR_MS = 10_000;
+const js = <T>(fn: () => Promise<T>): Promise<T> =>
+  withJetStream(`config store (KV bucket ${CONFIG_BUCKET})`, fn, RETRY_FOR_MS);
 
 /** How much of a snapshot goes in one reply message. */
 const CHUNK_BYTES = 256 * 1024;
@@ -128,7 +134,7 @@ export class ConfigStore {
       throw err;
     }
     const json = configValueJson(key, stored);
-    const revision = await this.kv.put(`${scope}.${key}`, `{"v":${json}}`);
+    const revision = await js(() => this.kv.put(`${scope}.${key}`, `{"v":${json}}`));
     this.counters.puts++;
     this.changed({ scope, key, revision, value: JSON.parse(json) as unknown });
     return revision;
@@ -137,14 +143,14 @@ export class ConfigStore {
   /** Reads the bucket itself, so a change made on another replica a moment ago is seen. */
   async get(key: string, namespace?: string): Promise<unknown> {
     const scope = this.checkedScope(key, namespace);
-    const e = await this.kv.get(`${scope}.${key}`);
+    const e = await js(() => this.kv.get(`${scope}.${key}`));
     const r = e ? decodeStored(`${scope}.${key}`, e) : undefined;
     return r && !r.deleted ? r.value : undefined;
   }
 
   async delete(key: string, namespace?: string): Promise<boolean> {
     const scope = this.checkedScope(key, namespace);
-    const e = await this.kv.get(`${scope}.${key}`);
+    const e = await js(() => this.kv.get(`${scope}.${key}`));
     const existed = e?.operation === 'PUT' && decodeStored(`${scope}.${key}`, e)?.deleted !== true;
     if (!existed) return false;
     try {
@@ -153,7 +159,7 @@ export class ConfigStore {
       this.counters.refused++;
       throw err;
     }
-    const revision = await this.kv.put(`${scope}.${key}`, '{"deleted":true}');
+    const revision = await js(() => this.kv.put(`${scope}.${key}`, '{"deleted":true}'));
     this.counters.deletes++;
     this.changed({ scope, key, revision, deleted: true });
     return true;

@@ -1,6 +1,5 @@
-import { JetStreamPublisher, type SetupContext } from '@hubspoke/runtime';
+import { JetStreamPublisher, ensureKvBucket, type SetupContext } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { z } from 'zod';
 import { DurableDown } from '../events/durable-down.js';
 import { OfferCounts } from './attempts.js';
@@ -8,7 +7,7 @@ import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispa
 import { EdgeRecords } from './edge-record.js';
 import { DISPATCH_BUCKET, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
 
-/** Options of edge payload handling at the control plane. */
+/** Options of edge payload handling at the control plane (`replicas` comes from `jetstream.replicas`). */
 export type PayloadOptions = DispatchOptions & PayloadStreamOptions;
 
 const DAY = 24 * 3600 * 1000;
@@ -22,7 +21,8 @@ export const payloadOptionsSchema = z
       .min(60_000)
       .default(7 * DAY),
     dedupWindowMs: z.number().int().min(1000).default(120_000),
-    replicas: z.number().int().min(1).max(5).default(1),
+    /** Deprecated: `jetstream.replicas` (docs/cluster.md) covers every stream and bucket. */
+    replicas: z.number().int().min(1).max(5).optional(),
     maxDeliveries: z.number().int().min(1).max(1000).default(5),
     backoffInitialMs: z.number().int().min(1).default(100),
     backoffMaxMs: z.number().int().min(1).default(5000),
@@ -49,8 +49,12 @@ export interface PayloadDispatch {
 export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions): Promise<PayloadDispatch> {
   const jsm = await jetstreamManager(ctx.nc);
   const js = jetstream(ctx.nc);
-  await ensurePayloadStreams(jsm, o);
-  const kv = await new Kvm(js).create(DISPATCH_BUCKET, { history: 1, ttl: o.retentionMs, replicas: o.replicas });
+  await ensurePayloadStreams(jsm, o, ctx.log);
+  const kv = await ensureKvBucket(ctx.nc, DISPATCH_BUCKET, {
+    replicas: o.replicas,
+    ttlMs: o.retentionMs,
+    log: ctx.log,
+  });
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
   const offers = new OfferCounts(kv);
   await offers.open();

@@ -1,10 +1,6 @@
-import {
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
+import { ensureStream, type StreamSpec } from '@hubspoke/runtime';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger as Pino } from 'pino';
 
 export const PAYLOAD_STREAM = 'HS_PAYLOADS';
 export const DLQ_STREAM = 'HS_DLQ';
@@ -19,29 +15,14 @@ export interface PayloadStreamOptions {
   retentionMs: number;
   /** JetStream's own dedup by payload id (`Nats-Msg-Id`). @default 120000 */
   dedupWindowMs: number;
-  /** Stream replicas (a clustered hub). @default 1 */
+  /** Stream replicas (a clustered hub): `jetstream.replicas`, or the deprecated `payloads.replicas`. @default 1 */
   replicas: number;
 }
 
 const nanos = (ms: number): number => ms * 1_000_000;
 
-async function ensure(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    const info = await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, { ...info.config, ...config });
-  } catch (err) {
-    if (!/stream not found/i.test(String(err))) throw err;
-    await jsm.streams.add(config);
-  }
-}
-
 /** A file-backed Limits stream kept for the retention window. */
-function kept(
-  name: string,
-  subject: string,
-  o: PayloadStreamOptions,
-  dedup: boolean,
-): Partial<StreamConfig> & { name: string } {
+function kept(name: string, subject: string, o: PayloadStreamOptions, dedup: boolean): StreamSpec {
   return {
     name,
     subjects: [subject],
@@ -54,9 +35,12 @@ function kept(
   };
 }
 
-/** Creates or updates the payload, durable-Down and dead-letter streams (every replica may; it is idempotent). */
-export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStreamOptions): Promise<void> {
-  await ensure(jsm, kept(PAYLOAD_STREAM, 'hs.pay.>', o, true));
-  await ensure(jsm, kept(DOWN_STREAM, 'hs.devt.>', o, true));
-  await ensure(jsm, kept(DLQ_STREAM, 'hs.dlq.>', o, false));
+/**
+ * Creates or updates the payload, durable-Down and dead-letter streams (every replica may; it is idempotent),
+ * never lowering their replicas.
+ */
+export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStreamOptions, log: Pino): Promise<void> {
+  await ensureStream(jsm, kept(PAYLOAD_STREAM, 'hs.pay.>', o, true), log);
+  await ensureStream(jsm, kept(DOWN_STREAM, 'hs.devt.>', o, true), log);
+  await ensureStream(jsm, kept(DLQ_STREAM, 'hs.dlq.>', o, false), log);
 }

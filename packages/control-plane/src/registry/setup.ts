@@ -1,6 +1,7 @@
 import type { ControlService, EdgeInfo } from '@hubspoke/sdk';
-import { PluginEvents, openKvBucket, type SetupContext } from '@hubspoke/runtime';
+import { PluginEvents, ensureKvBucket, type SetupContext } from '@hubspoke/runtime';
 import type { ConfigParts } from '../config/setup.js';
+import type { StateOptions } from '../state.js';
 import { EdgeRegistry, type RegistryCounters } from './registry.js';
 import { EDGES_BUCKET, type EdgeState } from './record.js';
 
@@ -27,8 +28,12 @@ export interface RegistryParts {
 }
 
 /** Opens the edge registry (bucket `hs-edges`) and loads what the replicas have recorded. */
-export async function openEdgeRegistry(ctx: SetupContext, config: ConfigParts): Promise<RegistryParts> {
-  const kv = await openKvBucket(ctx.nc, EDGES_BUCKET);
+export async function openEdgeRegistry(
+  ctx: SetupContext,
+  config: ConfigParts,
+  state: StateOptions,
+): Promise<RegistryParts> {
+  const kv = await ensureKvBucket(ctx.nc, EDGES_BUCKET, state);
   const registry = new EdgeRegistry(ctx.nc, kv, ctx.log.child({ component: 'edge-registry' }), config.store);
   await registry.open();
   const edges: EdgesHandle = {

@@ -1,7 +1,6 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
-import type { SetupContext } from '@hubspoke/runtime';
-import { Kvm } from '@nats-io/kv';
-import { jetstream } from '@nats-io/jetstream';
+import { ensureKvBucket, type SetupContext } from '@hubspoke/runtime';
+import type { StateOptions } from '../state.js';
 import { parseCron } from './cron.js';
 import { Scheduler, type ScheduledTask, type SchedulerCounters, type SchedulerOptions } from './scheduler.js';
 
@@ -25,7 +24,11 @@ const DEFAULTS: SchedulerOptions = { maxLateMs: 60_000, defaultTimeoutMs: 60_000
  * Parses every plugin's schedules (failing start with `HS_ERR_PLUGIN` naming the plugin, the schedule and the
  * cron problem), and opens the claim bucket when there is anything to schedule.
  */
-export async function openScheduler(ctx: SetupContext, opts: Partial<SchedulerOptions> = {}): Promise<SchedulerParts> {
+export async function openScheduler(
+  ctx: SetupContext,
+  state: StateOptions,
+  opts: Partial<SchedulerOptions> = {},
+): Promise<SchedulerParts> {
   const tasks: ScheduledTask[] = [];
   for (const [plugin, manifest] of ctx.host.manifests()) {
     for (const schedule of manifest.schedules ?? []) {
@@ -50,7 +53,7 @@ export async function openScheduler(ctx: SetupContext, opts: Partial<SchedulerOp
     claimErrors: 0,
   };
   if (tasks.length === 0) return { start: () => undefined, stop: async () => undefined, counters: empty };
-  const claims = await new Kvm(jetstream(ctx.nc)).create(SCHEDULE_BUCKET, { history: 1, ttl: CLAIM_MAX_AGE_MS });
+  const claims = await ensureKvBucket(ctx.nc, SCHEDULE_BUCKET, { ...state, ttlMs: CLAIM_MAX_AGE_MS });
   const scheduler = new Scheduler(claims, ctx.host, tasks, ctx.log.child({ component: 'scheduler' }), {
     ...DEFAULTS,
     ...opts,

@@ -1,0 +1,112 @@
+import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger as Pino } from 'pino';
+import { z } from 'zod';
+import { jetStreamUnavailable } from './unavailable.js';
+
+/** Replicas of what the control plane keeps in JetStream: 1, or 3 or 5 on a clustered hub. */
+export const replicasSchema = z.union([z.literal(1), z.literal(3), z.literal(5)], {
+  error: 'must be 1, 3 or 5 (an odd count: a clustered hub keeps a majority)',
+});
+
+/** A stream as a runtime wants it: every field it cares about, and its replicas. */
+export type StreamSpec = Partial<StreamConfig> & { name: string; num_replicas: number };
+
+const NOT_CLUSTERED = /replicas > 1 not supported in non-clustered mode/i;
+
+function failure(what: string, replicas: number, err: unknown): HubspokeError {
+  if (NOT_CLUSTERED.test(String((err as Error)?.message ?? err))) {
+    return new HubspokeError(
+      ErrorCode.ConfigInvalid,
+      `jetstream.replicas: ${what} cannot have ${replicas} replicas: the hub is a single server, not a JetStream cluster`,
+      { cause: err },
+    );
+  }
+  return jetStreamUnavailable(what, err);
+}
+
+/** The replicas to keep: never fewer than a stream already has (nats-server 2.9 would lower them silently). */
+function keptReplicas(log: Pino, what: string, have: number, want: number): number {
+  if (have > want) log.info({ what, replicas: have, configured: want }, 'keeping the higher replicas it already has');
+  else if (have < want) log.info({ what, from: have, replicas: want }, 'raising the replicas');
+  return Math.max(have, want);
+}
+
+/**
+ * Creates a stream, or updates an existing one to `spec` (only when something differs: an update rewrites the
+ * stream's `created` time on 2.9.10), never lowering its replicas. Resolves to the stream's info.
+ * @throws HubspokeError `HS_ERR_JETSTREAM_UNAVAILABLE`, or `HS_ERR_CONFIG_INVALID` for replicas on a single server
+ */
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, log: Pino): Promise<StreamInfo> {
+  const what = `stream ${spec.name}`;
+  try {
+    let info: StreamInfo | undefined = await jsm.streams.info(spec.name).catch((err: unknown) => {
+      if (/stream not found/i.test(String(err))) return undefined;
+      throw err;
+    });
+    if (info === undefined) {
+      try {
+        return await jsm.streams.add(spec);
+      } catch (err) {
+        // Another replica created it meanwhile: go on as if it had been there.
+        if (!/already in use/i.test(String(err))) throw err;
+        info = await jsm.streams.info(spec.name);
+      }
+    }
+    const have = info.config.num_replicas || 1;
+    const merged = { ...info.config, ...spec, num_replicas: keptReplicas(log, what, have, spec.num_replicas) };
+    const current = info.config as unknown as Record<string, unknown>;
+    const wanted = merged as unknown as Record<string, unknown>;
+    const differs = Object.keys(spec).some((k) => JSON.stringify(current[k]) !== JSON.stringify(wanted[k]));
+    return differs ? await jsm.streams.update(spec.name, merged) : info;
+  } catch (err) {
+    throw failure(what, spec.num_replicas, err);
+  }
+}
+
+/** Options of {@link ensureKvBucket}. */
+export interface KvBucketOptions {
+  replicas: number;
+  /** @default 1 */
+  history?: number;
+  /** How long a value lives. @default forever */
+  ttlMs?: number;
+  /** A leaf's JetStream domain; default: the connection's own. */
+  domain?: string;
+  log: Pino;
+}
+
+/**
+ * Opens a KV bucket, creating it with `replicas`; an existing bucket with fewer replicas is raised to them,
+ * one with more keeps its own.
+ * @throws HubspokeError `HS_ERR_JETSTREAM_UNAVAILABLE`, or `HS_ERR_CONFIG_INVALID` for replicas on a single server
+ */
+export async function ensureKvBucket(nc: NatsConnection, bucket: string, o: KvBucketOptions): Promise<KV> {
+  const what = `KV bucket ${bucket}`;
+  const opts = o.domain ? { domain: o.domain } : {};
+  try {
+    const kv = await new Kvm(jetstream(nc, opts)).create(bucket, {
+      history: o.history ?? 1,
+      replicas: o.replicas,
+      ...(o.ttlMs === undefined ? {} : { ttl: o.ttlMs }),
+    });
+    const jsm = await jetstreamManager(nc, opts);
+    const info = await jsm.streams.info(`KV_${bucket}`);
+    const have = info.config.num_replicas || 1;
+    if (have !== o.replicas) {
+      const replicas = keptReplicas(o.log, what, have, o.replicas);
+      if (replicas !== have) await jsm.streams.update(info.config.name, { ...info.config, num_replicas: replicas });
+    }
+    return kv;
+  } catch (err) {
+    throw failure(what, o.replicas, err);
+  }
+}
