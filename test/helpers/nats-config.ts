@@ -46,7 +46,8 @@ export function renderConfig(input: ConfigInput): string {
     if (ports.leaf !== undefined) lines.push(`  listen: ${hostPort(ports.leaf)}`);
     if (remotes.length > 0) {
       lines.push('  reconnect: 1');
-      lines.push(`  remotes [ ${remotes.map((url) => `{ url: ${q(url)} }`).join(', ')} ]`);
+      // One remote: several URLs are the nodes of one hub cluster (two remotes would be two links to it).
+      lines.push(`  remotes [ { urls: [ ${remotes.map(q).join(', ')} ] } ]`);
     }
     if (options.leafnodesExtra) lines.push(options.leafnodesExtra);
     lines.push('}');

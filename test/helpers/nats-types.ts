@@ -8,7 +8,10 @@ export interface NatsServerOptions {
   name?: string;
   /** Open a leafnode accept port; its URL is `leafUrl`. @default false */
   leafListen?: boolean;
-  /** `nats-leaf://` URLs this server dials as a leaf node, retried every second. @default none */
+  /**
+   * `nats-leaf://` URLs of the hub this server dials as a leaf node (one remote; several URLs are the nodes of
+   * one hub cluster), retried every second. @default none
+   */
   leafRemotes?: string[];
   /**
    * Join a cluster: its own route port plus routes to the others. `port` fixes the route port, which only

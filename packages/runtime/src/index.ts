@@ -16,7 +16,7 @@ export { startNodeMetrics } from './metrics/start.js';
 export { startMetricsServer } from './metrics/server.js';
 export { createMetricsRegistry, metricsBuilder } from './metrics/collectors.js';
 export { JetStreamKV, openKvBucket } from './kv/jetstream-kv.js';
-export { ensureKvBucket, ensureStream, replicasSchema } from './jetstream/ensure.js';
+export { OPEN_RETRY_MS, ensureKvBucket, ensureStream, replicasSchema } from './jetstream/ensure.js';
 export { isJetStreamUnavailable, jetStreamUnavailable, withJetStream } from './jetstream/unavailable.js';
 export { Backoff, backoffDelay } from './retry/backoff.js';
 export { FileKV } from './kv/file-kv.js';

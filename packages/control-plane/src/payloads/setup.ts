@@ -1,4 +1,4 @@
-import { JetStreamPublisher, ensureKvBucket, type SetupContext } from '@hubspoke/runtime';
+import { JetStreamPublisher, OPEN_RETRY_MS, ensureKvBucket, withJetStream, type SetupContext } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { z } from 'zod';
 import { DurableDown } from '../events/durable-down.js';
@@ -57,7 +57,16 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
   });
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
   const offers = new OfferCounts(kv);
-  await offers.open();
+  // Through a cluster electing a leader (a node lost), opening is tried again; a failed try leaves no watch.
+  await withJetStream(
+    `KV bucket ${DISPATCH_BUCKET}`,
+    () =>
+      offers.open().catch((err: unknown) => {
+        offers.close();
+        throw err;
+      }),
+    OPEN_RETRY_MS,
+  );
   const dispatcher = new Dispatcher(
     jsm,
     js,
@@ -85,7 +94,7 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
       dispatcher.onLatency = fn;
     },
     async start() {
-      active = await dispatcher.start();
+      active = await withJetStream('the dispatch consumer', () => dispatcher.start(), OPEN_RETRY_MS);
     },
     stop: () => dispatcher.stop(),
     close: () => {

@@ -10,7 +10,25 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
-import { jetStreamUnavailable } from './unavailable.js';
+import { isJetStreamUnavailable, jetStreamUnavailable } from './unavailable.js';
+import { Backoff } from '../retry/backoff.js';
+
+/** How long opening a stream or bucket waits through a cluster electing a leader (a node lost) before failing. */
+export const OPEN_RETRY_MS = 20_000;
+
+/** Runs `fn` again while JetStream cannot answer, up to OPEN_RETRY_MS; then throws the last error. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + OPEN_RETRY_MS;
+  const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isJetStreamUnavailable(err) || Date.now() + backoff.peek() > deadline) throw err;
+      await backoff.wait();
+    }
+  }
+}
 
 /** Replicas of what the control plane keeps in JetStream: 1, or 3 or 5 on a clustered hub. */
 export const replicasSchema = z.union([z.literal(1), z.literal(3), z.literal(5)], {
@@ -48,28 +66,32 @@ function keptReplicas(log: Pino, what: string, have: number, want: number): numb
 export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, log: Pino): Promise<StreamInfo> {
   const what = `stream ${spec.name}`;
   try {
-    let info: StreamInfo | undefined = await jsm.streams.info(spec.name).catch((err: unknown) => {
-      if (/stream not found/i.test(String(err))) return undefined;
-      throw err;
-    });
-    if (info === undefined) {
-      try {
-        return await jsm.streams.add(spec);
-      } catch (err) {
-        // Another replica created it meanwhile: go on as if it had been there.
-        if (!/already in use/i.test(String(err))) throw err;
-        info = await jsm.streams.info(spec.name);
-      }
-    }
-    const have = info.config.num_replicas || 1;
-    const merged = { ...info.config, ...spec, num_replicas: keptReplicas(log, what, have, spec.num_replicas) };
-    const current = info.config as unknown as Record<string, unknown>;
-    const wanted = merged as unknown as Record<string, unknown>;
-    const differs = Object.keys(spec).some((k) => JSON.stringify(current[k]) !== JSON.stringify(wanted[k]));
-    return differs ? await jsm.streams.update(spec.name, merged) : info;
+    return await retrying(() => ensureOnce(jsm, spec, log, what));
   } catch (err) {
     throw failure(what, spec.num_replicas, err);
   }
+}
+
+async function ensureOnce(jsm: JetStreamManager, spec: StreamSpec, log: Pino, what: string): Promise<StreamInfo> {
+  let info: StreamInfo | undefined = await jsm.streams.info(spec.name).catch((err: unknown) => {
+    if (/stream not found/i.test(String(err))) return undefined;
+    throw err;
+  });
+  if (info === undefined) {
+    try {
+      return await jsm.streams.add(spec);
+    } catch (err) {
+      // Another replica created it meanwhile: go on as if it had been there.
+      if (!/already in use/i.test(String(err))) throw err;
+      info = await jsm.streams.info(spec.name);
+    }
+  }
+  const have = info.config.num_replicas || 1;
+  const merged = { ...info.config, ...spec, num_replicas: keptReplicas(log, what, have, spec.num_replicas) };
+  const current = info.config as unknown as Record<string, unknown>;
+  const wanted = merged as unknown as Record<string, unknown>;
+  const differs = Object.keys(spec).some((k) => JSON.stringify(current[k]) !== JSON.stringify(wanted[k]));
+  return differs ? await jsm.streams.update(spec.name, merged) : info;
 }
 
 /** Options of {@link ensureKvBucket}. */
@@ -91,22 +113,26 @@ export interface KvBucketOptions {
  */
 export async function ensureKvBucket(nc: NatsConnection, bucket: string, o: KvBucketOptions): Promise<KV> {
   const what = `KV bucket ${bucket}`;
-  const opts = o.domain ? { domain: o.domain } : {};
   try {
-    const kv = await new Kvm(jetstream(nc, opts)).create(bucket, {
-      history: o.history ?? 1,
-      replicas: o.replicas,
-      ...(o.ttlMs === undefined ? {} : { ttl: o.ttlMs }),
-    });
-    const jsm = await jetstreamManager(nc, opts);
-    const info = await jsm.streams.info(`KV_${bucket}`);
-    const have = info.config.num_replicas || 1;
-    if (have !== o.replicas) {
-      const replicas = keptReplicas(o.log, what, have, o.replicas);
-      if (replicas !== have) await jsm.streams.update(info.config.name, { ...info.config, num_replicas: replicas });
-    }
-    return kv;
+    return await retrying(() => openBucketOnce(nc, bucket, o, what));
   } catch (err) {
     throw failure(what, o.replicas, err);
   }
+}
+
+async function openBucketOnce(nc: NatsConnection, bucket: string, o: KvBucketOptions, what: string): Promise<KV> {
+  const opts = o.domain ? { domain: o.domain } : {};
+  const kv = await new Kvm(jetstream(nc, opts)).create(bucket, {
+    history: o.history ?? 1,
+    replicas: o.replicas,
+    ...(o.ttlMs === undefined ? {} : { ttl: o.ttlMs }),
+  });
+  const jsm = await jetstreamManager(nc, opts);
+  const info = await jsm.streams.info(`KV_${bucket}`);
+  const have = info.config.num_replicas || 1;
+  if (have !== o.replicas) {
+    const replicas = keptReplicas(o.log, what, have, o.replicas);
+    if (replicas !== have) await jsm.streams.update(info.config.name, { ...info.config, num_replicas: replicas });
+  }
+  return kv;
 }

@@ -1,5 +1,9 @@
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/transport-node';
+import { withJetStream } from '../jetstream/unavailable.js';
+
+/** How long opening a watch waits through a bucket without a leader (a cluster electing one). */
+const RETRY_FOR_MS = 20_000;
 
 /**
  * Follows a KV bucket: calls `onEntry` for every current value under `key`, then for every change, made by
@@ -12,8 +16,9 @@ export async function followBucket(
   onEntry: (e: KvWatchEntry) => void,
   key = '>',
 ): Promise<QueuedIterator<KvWatchEntry>> {
-  const initial = (await kv.status()).values;
-  const watch = await kv.watch({ key });
+  const what = `KV bucket ${(kv as { bucket?: string }).bucket ?? '?'}`;
+  const initial = (await withJetStream(what, () => kv.status(), RETRY_FOR_MS)).values;
+  const watch = await withJetStream(what, () => kv.watch({ key }), RETRY_FOR_MS);
   let loaded!: () => void;
   const done = new Promise<void>((resolve) => (loaded = resolve));
   if (initial === 0) loaded();
