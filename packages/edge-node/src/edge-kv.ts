@@ -32,13 +32,31 @@ export async function openEdgeKv(
   mode: EdgeKvMode,
   stateDir: string,
   domain: string | undefined,
-): Promise<(plugin: string) => KVService> {
+): Promise<EdgeKv> {
   if (mode === 'jetstream' || (mode === 'auto' && domain)) {
     const bucket = await openKvBucket(nc, 'hs-kv', domain);
     log.info({ domain: domain ?? '(default)' }, 'edge KV in the local JetStream');
-    return (plugin) => new JetStreamKV(bucket, plugin);
+    // Its writes go through NATS, which the node drains at close.
+    return { kv: (plugin) => new JetStreamKV(bucket, plugin), close: async () => undefined };
   }
   const dir = join(stateDir, 'kv');
   log.info({ dir }, 'edge KV in local files (no JetStream of its own: connected straight to the hub)');
-  return (plugin) => new FileKV(dir, plugin);
+  const files = new Set<FileKV>();
+  return {
+    kv: (plugin) => {
+      const f = new FileKV(dir, plugin);
+      files.add(f);
+      return f;
+    },
+    close: async () => {
+      await Promise.all([...files].map((f) => f.close()));
+    },
+  };
+}
+
+/** The edge's KV: one per plugin (and for the edge's own `_config` and `_system`), closed with the node. */
+export interface EdgeKv {
+  kv: (plugin: string) => KVService;
+  /** Refuses writes from now on; resolves once every write begun is done (nothing touches the state dir after). */
+  close(): Promise<void>;
 }

@@ -175,7 +175,8 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     timeouts: o.timeouts as Partial<HostTimeouts> | undefined,
     setup: async (ctx) => {
       const domain = await localJetStreamDomain(ctx.nc);
-      const kv = await openEdgeKv(ctx.nc, ctx.log, o.kv, stateDir, domain);
+      const kvs = await openEdgeKv(ctx.nc, ctx.log, o.kv, stateDir, domain);
+      const kv = kvs.kv;
       payloads = await openEdgePayloads(ctx, o.edgeId, o.namespace, domain, o.outbox, o.sendWaitMs);
       const p = payloads;
       ctx.fabric.durableSink = (e) => p.appendDurable(e.data, e.id);
@@ -213,10 +214,12 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
           await down.catchUp();
         },
         stopping: async () => beat.stop(),
+        // Resolves when nothing of the edge writes any more: the config and Down trackers' writes done, then
+        // every KV closed (a write after close is refused), so the state dir may be removed at once.
         close: async () => {
-          config.stop();
-          down.stop();
+          await Promise.all([config.stop(), down.stop()]);
           await p.close();
+          await kvs.close();
         },
       };
     },

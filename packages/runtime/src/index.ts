@@ -17,6 +17,7 @@ export { startMetricsServer } from './metrics/server.js';
 export { createMetricsRegistry, metricsBuilder } from './metrics/collectors.js';
 export { JetStreamKV, openKvBucket } from './kv/jetstream-kv.js';
 export { OPEN_RETRY_MS, ensureKvBucket, ensureStream, replicasSchema } from './jetstream/ensure.js';
+export { STORE_ID_KEY, kvStoreId, newStoreId, streamStoreId, streamStoreIdOf } from './jetstream/identity.js';
 export { isJetStreamUnavailable, jetStreamUnavailable, withJetStream } from './jetstream/unavailable.js';
 export { Backoff, backoffDelay } from './retry/backoff.js';
 export { FileKV } from './kv/file-kv.js';
@@ -78,7 +79,7 @@ export {
   parseConfigRecord,
   recordId,
 } from './sync/config-wire.js';
-export type { ConfigRecord, SnapshotReply } from './sync/config-wire.js';
+export type { ConfigRecord, SnapshotReply, SnapshotRequest } from './sync/config-wire.js';
 export { covers, parseScopes, SCOPE_NAMES } from './host/scopes.js';
 export { guardServices } from './host/guard.js';
 export { checkManifest } from './host/manifest.js';

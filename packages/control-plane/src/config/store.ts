@@ -7,10 +7,12 @@ import {
   configSubjects,
   configValueJson,
   followBucket,
+  kvStoreId,
   subjects,
   withJetStream,
   type ConfigRecord,
   type SnapshotReply,
+  type SnapshotRequest,
 } from '@hubspoke/runtime';
 import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import type { Msg, NatsConnection, QueuedIterator, Subscription } from '@nats-io/transport-node';
@@ -91,6 +93,8 @@ export class ConfigStore {
   private watch: QueuedIterator<KvWatchEntry> | undefined;
   private sub: Subscription | undefined;
   private stopped = false;
+  /** This store's id (key `_store` of the bucket): sent with every push and snapshot. */
+  private storeId = '';
 
   constructor(
     private readonly nc: NatsConnection,
@@ -101,6 +105,7 @@ export class ConfigStore {
 
   /** Loads the store into memory and keeps following it. */
   async open(): Promise<void> {
+    this.storeId = await js(() => kvStoreId(this.kv));
     this.watch = await followBucket(this.kv, (e) => {
       const r = decodeStored(e.key, e);
       if (r) this.remember(r);
@@ -175,6 +180,11 @@ export class ConfigStore {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** The id of this store: revisions count in it; a rebuilt bucket has another. */
+  get id(): string {
+    return this.storeId;
+  }
+
   /** The highest revision among the objects an edge of `namespace` should see (tombstones included). */
   latestFor(namespace: string): number {
     return Math.max(this.latest.get(ALL) ?? 0, this.latest.get(namespace) ?? 0);
@@ -222,7 +232,8 @@ export class ConfigStore {
 
   private changed(r: ConfigRecord): void {
     this.remember(r);
-    if (!this.nc.isClosed()) this.nc.publish(configSubjects.push(r.scope, r.key), enc.encode(JSON.stringify(r)));
+    const pushed: ConfigRecord = { ...r, store: this.storeId };
+    if (!this.nc.isClosed()) this.nc.publish(configSubjects.push(r.scope, r.key), enc.encode(JSON.stringify(pushed)));
   }
 
   private answer(req: Msg): void {
@@ -239,17 +250,19 @@ export class ConfigStore {
       );
       return;
     }
-    let theirs: unknown;
+    let theirs: SnapshotRequest = {};
     try {
-      theirs = (JSON.parse(dec.decode(req.data)) as { digest?: unknown }).digest;
+      theirs = JSON.parse(dec.decode(req.data)) as SnapshotRequest;
     } catch {
-      theirs = undefined;
+      theirs = {};
     }
     const digest = this.digestFor(ns);
+    const store = this.storeId;
     const send = (m: SnapshotReply): void => this.nc.publish(reply, enc.encode(JSON.stringify(m)));
-    if (theirs === digest) {
+    // Equal digests of records from another store (a rebuilt one, another hub) say nothing: send everything.
+    if (theirs?.digest === digest && theirs.store === store) {
       this.counters.unchanged++;
-      send({ unchanged: true, digest });
+      send({ unchanged: true, digest, store });
       return;
     }
     this.counters.snapshots++;
@@ -268,7 +281,7 @@ export class ConfigStore {
       count++;
     }
     if (chunk.length > 0) send({ records: chunk });
-    send({ done: true, digest, count });
+    send({ done: true, digest, count, store });
   }
 }
 

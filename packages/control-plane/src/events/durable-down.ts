@@ -1,5 +1,12 @@
 import { appendEnvelopeFields, isName } from '@hubspoke/sdk';
-import { ALL, subjects, type JetStreamPublisher, type SetupContext } from '@hubspoke/runtime';
+import {
+  ALL,
+  streamStoreId,
+  streamStoreIdOf,
+  subjects,
+  type JetStreamPublisher,
+  type SetupContext,
+} from '@hubspoke/runtime';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, type Msg, type Subscription } from '@nats-io/transport-node';
 import { DOWN_STREAM } from '../payloads/streams.js';
@@ -15,9 +22,14 @@ const keptSubject = (ns: string, edge: string, topic: string) => `hs.devt.${ns |
  * PubAck), then sent live with its stream sequence. An edge asks `hs.req.<ns>.<edge>.down` with the last
  * sequence it has seen (at start, after each reconnect, and every 30 s) and gets, on its own inbox, the events
  * after it that address it, in order, then a done marker; any replica may answer (queue group).
+ *
+ * Sequences count in one HS_DOWN stream: its store id (kept in the stream's description) goes with every event,
+ * live or caught up (`sequence_epoch`), and in the done marker (`Hs-Store`). An edge asking with another store's
+ * id (the stream was recreated, or the edge moved hubs) gets the whole stream, not what follows its sequence.
  */
 export class DurableDown {
   private sub: Subscription | undefined;
+  private storeId = '';
 
   constructor(
     private readonly ctx: SetupContext,
@@ -26,10 +38,16 @@ export class DurableDown {
     private readonly publisher: JetStreamPublisher,
   ) {}
 
+  /** Reads (or writes, the first time) the store id of HS_DOWN. */
+  async open(): Promise<void> {
+    this.storeId = await streamStoreId(this.jsm, DOWN_STREAM);
+  }
+
   start(): void {
     this.ctx.fabric.durableSink = async (e) => {
       const ack = await this.publisher.publish(keptSubject(e.namespace, e.edgeId, e.topic), e.data, { msgId: e.id });
-      this.ctx.nc.publish(e.subject, appendEnvelopeFields(e.data, { sequence: ack.seq }));
+      const fields = { sequence: ack.seq, sequenceEpoch: this.storeId };
+      this.ctx.nc.publish(e.subject, appendEnvelopeFields(e.data, fields));
     };
     this.sub = this.ctx.nc.subscribe('hs.req.*.*.down', {
       queue: 'hs-control',
@@ -54,14 +72,22 @@ export class DurableDown {
     }
     if (!req.reply) return;
     let after = -1;
+    let theirStore: unknown;
     try {
-      after = Number((JSON.parse(new TextDecoder().decode(req.data)) as { after?: unknown }).after ?? -1);
+      const body = JSON.parse(new TextDecoder().decode(req.data)) as { after?: unknown; store?: unknown };
+      after = Number(body.after ?? -1);
+      theirStore = body.store;
     } catch {
       after = -1;
     }
     const info = await this.jsm.streams.info(DOWN_STREAM);
+    // Taken from the stream each time: replicas that raced to write it agree on what the stream kept.
+    const store = (this.storeId = streamStoreIdOf(info) ?? this.storeId);
     const last = info.state.last_seq;
     let through = last;
+    // A sequence of another store says nothing about this one: everything kept here is new to that edge.
+    const otherStore = typeof theirStore === 'string' && theirStore !== store;
+    if (otherStore) after = 0;
     if (Number.isInteger(after) && after >= 0 && after < last) {
       const consumer = await this.js.consumers.get(DOWN_STREAM, {
         deliver_policy: DeliverPolicy.StartSequence,
@@ -77,7 +103,7 @@ export class DurableDown {
           through = m.seq;
           const [, , tns, tedge] = m.subject.split('.') as [string, string, string, string];
           if ((tns === ALL || tns === ns) && (tedge === ALL || tedge === edge)) {
-            this.ctx.nc.publish(req.reply, appendEnvelopeFields(m.data, { sequence: m.seq }));
+            this.ctx.nc.publish(req.reply, appendEnvelopeFields(m.data, { sequence: m.seq, sequenceEpoch: store }));
             if (++sent >= MAX_PER_REQUEST) break scan;
           }
           if (m.seq >= last) break scan;
@@ -87,6 +113,7 @@ export class DurableDown {
     }
     const h = headers();
     h.set('Hs-Done', String(through));
+    if (store) h.set('Hs-Store', store);
     if (through < last) h.set('Hs-More', '1');
     this.ctx.nc.publish(req.reply, new Uint8Array(0), { headers: h });
   }

@@ -5,7 +5,7 @@ import { DurableDown } from '../events/durable-down.js';
 import { OfferCounts } from './attempts.js';
 import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispatcher.js';
 import { EdgeRecords } from './edge-record.js';
-import { DISPATCH_BUCKET, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
+import { DISPATCH_BUCKET, DOWN_STREAM, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
 
 /** Options of edge payload handling at the control plane (`replicas` comes from `jetstream.replicas`). */
 export type PayloadOptions = DispatchOptions & PayloadStreamOptions;
@@ -80,6 +80,7 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     (env) => ctx.fabric.deliverRemote(env),
   );
   const down = new DurableDown(ctx, jsm, js, publisher);
+  await withJetStream(`stream ${DOWN_STREAM}`, () => down.open(), OPEN_RETRY_MS);
   down.start();
   let active = false;
   return {

@@ -19,6 +19,7 @@ import {
   type ConfigRecord,
   type SetupContext,
   type SnapshotReply,
+  type SnapshotRequest,
 } from '@hubspoke/runtime';
 import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
 
@@ -37,6 +38,7 @@ const PLUGIN_PREFIX = 'plugin.';
 
 interface Rejection {
   revision: number;
+  store: string | undefined;
   error: string;
   seq: number;
 }
@@ -68,6 +70,8 @@ export class EdgeConfig {
   private readonly rejected = new Map<string, Rejection>();
   private rejectSeq = 0;
   private applied = 0;
+  /** The config store the records held came from (undefined: not known, as kept by an older edge). */
+  private store: string | undefined;
   private digest: string | undefined;
   private chain: Promise<void> = Promise.resolve();
   private subs: Subscription[] = [];
@@ -78,6 +82,7 @@ export class EdgeConfig {
   private live = false;
   private stopped = false;
   private release!: () => void;
+  private abortRequest: (() => void) | undefined;
 
   constructor(private readonly o: EdgeConfigOptions) {}
 
@@ -116,6 +121,8 @@ export class EdgeConfig {
       }
       this.keep(r);
     }
+    const stores = new Set([...this.stored.values()].map((r) => r.store));
+    this.store = stores.size === 1 ? [...stores][0] : undefined;
     if (this.stored.size > 0) {
       this.o.ctx.log.info(
         { records: this.stored.size, revision: this.applied },
@@ -150,11 +157,15 @@ export class EdgeConfig {
     this.release();
   }
 
-  stop(): void {
+  /** Stops taking changes; resolves once the change being applied (and kept) is done: nothing is written after. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.release?.();
     clearTimeout(this.timer);
     for (const s of this.subs) s.unsubscribe();
+    this.abortRequest?.();
+    await this.syncing?.catch(() => undefined);
+    await this.chain;
   }
 
   /** The highest revision applied. */
@@ -236,9 +247,13 @@ export class EdgeConfig {
     void this.enqueue(async () => {
       if (await this.apply(rec)) this.o.onOutcome();
     });
+    // A record of another store (the hub's was rebuilt, or this edge moved): what is held counts in the old one,
+    // so a whole snapshot of the new store replaces it.
+    if (rec.store !== undefined && rec.store !== this.store) void this.sync();
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
+    if (this.stopped) return this.chain;
     const run = this.chain.then(fn, fn);
     this.chain = run.catch((err: unknown) => this.o.ctx.log.error({ err: String(err) }, 'config apply failed'));
     return this.chain;
@@ -252,13 +267,18 @@ export class EdgeConfig {
     if (r.scope !== ALL && r.scope !== this.o.namespace) return false;
     const id = recordId(r.scope, r.key);
     const cur = this.stored.get(id);
-    if (!force && cur && cur.revision >= r.revision) return false;
-    if (this.rejected.get(id)?.revision === r.revision) return false;
+    // Revisions compare only within one store: a record of another store is newer whatever its revision.
+    if (!force && cur && cur.store === r.store && cur.revision >= r.revision) return false;
+    const refused = this.rejected.get(id);
+    if (refused?.revision === r.revision && refused.store === r.store) return false;
     const before = this.effective(r.key);
     const nsAfter = r.scope === ALL ? this.stored.get(recordId(this.o.namespace, r.key)) : r;
     const globalAfter = r.scope === ALL ? r : this.stored.get(recordId(ALL, r.key));
     const after = nsAfter && !nsAfter.deleted ? nsAfter : globalAfter && !globalAfter.deleted ? globalAfter : undefined;
-    const effectiveChanged = (before?.revision ?? 0) !== (after?.revision ?? 0) || before?.scope !== after?.scope;
+    const effectiveChanged =
+      (before?.revision ?? 0) !== (after?.revision ?? 0) ||
+      before?.scope !== after?.scope ||
+      before?.store !== after?.store;
     const change: ConfigChange = {
       key: r.key,
       value: after ? structuredClone(after.value) : undefined,
@@ -299,7 +319,7 @@ export class EdgeConfig {
   }
 
   private reject(id: string, r: ConfigRecord, problem: string): boolean {
-    this.rejected.set(id, { revision: r.revision, error: problem, seq: ++this.rejectSeq });
+    this.rejected.set(id, { revision: r.revision, store: r.store, error: problem, seq: ++this.rejectSeq });
     this.o.ctx.log.warn(
       { key: r.key, scope: r.scope, revision: r.revision, error: problem },
       'config rejected; the previous value stays in force',
@@ -379,8 +399,8 @@ export class EdgeConfig {
       try {
         do {
           this.again = false;
-          const records = await this.request(waitMs);
-          if (records) await this.enqueue(() => this.applySnapshot(records));
+          const snapshot = await this.request(waitMs);
+          if (snapshot) await this.enqueue(() => this.applySnapshot(snapshot.records, snapshot.store));
           ok = true;
         } while (this.again && !this.stopped);
         this.retryMs = RETRY_FIRST_MS;
@@ -404,10 +424,12 @@ export class EdgeConfig {
     return run;
   }
 
-  private async applySnapshot(records: ConfigRecord[]): Promise<void> {
+  private async applySnapshot(records: ConfigRecord[], store: string | undefined): Promise<void> {
     let changed = false;
     const seen = new Set<string>();
-    for (const r of records.sort((a, b) => a.revision - b.revision)) {
+    const switched = store !== this.store;
+    for (const x of records.sort((a, b) => a.revision - b.revision)) {
+      const r = store === undefined || x.store !== undefined ? x : { ...x, store };
       seen.add(recordId(r.scope, r.key));
       if (await this.apply(r)) changed = true;
     }
@@ -417,11 +439,19 @@ export class EdgeConfig {
       }
     }
     for (const id of [...this.rejected.keys()]) if (!seen.has(id)) this.rejected.delete(id);
+    if (switched) {
+      // Revisions of the old store (a record a plugin refused stays from it) no longer count as applied.
+      this.store = store;
+      const current = [...this.stored.values()].filter((r) => r.store === store).map((r) => r.revision);
+      this.applied = Math.max(0, ...current);
+      this.o.ctx.log.info({ store, revision: this.applied }, 'config now from another store: kept revisions reset');
+      changed = true;
+    }
     if (changed) this.o.onOutcome();
   }
 
-  /** One snapshot request: the records, or undefined when the digest matched. Rejects when nobody answers. */
-  private request(waitMs: number): Promise<ConfigRecord[] | undefined> {
+  /** One snapshot request: the records and their store, or undefined when unchanged. Rejects when nobody answers. */
+  private request(waitMs: number): Promise<{ records: ConfigRecord[]; store: string | undefined } | undefined> {
     const nc = this.o.ctx.nc;
     const inbox = createInbox(this.o.ctx.inboxPrefix);
     return new Promise((resolve, reject) => {
@@ -429,9 +459,11 @@ export class EdgeConfig {
       const end = (fn: () => void): void => {
         clearTimeout(timer);
         sub.unsubscribe();
+        this.abortRequest = undefined;
         fn();
       };
       const timer = setTimeout(() => end(() => reject(new Error(`no answer within ${waitMs} ms`))), waitMs);
+      this.abortRequest = () => end(() => reject(new Error('the edge is stopping')));
       const sub = nc.subscribe(inbox, {
         callback: (err, m) => {
           if (err) return end(() => reject(err));
@@ -453,12 +485,12 @@ export class EdgeConfig {
             }
             return;
           }
-          if ('done' in reply) end(() => resolve(records));
+          if ('done' in reply) end(() => resolve({ records, store: reply.store }));
         },
       });
       nc.publish(
         configSubjects.request(this.o.namespace, this.o.edgeId),
-        enc.encode(JSON.stringify({ digest: this.configDigest() })),
+        enc.encode(JSON.stringify({ digest: this.configDigest(), store: this.store } satisfies SnapshotRequest)),
         {
           reply: inbox,
         },

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KVPutOptions, KVService } from '@hubspoke/sdk';
+import { ErrorCode, HubspokeError, type KVPutOptions, type KVService } from '@hubspoke/sdk';
 import { assertKey, assertPrefix, decodeValue, encodeValue } from './ttl.js';
 
 /**
@@ -12,6 +12,7 @@ export class FileKV implements KVService {
   private data: Map<string, string> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly file: string;
+  private closed = false;
 
   constructor(
     private readonly dir: string,
@@ -32,7 +33,21 @@ export class FileKV implements KVService {
     return this.data;
   }
 
+  /**
+   * Refuses writes from now on and resolves once the writes already begun are on disk: after it resolves,
+   * nothing of this KV touches its folder (a node's `close()` waits for it, so its state dir can be removed).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+  }
+
   private write<T>(fn: (m: Map<string, string>) => T): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(
+        new HubspokeError(ErrorCode.Closed, `KV ${this.file} is closed: the node is shutting down`),
+      );
+    }
     const run = this.chain.then(async () => {
       const m = await this.load();
       const result = fn(m);

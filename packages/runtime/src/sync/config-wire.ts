@@ -12,6 +12,11 @@ export interface ConfigRecord {
   revision: number;
   value?: unknown;
   deleted?: boolean;
+  /**
+   * The id of the config store the revision counts in (a rebuilt store starts its revisions again): an edge
+   * compares revisions only between records of one store. Absent from control planes before it existed.
+   */
+  store?: string;
 }
 
 /** The largest config value, as JSON. */
@@ -119,9 +124,22 @@ export function parseConfigRecord(v: unknown): ConfigRecord | string {
   if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 1) return 'revision: not a positive integer';
   if (r['deleted'] !== undefined && r['deleted'] !== true) return 'deleted: must be true when present';
   if (r['deleted'] !== true && !('value' in r)) return 'value: missing';
+  if (r['store'] !== undefined && (typeof r['store'] !== 'string' || r['store'] === ''))
+    return 'store: must be a non-empty string when present';
   return r as unknown as ConfigRecord;
 }
 
 /** What the control plane answers to a snapshot request, one message each (JSON). */
 export type SnapshotReply =
-  { unchanged: true; digest: string } | { records: ConfigRecord[] } | { done: true; digest: string; count: number };
+  | { unchanged: true; digest: string; store?: string }
+  | { records: ConfigRecord[] }
+  | { done: true; digest: string; count: number; store?: string };
+
+/**
+ * A snapshot request: the digest of what the edge holds and the id of the store its records came from. The
+ * control plane answers `unchanged` only when both match; otherwise it sends every record the edge should see.
+ */
+export interface SnapshotRequest {
+  digest?: string | undefined;
+  store?: string | undefined;
+}
