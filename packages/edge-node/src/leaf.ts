@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
 import {
+  Backoff,
   findNatsServer,
   leafPassword,
   leafUserName,
@@ -309,7 +310,7 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
   let closing: Promise<void> | undefined;
   let restarting: Promise<void> | undefined;
   let wake: (() => void) | undefined;
-  let backoffMs = FIRST_BACKOFF_MS;
+  const backoff = new Backoff({ initialMs: FIRST_BACKOFF_MS, maxMs: MAX_BACKOFF_MS });
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((done) => {
@@ -322,8 +323,7 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
 
   const restart = async (): Promise<void> => {
     while (!closed) {
-      const delayMs = backoffMs;
-      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+      const delayMs = backoff.next();
       await sleep(delayMs);
       if (closed) return;
       try {
@@ -337,7 +337,7 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
         log.warn({ edgeId, leafPid: next.pid, url, restarts }, 'managed leaf node restarted');
         return;
       } catch (err) {
-        log.warn({ edgeId, url, err, retryInMs: backoffMs }, 'managed leaf node did not restart; trying again');
+        log.warn({ edgeId, url, err, retryInMs: backoff.peek() }, 'managed leaf node did not restart; trying again');
       }
     }
   };
@@ -354,10 +354,10 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
       if (current !== proc) return;
       current = undefined;
       if (closed) return;
-      if (Date.now() - startedAt >= STABLE_MS) backoffMs = FIRST_BACKOFF_MS;
+      if (Date.now() - startedAt >= STABLE_MS) backoff.reset();
       const lastLines = proc.output().split('\n').slice(-5).join('\n');
       log.warn(
-        { edgeId, leafPid: proc.pid, code, signal, restarts, restartInMs: backoffMs, lastLines },
+        { edgeId, leafPid: proc.pid, code, signal, restarts, restartInMs: backoff.peek(), lastLines },
         'managed leaf node exited unexpectedly; restarting it on the same port and store',
       );
       restarting = restart().finally(() => {

@@ -1,5 +1,5 @@
 import { Direction, isName, type EdgeInfo, type EventsService } from '@hubspoke/sdk';
-import { followBucket, parseHeartbeat, type HeartbeatBody } from '@hubspoke/runtime';
+import { backoffDelay, followBucket, parseHeartbeat, type HeartbeatBody } from '@hubspoke/runtime';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { QueuedIterator } from '@nats-io/transport-node';
@@ -68,7 +68,7 @@ export class EdgeRegistry {
   private lastRejectLog = 0;
   private stopped = false;
   /** Per edge: when it may be told to resync next, the wait after that, and the digest it had then. */
-  private readonly resyncs = new Map<string, { at: number; waitMs: number; digest: string | undefined }>();
+  private readonly resyncs = new Map<string, { at: number; attempt: number; digest: string | undefined }>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -208,8 +208,9 @@ export class EdgeRegistry {
     }
     const last = this.resyncs.get(key);
     if (last && last.digest === b.configDigest && now < last.at) return;
-    const waitMs = last && last.digest === b.configDigest ? Math.min(last.waitMs * 2, RESYNC_MAX_MS) : RESYNC_FIRST_MS;
-    this.resyncs.set(key, { at: now + waitMs, waitMs, digest: b.configDigest });
+    const attempt = last && last.digest === b.configDigest ? last.attempt + 1 : 0;
+    const waitMs = backoffDelay(attempt, { initialMs: RESYNC_FIRST_MS, maxMs: RESYNC_MAX_MS });
+    this.resyncs.set(key, { at: now + waitMs, attempt, digest: b.configDigest });
     c.resync(b.namespace, b.edgeId);
   }
 

@@ -10,6 +10,7 @@ import {
 } from '@hubspoke/sdk';
 import {
   ALL,
+  Backoff,
   configDigest,
   configSubjects,
   parseConfigRecord,
@@ -76,7 +77,7 @@ export class EdgeConfig {
   private chain: Promise<void> = Promise.resolve();
   private subs: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_FIRST_MS;
+  private readonly retry = new Backoff({ initialMs: RETRY_FIRST_MS, maxMs: RESYNC_MS });
   private syncing: Promise<boolean> | undefined;
   private again = false;
   private live = false;
@@ -403,18 +404,17 @@ export class EdgeConfig {
           if (snapshot) await this.enqueue(() => this.applySnapshot(snapshot.records, snapshot.store));
           ok = true;
         } while (this.again && !this.stopped);
-        this.retryMs = RETRY_FIRST_MS;
+        this.retry.reset();
       } catch (err) {
         this.o.ctx.log.debug(
-          { err: String(err), retryMs: this.retryMs },
+          { err: String(err), retryMs: this.retry.peek() },
           'config snapshot not answered; asking again later',
         );
       } finally {
         this.syncing = undefined;
       }
       if (!this.stopped) {
-        const next = ok ? RESYNC_MS : this.retryMs;
-        if (!ok) this.retryMs = Math.min(this.retryMs * 2, RESYNC_MS);
+        const next = ok ? RESYNC_MS : this.retry.next();
         this.timer = setTimeout(() => void this.sync(), next);
         this.timer.unref();
       }

@@ -1,5 +1,5 @@
 import { appendEnvelopeFields } from '@hubspoke/sdk';
-import type { JetStreamPublisher } from '@hubspoke/runtime';
+import { Backoff, type JetStreamPublisher } from '@hubspoke/runtime';
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
@@ -51,10 +51,10 @@ export class Forwarder {
   }
 
   private async run(): Promise<void> {
-    let backoff = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     while (!this.stopped) {
       try {
-        await this.forwardFrom(this.outbox.nextToForward, () => (backoff = 100));
+        await this.forwardFrom(this.outbox.nextToForward, () => backoff.reset());
       } catch (err) {
         if (this.stopped) break;
         const now = Date.now();
@@ -65,8 +65,7 @@ export class Forwarder {
             'cannot forward payloads to the hub; they wait in the outbox and go out when it answers',
           );
         }
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5000);
+        await backoff.wait();
       }
     }
   }

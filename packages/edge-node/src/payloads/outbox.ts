@@ -1,5 +1,5 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
-import { JetStreamPublishError, type JetStreamPublisher } from '@hubspoke/runtime';
+import { Backoff, JetStreamPublishError, type JetStreamPublisher } from '@hubspoke/runtime';
 import {
   DiscardPolicy,
   RetentionPolicy,
@@ -89,7 +89,7 @@ export class Outbox {
    */
   async append(data: Uint8Array, id: string, waitMs = 30_000): Promise<number> {
     const deadline = Date.now() + waitMs;
-    let backoff = 50;
+    const backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
     for (;;) {
       try {
         const ack = await this.publisher.publish(this.subject, data, { msgId: id });
@@ -104,7 +104,7 @@ export class Outbox {
           );
         }
         const transient = (err as HubspokeError).code === ErrorCode.NotConnected;
-        if (!transient || Date.now() + backoff > deadline) {
+        if (!transient || Date.now() + backoff.peek() > deadline) {
           if (!transient) throw err;
           throw new HubspokeError(
             ErrorCode.NotConnected,
@@ -112,8 +112,7 @@ export class Outbox {
             { cause: err },
           );
         }
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 1000);
+        await backoff.wait();
       }
     }
   }

@@ -11,7 +11,7 @@ import {
   type SendResult,
 } from '@hubspoke/sdk';
 import { assertMetadata, assertPayloadSize } from '@hubspoke/sdk/internal';
-import { handlerScope, type JetStreamPublisher } from '@hubspoke/runtime';
+import { Backoff, handlerScope, type JetStreamPublisher } from '@hubspoke/runtime';
 import type { Outbox } from './outbox.js';
 
 /** Where `sendToControl` puts a payload: the leaf outbox, or straight to the hub. */
@@ -94,7 +94,7 @@ export class PayloadSender {
   private async sendDirect(data: Uint8Array, id: string): Promise<void> {
     const r = this.route as Extract<PayloadRoute, { kind: 'direct' }>;
     const deadline = Date.now() + r.waitMs;
-    let backoff = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
     for (;;) {
       try {
         const left = Math.max(100, deadline - Date.now());
@@ -102,7 +102,7 @@ export class PayloadSender {
         await r.publisher.publish(r.subject, data, { msgId: id, timeoutMs: Math.min(2000, left) });
         return;
       } catch (err) {
-        if ((err as HubspokeError).code !== ErrorCode.NotConnected || Date.now() + backoff > deadline) {
+        if ((err as HubspokeError).code !== ErrorCode.NotConnected || Date.now() + backoff.peek() > deadline) {
           throw new HubspokeError(
             ErrorCode.NotConnected,
             `payload ${id} was not accepted by the hub within ${r.waitMs} ms (this edge has no outbox: ` +
@@ -110,8 +110,7 @@ export class PayloadSender {
             { cause: err },
           );
         }
-        await new Promise((res) => setTimeout(res, backoff));
-        backoff = Math.min(backoff * 2, 2000);
+        await backoff.wait();
       }
     }
   }

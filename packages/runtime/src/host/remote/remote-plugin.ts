@@ -44,6 +44,7 @@ import {
   type WireSubscribe,
 } from '@hubspoke/sdk/internal';
 import type { Logger as Pino } from 'pino';
+import { Backoff } from '../../retry/backoff.js';
 import { PluginProcess } from './child.js';
 import { hostService } from './host-service.js';
 import { parseRemoteSpec, type RemoteOptions, type RemotePluginSpec } from './spec.js';
@@ -150,14 +151,14 @@ class RemotePlugin {
   private healthFails = 0;
   private checking = false;
   private restartTimer: NodeJS.Timeout | undefined;
-  private nextDelay: number;
+  private readonly restartBackoff: Backoff;
   private upSince = 0;
   private closing: Promise<void> | undefined;
 
   constructor(spec: RemotePluginSpec, log: Pino) {
     this.o = parseRemoteSpec(spec);
     this.log = log.child({ plugin: this.o.name ?? ('command' in this.o ? this.o.command.join(' ') : this.o.address) });
-    this.nextDelay = this.o.restartInitialMs;
+    this.restartBackoff = new Backoff({ initialMs: this.o.restartInitialMs, maxMs: this.o.restartMaxMs });
   }
 
   private get name(): string {
@@ -518,10 +519,9 @@ class RemotePlugin {
 
   private scheduleRestart(): void {
     if (this.state === 'stopped') return;
-    if (this.upSince && Date.now() - this.upSince >= this.o.restartResetMs) this.nextDelay = this.o.restartInitialMs;
+    if (this.upSince && Date.now() - this.upSince >= this.o.restartResetMs) this.restartBackoff.reset();
     this.upSince = 0;
-    const delay = this.nextDelay;
-    this.nextDelay = Math.min(delay * 2, this.o.restartMaxMs);
+    const delay = this.restartBackoff.next();
     this.restartTimer = setTimeout(() => void this.restart(), delay);
   }
 
@@ -558,7 +558,7 @@ class RemotePlugin {
       this.log.info({ pid: this.proc?.pid, start: this.start, subscriptions: this.subs.size }, 'plugin restarted');
       this.notify();
     } catch (err) {
-      this.log.error({ err: (err as Error).message, retryInMs: this.nextDelay }, 'plugin restart failed');
+      this.log.error({ err: (err as Error).message, retryInMs: this.restartBackoff.peek() }, 'plugin restart failed');
       this.proc?.kill();
       if (this.state === 'restarting') {
         this.state = 'down';
