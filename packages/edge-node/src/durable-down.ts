@@ -154,7 +154,7 @@ export class DownTracker {
         },
       });
       nc.publish(
-        `${subjects.request(this.ns, this.edge)}.down`,
+        subjects.downRequest(this.ns, this.edge),
         new TextEncoder().encode(JSON.stringify({ after: this.last, store: this.store })),
         {
           reply: inbox,

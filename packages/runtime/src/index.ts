@@ -10,7 +10,7 @@ export { PluginEvents } from './events/events-service.js';
 export { compilePattern } from './events/matcher.js';
 export { BoundedQueue } from './events/bounded-queue.js';
 export { RecentIds } from './events/recent-ids.js';
-export { ALL, subjects, parseEventSubject } from './events/subjects.js';
+export { ALL, WIRE_SUBJECTS, configSubjects, edgeKeyOf, parseEventSubject, subjects } from './wire/subjects.js';
 export { encodeHeartbeat, parseHeartbeat } from './events/heartbeat.js';
 export { startNodeMetrics } from './metrics/start.js';
 export { startMetricsServer } from './metrics/server.js';
@@ -42,7 +42,7 @@ export type { PluginSource, PluginSpec, LoadedPlugin } from './host/load.js';
 export type { HostedPlugin, HostTimeouts } from './host/host.js';
 export type { EventCounters, HandlerRunner } from './events/local-bus.js';
 export type { NodeIdentity, OutgoingEvent, DurableSink } from './events/fabric.js';
-export type { ParsedEventSubject } from './events/subjects.js';
+export type { ParsedEventSubject } from './wire/subjects.js';
 export type { HeartbeatBody } from './events/heartbeat.js';
 export type { MetricsOptions } from './metrics/start.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics/server.js';
@@ -74,7 +74,6 @@ export {
   configDigest,
   configKeyProblem,
   configScope,
-  configSubjects,
   configValueJson,
   parseConfigRecord,
   recordId,

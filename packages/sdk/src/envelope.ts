@@ -23,7 +23,7 @@ export interface Envelope {
   payload: Uint8Array;
   /** Edge payloads: the position in the edge's outbox (1, 2, …); absent for a direct edge. */
   sequence?: number;
-  /** Edge payloads: names the outbox the sequence counts in. */
+  /** Names the store the sequence counts in: the edge's outbox (payloads), HS_DOWN's store id (durable Down). */
   sequenceEpoch?: string;
   /** A replayed payload: the original's id. */
   replayOf?: string;

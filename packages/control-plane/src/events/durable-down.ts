@@ -14,9 +14,6 @@ import { DOWN_STREAM } from '../payloads/streams.js';
 const BATCH = 1000;
 const MAX_PER_REQUEST = 10_000;
 
-/** `hs.devt.<ns|_all>.<edge|_all>.<topic>`: where a durable Down event is kept at the hub. */
-const keptSubject = (ns: string, edge: string, topic: string) => `hs.devt.${ns || ALL}.${edge || ALL}.${topic}`;
-
 /**
  * Durable Down events at the control plane: each is stored in HS_DOWN first (the publish resolves on its
  * PubAck), then sent live with its stream sequence. An edge asks `hs.req.<ns>.<edge>.down` with the last
@@ -45,11 +42,13 @@ export class DurableDown {
 
   start(): void {
     this.ctx.fabric.durableSink = async (e) => {
-      const ack = await this.publisher.publish(keptSubject(e.namespace, e.edgeId, e.topic), e.data, { msgId: e.id });
+      const ack = await this.publisher.publish(subjects.downKept(e.namespace, e.edgeId, e.topic), e.data, {
+        msgId: e.id,
+      });
       const fields = { sequence: ack.seq, sequenceEpoch: this.storeId };
       this.ctx.nc.publish(e.subject, appendEnvelopeFields(e.data, fields));
     };
-    this.sub = this.ctx.nc.subscribe('hs.req.*.*.down', {
+    this.sub = this.ctx.nc.subscribe(subjects.downRequestAll, {
       queue: 'hs-control',
       callback: (err, msg) => {
         if (!err)

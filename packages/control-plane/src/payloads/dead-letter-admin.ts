@@ -1,5 +1,5 @@
 import { ErrorCode, HubspokeError, isName, type Limits } from '@hubspoke/sdk';
-import type { JetStreamPublisher } from '@hubspoke/runtime';
+import { subjects, type JetStreamPublisher } from '@hubspoke/runtime';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type {
   DeadLetter,
@@ -58,7 +58,7 @@ async function* matching(d: DeadLetterDeps, f: DeadLetterFilter | undefined, aft
   checkTimes(f);
   const s = await scan(d.js, {
     stream: DLQ_STREAM,
-    subject: filterSubject('hs.dlq', f),
+    subject: filterSubject('dlq', f),
     sinceUnixMs: f?.sinceUnixMs,
     untilUnixMs: f?.untilUnixMs,
     afterSeq,
@@ -139,7 +139,7 @@ export async function redrive(d: DeadLetterDeps, req: RedriveRequest): Promise<R
     data.set(m.data, 0);
     data.set(SEQUENCE_ZERO, m.data.length);
     try {
-      const ack = await d.publisher.publish(`hs.pay.${ns}.${edge}`, data, { msgId: `redrive-${seq}` });
+      const ack = await d.publisher.publish(subjects.payload(ns, edge), data, { msgId: `redrive-${seq}` });
       await d.jsm.streams.deleteMessage(DLQ_STREAM, seq, false);
       const payloadId = payloadInfo({ ...storedOf(m), receivedUnixMs: 0 }, d.limits, false).id;
       reply.redriven.push({ seq, payloadId, streamSeq: ack.seq });

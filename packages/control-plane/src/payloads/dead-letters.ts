@@ -1,4 +1,4 @@
-import type { JetStreamPublisher } from '@hubspoke/runtime';
+import { subjects, type JetStreamPublisher } from '@hubspoke/runtime';
 import type { JsMsg } from '@nats-io/jetstream';
 
 /** Why a payload was dead-lettered. */
@@ -21,7 +21,7 @@ export class DeadLetters {
   constructor(private readonly publisher: JetStreamPublisher) {}
 
   async put(ns: string, edge: string, m: JsMsg, info: DeadLetterInfo): Promise<void> {
-    await this.publisher.publish(`hs.dlq.${ns}.${edge}`, m.data, {
+    await this.publisher.publish(subjects.deadLetter(ns, edge), m.data, {
       msgId: `dlq-${m.seq}`,
       headers: {
         'Hs-Dlq-Reason': header(info.reason) || 'unknown',

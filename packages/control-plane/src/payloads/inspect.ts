@@ -2,6 +2,7 @@ import { ErrorCode, HubspokeError, assertName, decodeEnvelope, type Limits } fro
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { status } from '@grpc/grpc-js';
+import { subjects } from '@hubspoke/runtime';
 import { AdminError } from '../admin/errors.js';
 import type {
   GetPayloadReply,
@@ -20,18 +21,17 @@ export function edgeOfSubject(subject: string): { ns: string; edge: string } {
 }
 
 /**
- * The one filter subject that selects a filter's edge and namespace under `prefix` (`hs.pay` or `hs.dlq`).
+ * The one filter subject that selects a filter's edge and namespace under `hs.pay` or `hs.dlq` (`kind`).
  * A single string: nats-server 2.9 refuses a list of filter subjects. Edge ids are unique across namespaces,
  * so an edge alone is `<prefix>.*.<edge>`.
  * @throws HubspokeError `HS_ERR_INVALID_NAME` naming the field
  */
-export function filterSubject(prefix: string, f: PayloadFilter | undefined): string {
+export function filterSubject(kind: 'pay' | 'dlq', f: PayloadFilter | undefined): string {
   const ns = f?.namespace ?? '';
   const edge = f?.edgeId ?? '';
   if (ns) assertName('namespace', ns);
   if (edge) assertName('edge id', edge);
-  if (!ns && !edge) return `${prefix}.>`;
-  return `${prefix}.${ns || '*'}.${edge || '*'}`;
+  return subjects.filter(kind, ns, edge);
 }
 
 /** Checks the times of a filter. @throws HubspokeError `HS_ERR_INVALID_ARGUMENT` */
@@ -221,7 +221,7 @@ export async function listPayloads(
   checkTimes(req.filter);
   const s = await scan(js, {
     stream: PAYLOAD_STREAM,
-    subject: filterSubject('hs.pay', req.filter),
+    subject: filterSubject('pay', req.filter),
     sinceUnixMs: req.filter?.sinceUnixMs,
     untilUnixMs: req.filter?.untilUnixMs,
     afterSeq: req.afterSeq,
@@ -275,7 +275,7 @@ export async function getPayload(
       ),
     };
   }
-  for await (const m of await scan(js, { stream: PAYLOAD_STREAM, subject: 'hs.pay.>' })) {
+  for await (const m of await scan(js, { stream: PAYLOAD_STREAM, subject: subjects.payloadAll })) {
     const info = payloadInfo(stored(m), limits, true);
     if (info.id === id) return { payload: info };
   }

@@ -88,7 +88,7 @@ export async function replay(
   signal: AbortSignal,
 ): Promise<ReplayProgress> {
   checkTimes(req.filter);
-  const subject = filterSubject('hs.pay', req.filter);
+  const subject = filterSubject('pay', req.filter);
   const dryRun = req.dryRun === true;
   const receivers = replayReceivers(d.host, req.plugin);
   if (!dryRun && receivers.length === 0) {

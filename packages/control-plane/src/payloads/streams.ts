@@ -1,4 +1,4 @@
-import { ensureStream, type StreamSpec } from '@hubspoke/runtime';
+import { ensureStream, subjects, type StreamSpec } from '@hubspoke/runtime';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 
@@ -40,7 +40,7 @@ function kept(name: string, subject: string, o: PayloadStreamOptions, dedup: boo
  * never lowering their replicas.
  */
 export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStreamOptions, log: Pino): Promise<void> {
-  await ensureStream(jsm, kept(PAYLOAD_STREAM, 'hs.pay.>', o, true), log);
-  await ensureStream(jsm, kept(DOWN_STREAM, 'hs.devt.>', o, true), log);
-  await ensureStream(jsm, kept(DLQ_STREAM, 'hs.dlq.>', o, false), log);
+  await ensureStream(jsm, kept(PAYLOAD_STREAM, subjects.payloadAll, o, true), log);
+  await ensureStream(jsm, kept(DOWN_STREAM, subjects.downKeptAll, o, true), log);
+  await ensureStream(jsm, kept(DLQ_STREAM, subjects.deadLetterAll, o, false), log);
 }

@@ -1,5 +1,5 @@
 import { Direction, isName, type EdgeInfo, type EventsService } from '@hubspoke/sdk';
-import { backoffDelay, followBucket, parseHeartbeat, type HeartbeatBody } from '@hubspoke/runtime';
+import { backoffDelay, followBucket, parseHeartbeat, subjects, type HeartbeatBody } from '@hubspoke/runtime';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { QueuedIterator } from '@nats-io/transport-node';
@@ -26,7 +26,7 @@ export interface RegistryCounters {
   writeErrors: number;
 }
 
-const HEARTBEATS = 'hs.hb.*.*';
+const HEARTBEATS = subjects.heartbeatAll;
 /** The first wait before telling an out-of-date edge again to ask for its snapshot; doubles up to the max. */
 const RESYNC_FIRST_MS = 2000;
 const RESYNC_MAX_MS = 60_000;

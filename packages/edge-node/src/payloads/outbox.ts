@@ -1,5 +1,5 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
-import { Backoff, JetStreamPublishError, type JetStreamPublisher } from '@hubspoke/runtime';
+import { Backoff, JetStreamPublishError, subjects, type JetStreamPublisher } from '@hubspoke/runtime';
 import {
   DiscardPolicy,
   RetentionPolicy,
@@ -50,7 +50,7 @@ export class Outbox {
     publisher: JetStreamPublisher,
   ): Promise<Outbox> {
     const jsm = await jetstreamManager(nc, { domain });
-    const subject = `hs.outbox.${ns}.${edge}`;
+    const subject = subjects.outbox(ns, edge);
     const config = {
       name: OUTBOX_STREAM,
       subjects: [subject],

@@ -1,4 +1,4 @@
-import { ALL, subjects } from '../events/subjects.js';
+import { configSubjects, subjects } from '../wire/subjects.js';
 
 /** What one NATS user may publish and subscribe to (nats-server `permissions` block). */
 export interface SubjectPermissions {
@@ -25,10 +25,7 @@ export function edgePermissions(namespace: string, edgeId: string): SubjectPermi
     ],
     subscribe: [
       ...subjects.downFor(namespace, edgeId),
-      `hs.cfg.${ALL}.${ALL}.>`,
-      `hs.cfg.${namespace}.${ALL}.>`,
-      `hs.cfg.${ALL}.${edgeId}.>`,
-      `hs.cfg.${namespace}.${edgeId}.>`,
+      ...configSubjects.edgeSubjects(namespace, edgeId),
       `${subjects.inboxPrefix(namespace, edgeId)}.>`,
     ],
     allowResponses: { max: 1, expires: '1m' },

@@ -13,7 +13,7 @@ import type { Logger as Pino } from 'pino';
 import { FabricEvent } from './event.js';
 import type { LocalBus } from './local-bus.js';
 import { SeenIds } from './seen-ids.js';
-import { ALL, subjects } from './subjects.js';
+import { ALL, subjects } from '../wire/subjects.js';
 
 /** Who this node is on the fabric. */
 export interface NodeIdentity {

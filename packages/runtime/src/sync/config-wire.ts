@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
-import { ALL } from '../events/subjects.js';
+import { ALL } from '../wire/subjects.js';
 
 /**
  * One config object as the control plane stores it and pushes it: its scope (`_all` for global, else a
@@ -79,24 +79,6 @@ export function configValueJson(key: string, value: unknown): string {
   }
   return json;
 }
-
-/** Config subjects (DESIGN.md wire contract). */
-export const configSubjects = {
-  /** Where a change of `key` in `scope` is pushed. */
-  push: (scope: string, key: string) => `hs.cfg.${scope}.${ALL}.${key}`,
-  /** The config subjects that can address an edge. */
-  edgeSubjects: (ns: string, edge: string) => [
-    `hs.cfg.${ALL}.${ALL}.>`,
-    `hs.cfg.${ns}.${ALL}.>`,
-    `hs.cfg.${ALL}.${edge}.>`,
-    `hs.cfg.${ns}.${edge}.>`,
-  ],
-  /** Tells one edge to ask for its snapshot (the key `_resync` is reserved for it). */
-  resync: (ns: string, edge: string) => `hs.cfg.${ns}.${edge}._resync`,
-  /** Where edges ask for their snapshot: `hs.req.<ns>.<edge>.config`. */
-  request: (ns: string, edge: string) => `hs.req.${ns}.${edge}.config`,
-  requestAll: 'hs.req.*.*.config',
-} as const;
 
 /** The key of a record in a flat map: `<scope>/<key>`. */
 export const recordId = (scope: string, key: string): string => `${scope}/${key}`;
