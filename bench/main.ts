@@ -3,7 +3,7 @@
 //                                   [--only name,...] [--out FILE] [--cpu-prof]
 // Starts its own nats-server on free ports (never 4222), runs each scenario's variants in worker processes
 // (bench/worker.ts), prints a table of medians and writes a JSON result (default bench-results/<timestamp>.json).
-// Scenarios: up1, up10, down, local, memory, durable, edges. See docs/performance.md.
+// Scenarios: up1, up10, down, local, memory, durable, edges, cluster. See docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,6 +14,7 @@ import type { BenchOptions } from './lib/options.js';
 import { renderTable, type Row } from './lib/result.js';
 import { profile } from './lib/rpc.js';
 import { now } from './lib/util.js';
+import { cluster } from './scenarios/cluster.js';
 import { dirDown } from './scenarios/dir-down.js';
 import { dirLocal } from './scenarios/dir-local.js';
 import { dirUp } from './scenarios/dir-up.js';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   memory,
   durable,
   edges,
+  cluster,
 };
 
 const { values } = parseArgs({

@@ -130,13 +130,20 @@ export function create(): Commands {
   const leafPid = (): number | undefined => edge?.leaf?.pid;
 
   return {
-    async setup(a: { kind: Kind; url: string; hubLeafUrl?: string; edgeId?: string }) {
+    /** `url`: the hub (every node of a cluster); `replicas`: of the control plane's state, or of the raw stream. */
+    async setup(a: {
+      kind: Kind;
+      url: string | string[];
+      hubLeafUrl?: string | string[];
+      edgeId?: string;
+      replicas?: 1 | 3 | 5;
+    }) {
       kind = a.kind;
       const edgeId = a.edgeId ?? 'b0';
       if (kind === 'edge-leaf' || kind === 'edge-direct') {
         stateDir = mkdtempSync(join(tmpdir(), 'hubspoke-bench-durable-'));
         edge = await startEdgeNode({
-          ...(kind === 'edge-leaf' ? { leaf: { hubUrl: a.hubLeafUrl as string } } : { natsUrl: a.url }),
+          ...(kind === 'edge-leaf' ? { leaf: { hubUrl: a.hubLeafUrl as string | string[] } } : { natsUrl: a.url }),
           edgeId,
           namespace: 'bench',
           log: LOG,
@@ -147,14 +154,20 @@ export function create(): Commands {
         return { pid: process.pid, mode: edge.payloadMode, leafPid: leafPid() };
       }
       if (kind === 'control') {
-        control = await startControlPlane({ natsUrl: a.url, log: LOG, plugins: [receiver], connectTimeoutMs: 10000 });
+        control = await startControlPlane({
+          natsUrl: a.url,
+          log: LOG,
+          plugins: [receiver],
+          connectTimeoutMs: 10000,
+          ...(a.replicas === undefined ? {} : { jetstream: { replicas: a.replicas } }),
+        });
         return { pid: process.pid, active: control.payloads.active };
       }
       nc = await connect({ servers: a.url });
       js = jetstream(nc);
       jsm = await jetstreamManager(nc);
       if (kind === 'raw-consume') {
-        await jsm.streams.add({ name: RAW_STREAM, subjects: ['hsbench.pay.>'] });
+        await jsm.streams.add({ name: RAW_STREAM, subjects: ['hsbench.pay.>'], num_replicas: a.replicas ?? 1 });
         await jsm.consumers.add(RAW_STREAM, {
           durable_name: 'bench',
           ack_policy: AckPolicy.Explicit,
