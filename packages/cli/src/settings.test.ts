@@ -289,3 +289,18 @@ describe('--replicas', () => {
     assert.match(bad, /replicas: must be 1, 3 or 5.*--replicas/);
   });
 });
+
+describe('--leaf-hub', () => {
+  test('several leafnode URLs separated by commas: every node of a clustered hub', () => {
+    const args = ['--edge-id', 'e1', '--namespace', 'eu'];
+    const o = options(
+      'edge',
+      input([...args, '--leaf-hub', 'nats-leaf://a:7422, nats-leaf://b:7422,nats-leaf://c:7422']),
+    );
+    assert.deepEqual(o['leafHub'], ['nats-leaf://a:7422', 'nats-leaf://b:7422', 'nats-leaf://c:7422']);
+    assert.equal(
+      options('edge', input([...args, '--leaf-hub', 'nats-leaf://a:7422']))['leafHub'],
+      'nats-leaf://a:7422',
+    );
+  });
+});

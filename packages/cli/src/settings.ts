@@ -125,7 +125,7 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       flag: 'leaf-hub',
       env: 'HUBSPOKE_LEAF_HUB',
       arg: 'URL',
-      help: "start a leaf nats-server of this edge's own that dials the hub's leafnode port (nats-leaf://host:7422): payloads and KV are kept there through outages; use instead of --nats",
+      help: "start a leaf nats-server of this edge's own that dials the hub's leafnode port (nats-leaf://host:7422; every node of a clustered hub, separated by commas): payloads and KV are kept there through outages; use instead of --nats",
     },
   ],
 };
@@ -207,7 +207,7 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const edgeSettingsSchema = edgeNodeOptionsSchema
   .omit({ log: true, plugins: true })
-  .extend({ ...cliShape, leafHub: z.string().min(1).optional() });
+  .extend({ ...cliShape, leafHub: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional() });
 
 export type ControlSettings = z.output<typeof controlSettingsSchema>;
 export type EdgeSettings = z.output<typeof edgeSettingsSchema>;
@@ -243,7 +243,8 @@ function splitList(v: string): string[] {
 function fromText(def: SettingDef, values: readonly string[]): unknown {
   if (def.list) return values.flatMap(splitList);
   const last = values[values.length - 1] ?? '';
-  if (def.key === 'natsUrl' && last.includes(',')) return splitList(last);
+  // Every node of a clustered hub: the client URLs, or the leafnode URLs a managed leaf dials.
+  if ((def.key === 'natsUrl' || def.key === 'leafHub') && last.includes(',')) return splitList(last);
   return last;
 }
 
