@@ -251,6 +251,15 @@ describe('replicas on a single server', () => {
     );
   });
 
+  test('a hub without JetStream: the start fails with HS_ERR_JETSTREAM_UNAVAILABLE naming the bucket', async () => {
+    await using plain: NatsServer = await startNatsServer({ jetstream: false });
+    await assert.rejects(
+      startControlPlane({ natsUrl: plain.url, log: testLog() }),
+      (err: unknown) =>
+        isHubspokeError(err, 'HS_ERR_JETSTREAM_UNAVAILABLE') && /KV bucket hs-kv is unavailable/.test(String(err)),
+    );
+  });
+
   test('jetstream.replicas must be 1, 3 or 5', async () => {
     await assert.rejects(
       startControlPlane({ natsUrl: 'nats://127.0.0.1:1', jetstream: { replicas: 2 as 3 } }),

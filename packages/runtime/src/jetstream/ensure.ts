@@ -16,6 +16,13 @@ import { Backoff } from '../retry/backoff.js';
 /** How long opening a stream or bucket waits through a cluster electing a leader (a node lost) before failing. */
 export const OPEN_RETRY_MS = 20_000;
 
+/**
+ * No JetStream at all: nobody answers the JetStream API (on a cluster every node answers it, even while a leader
+ * is being elected). That does not heal by waiting.
+ */
+const noJetStream = (err: unknown): boolean =>
+  (err as Error)?.name === 'JetStreamNotEnabled' || /jetstream (is )?not enabled/i.test(String(err));
+
 /** Runs `fn` again while JetStream cannot answer, up to OPEN_RETRY_MS; then throws the last error. */
 async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + OPEN_RETRY_MS;
@@ -24,7 +31,7 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (!isJetStreamUnavailable(err) || Date.now() + backoff.peek() > deadline) throw err;
+      if (!isJetStreamUnavailable(err) || noJetStream(err) || Date.now() + backoff.peek() > deadline) throw err;
       await backoff.wait();
     }
   }
