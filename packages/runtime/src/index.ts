@@ -17,7 +17,14 @@ export { startMetricsServer } from './metrics/server.js';
 export { createMetricsRegistry, metricsBuilder } from './metrics/collectors.js';
 export { JetStreamKV, openKvBucket } from './kv/jetstream-kv.js';
 export { OPEN_RETRY_MS, ensureKvBucket, ensureStream, replicasSchema } from './jetstream/ensure.js';
-export { STORE_ID_KEY, kvStoreId, newStoreId, streamStoreId, streamStoreIdOf } from './jetstream/identity.js';
+export {
+  STORE_ID_KEY,
+  kvStoreId,
+  newStoreId,
+  storeDescription,
+  streamStoreId,
+  streamStoreIdOf,
+} from './jetstream/identity.js';
 export { isJetStreamUnavailable, jetStreamUnavailable, withJetStream } from './jetstream/unavailable.js';
 export { Backoff, backoffDelay } from './retry/backoff.js';
 export { FileKV } from './kv/file-kv.js';

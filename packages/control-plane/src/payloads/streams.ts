@@ -1,4 +1,4 @@
-import { ensureStream, subjects, type StreamSpec } from '@hubspoke/runtime';
+import { ensureStream, storeDescription, subjects, type StreamSpec } from '@hubspoke/runtime';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 
@@ -41,6 +41,7 @@ function kept(name: string, subject: string, o: PayloadStreamOptions, dedup: boo
  */
 export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStreamOptions, log: Pino): Promise<void> {
   await ensureStream(jsm, kept(PAYLOAD_STREAM, subjects.payloadAll, o, true), log);
-  await ensureStream(jsm, kept(DOWN_STREAM, subjects.downKeptAll, o, true), log);
+  // Its store id (durable Down sequences count in it) is set at creation: concurrent creators agree on one.
+  await ensureStream(jsm, kept(DOWN_STREAM, subjects.downKeptAll, o, true), log, { description: storeDescription() });
   await ensureStream(jsm, kept(DLQ_STREAM, subjects.deadLetterAll, o, false), log);
 }

@@ -70,25 +70,37 @@ function keptReplicas(log: Pino, what: string, have: number, want: number): numb
  * stream's `created` time on 2.9.10), never lowering its replicas. Resolves to the stream's info.
  * @throws HubspokeError `HS_ERR_JETSTREAM_UNAVAILABLE`, or `HS_ERR_CONFIG_INVALID` for replicas on a single server
  */
-export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, log: Pino): Promise<StreamInfo> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  spec: StreamSpec,
+  log: Pino,
+  /** Fields set only when this call creates the stream (a store id in its description): never updated. */
+  onCreate: Partial<StreamConfig> = {},
+): Promise<StreamInfo> {
   const what = `stream ${spec.name}`;
   try {
-    return await retrying(() => ensureOnce(jsm, spec, log, what));
+    return await retrying(() => ensureOnce(jsm, spec, log, what, onCreate));
   } catch (err) {
     throw failure(what, spec.num_replicas, err);
   }
 }
 
-async function ensureOnce(jsm: JetStreamManager, spec: StreamSpec, log: Pino, what: string): Promise<StreamInfo> {
+async function ensureOnce(
+  jsm: JetStreamManager,
+  spec: StreamSpec,
+  log: Pino,
+  what: string,
+  onCreate: Partial<StreamConfig>,
+): Promise<StreamInfo> {
   let info: StreamInfo | undefined = await jsm.streams.info(spec.name).catch((err: unknown) => {
     if (/stream not found/i.test(String(err))) return undefined;
     throw err;
   });
   if (info === undefined) {
     try {
-      return await jsm.streams.add(spec);
+      return await jsm.streams.add({ ...onCreate, ...spec });
     } catch (err) {
-      // Another replica created it meanwhile: go on as if it had been there.
+      // Another replica created it meanwhile (its own `onCreate` won): go on as if it had been there.
       if (!/already in use/i.test(String(err))) throw err;
       info = await jsm.streams.info(spec.name);
     }

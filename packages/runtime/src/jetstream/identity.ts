@@ -31,21 +31,25 @@ export async function kvStoreId(kv: KV): Promise<string> {
 
 const IN_DESCRIPTION = /\[hubspoke store ([A-Za-z0-9_-]+)\]/;
 
+/** A stream description carrying a store id; set when the stream is created (creation is atomic: one wins). */
+export const storeDescription = (id: string = newStoreId()): string => `[hubspoke store ${id}]`;
+
 /** The store id written in a stream's description, if any. */
 export function streamStoreIdOf(info: StreamInfo): string | undefined {
   return IN_DESCRIPTION.exec(info.config.description ?? '')?.[1];
 }
 
 /**
- * The stream's store id, kept in its description (`[hubspoke store <id>]`); written on first use. Two openers
- * racing on a stream without one may both write: the description read back afterwards wins, and readers take
- * the id from the stream's info again whenever they look (so they converge on the one the stream keeps).
+ * The stream's store id, kept in its description (`[hubspoke store <id>]`), which the stream gets when it is
+ * created ({@link storeDescription}). A stream created before ids existed gets one here, on first use; two openers
+ * racing on such a stream may both write: the description read back afterwards wins, and readers take the id from
+ * the stream's info again whenever they look (so they converge on the one the stream keeps).
  */
 export async function streamStoreId(jsm: JetStreamManager, stream: string): Promise<string> {
   const info = await jsm.streams.info(stream);
   const have = streamStoreIdOf(info);
   if (have) return have;
-  const description = `${info.config.description ?? ''} [hubspoke store ${newStoreId()}]`.trim();
+  const description = `${info.config.description ?? ''} ${storeDescription()}`.trim();
   await jsm.streams.update(stream, { ...info.config, description });
   const again = streamStoreIdOf(await jsm.streams.info(stream));
   if (!again) throw new Error(`stream ${stream}: the store id was not kept in its description`);
