@@ -106,6 +106,7 @@ export async function sendBatch(
   const ids: string[] = [];
   for (const b of bodies) ids.push((await sender.send(b, opts)).id);
   await waitFor(() => r.accepted.length >= before + bodies.length, {
+    timeoutMs: 20_000,
     message: `accepted ${r.accepted.length - before}/${bodies.length}`,
   });
   await sleep(30);
@@ -119,6 +120,9 @@ export async function sendBatch(
  */
 export async function afterDispatch(sender: Sender, r: Receiver): Promise<Receiver['offers']> {
   const { id } = await sender.send({ marker: true, n: 0 });
-  await waitFor(() => r.offers.some((p) => p.id === id), { message: 'the marker payload is offered' });
+  await waitFor(() => r.offers.some((p) => p.id === id), {
+    timeoutMs: 20_000,
+    message: 'the marker payload is offered',
+  });
   return r.offers.filter((p) => !(JSON.parse(Buffer.from(p.payload).toString()) as { marker?: boolean }).marker);
 }

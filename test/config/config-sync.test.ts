@@ -104,10 +104,14 @@ describe('config sync', () => {
     (await cp.edges.list()).find((e) => e.edgeId === edgeId);
   /** Waits until the control plane shows the edge has applied at least `revision`. */
   const acked = (edgeId: string, revision: number): Promise<EdgeInfo> =>
-    waitFor(async () => {
-      const e = await info(edgeId);
-      return e && e.appliedRevision >= revision ? e : undefined;
-    });
+    // Generous: on a loaded 2-core machine a push, its apply and the heartbeat that acknowledges it took > 5 s.
+    waitFor(
+      async () => {
+        const e = await info(edgeId);
+        return e && e.appliedRevision >= revision ? e : undefined;
+      },
+      { timeoutMs: 20_000, message: `${edgeId} acknowledges revision ${revision}` },
+    );
 
   async function edge(edgeId: string, namespace: string): Promise<EdgeNode> {
     const plugin = new CachePlugin();
