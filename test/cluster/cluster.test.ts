@@ -111,6 +111,15 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 240_000
     assert.ok(kept.length >= STATE.length, `each kept figure is logged (${kept.length})`);
     assert.equal(kept[0]?.['replicas'], 3);
     await plain.close();
+    // The deprecated payloads.replicas, given alone, sets the replicas of everything (a new plugin KV bucket here).
+    const alias = await startControlPlane({
+      natsUrl: hub.urls,
+      log: testLog(),
+      kvBucket: 'hs-kv-alias',
+      payloads: { replicas: 3 },
+    });
+    assert.equal((await hub.jsm.streams.info('KV_hs-kv-alias')).config.num_replicas, 3);
+    await alias.close();
     await cp.close();
   });
 
