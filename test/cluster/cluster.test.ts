@@ -130,7 +130,6 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 240_000
       log: testLog(),
       plugins: [r],
       jetstream: { replicas: 3 },
-      payloads: { ackWaitMs: 2000 },
     });
     const sender = new Sender();
     const edge = await startEdgeNode({
