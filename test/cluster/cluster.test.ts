@@ -78,7 +78,7 @@ function audit(accepted: readonly EdgePayload[], sent: number) {
   return { lost, flagged, unflagged, outOfOrder, handled: seen.size };
 }
 
-describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 240_000 }, () => {
+describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000 }, () => {
   let hub: HubCluster;
   let dir: string;
   before(async () => {

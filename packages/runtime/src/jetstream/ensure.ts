@@ -13,8 +13,12 @@ import { z } from 'zod';
 import { isJetStreamUnavailable, jetStreamUnavailable } from './unavailable.js';
 import { Backoff } from '../retry/backoff.js';
 
-/** How long opening a stream or bucket waits through a cluster electing a leader (a node lost) before failing. */
-export const OPEN_RETRY_MS = 20_000;
+/**
+ * How long opening a stream, bucket or watch waits through a cluster that lost a node before failing: the meta
+ * leader's election (~6.5 s here), and nats-server 2.9 placing an ephemeral consumer on the dead node (that
+ * request times out after 5 s and is tried again). 20 s was exceeded on a loaded 2-core machine.
+ */
+export const OPEN_RETRY_MS = 60_000;
 
 /**
  * No JetStream at all: nobody answers the JetStream API (on a cluster every node answers it, even while a leader

@@ -1,9 +1,7 @@
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/transport-node';
+import { OPEN_RETRY_MS } from '../jetstream/ensure.js';
 import { withJetStream } from '../jetstream/unavailable.js';
-
-/** How long opening a watch waits through a bucket without a leader (a cluster electing one). */
-const RETRY_FOR_MS = 20_000;
 
 /**
  * Follows a KV bucket: calls `onEntry` for every current value under `key`, then for every change, made by
@@ -17,8 +15,8 @@ export async function followBucket(
   key = '>',
 ): Promise<QueuedIterator<KvWatchEntry>> {
   const what = `KV bucket ${(kv as { bucket?: string }).bucket ?? '?'}`;
-  const initial = (await withJetStream(what, () => kv.status(), RETRY_FOR_MS)).values;
-  const watch = await withJetStream(what, () => kv.watch({ key }), RETRY_FOR_MS);
+  const initial = (await withJetStream(what, () => kv.status(), OPEN_RETRY_MS)).values;
+  const watch = await withJetStream(what, () => kv.watch({ key }), OPEN_RETRY_MS);
   let loaded!: () => void;
   const done = new Promise<void>((resolve) => (loaded = resolve));
   if (initial === 0) loaded();
