@@ -74,11 +74,19 @@ export class Sessions {
 
   /** The session of a request, renewed; throws HS_ERR_UNAUTHENTICATED without one. */
   require(req: IncomingMessage): Session {
+    const s = this.find(req);
+    if (!s)
+      throw new HubspokeError(ErrorCode.Unauthenticated, 'no session: log in with the admin token (POST /api/login)');
+    return s;
+  }
+
+  /** The session of a request, renewed, or undefined. */
+  find(req: IncomingMessage): Session | undefined {
     const id = cookieOf(req);
     const s = id ? this.byId.get(id) : undefined;
     if (!s || s.expires < Date.now()) {
       if (s) this.byId.delete(s.id);
-      throw new HubspokeError(ErrorCode.Unauthenticated, 'no session: log in with the admin token (POST /api/login)');
+      return undefined;
     }
     s.expires = Date.now() + this.idleMs;
     return s;

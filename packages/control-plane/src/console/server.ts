@@ -87,6 +87,14 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
       return;
     }
     if (path.startsWith('/plugin-assets/')) return pluginAsset(res, path);
+    if (path === '/session') {
+      const s = sessions.find(req);
+      return sendJson(
+        res,
+        200,
+        s ? { authenticated: true, csrf: s.csrf, assetKey: s.assetKey } : { authenticated: false },
+      );
+    }
     const first = path.split('/')[1] ?? '';
     if (PAGES.has(first) || first === 'plugins') {
       files.serve(req, res, path, true);
