@@ -12,6 +12,7 @@
     live: null,
     view: null,
     replayRun: '',
+    replays: new Map(),
     lastConfigPut: null,
   };
   var main = document.getElementById('main');
@@ -158,6 +159,10 @@
     });
     es.addEventListener('replay', function (e) {
       var p = JSON.parse(e.data);
+      // Kept by run: a short run can end before the page has the answer to its POST (which names the run).
+      var prev = S.replays.get(p.run);
+      p.allFailures = (prev ? prev.allFailures : []).concat(p.failures || []).slice(-200);
+      S.replays.set(p.run, p);
       if (S.view && S.view.onReplay) S.view.onReplay(p);
     });
     es.addEventListener('dead-letters', function () {
@@ -921,7 +926,8 @@
       ].forEach(function (kv) {
         stats.appendChild(h('span', { 'data-stat': kv[0] }, [h('b', { text: kv[0] + ' ' }), String(kv[1])]));
       });
-      (p.failures || []).forEach(function (f) {
+      clear(failures);
+      (p.allFailures || []).forEach(function (f) {
         failures.appendChild(
           h('li', {
             text: f.payloadId + ' (seq ' + f.streamSeq + ')' + (f.plugin ? ' ' + f.plugin : '') + ': ' + f.reason,
@@ -934,6 +940,9 @@
     ff.form.addEventListener('submit', function (e) {
       e.preventDefault();
       clear(failures);
+      clear(stats);
+      stats.appendChild(h('span', { 'data-stat': 'state' }, [h('b', { text: 'state ' }), 'starting']));
+      bar.value = 0;
       notice(out, '');
       var body = { filter: ff.value(), dryRun: dry.checked, plugin: plugin.value.trim() };
       Object.keys(body.filter).forEach(function (k) {
@@ -944,6 +953,7 @@
           run = r.run;
           S.replayRun = run;
           cancel.disabled = false;
+          if (S.replays.has(run)) show(S.replays.get(run));
         },
         function (err) {
           notice(out, errorText(err), 'error');
@@ -959,9 +969,10 @@
           },
         );
     });
+    if (S.replayRun && S.replays.has(S.replayRun)) show(S.replays.get(S.replayRun));
     return {
       onReplay: function (p) {
-        if (p.run === run || (!run && p.run === S.replayRun)) show(p);
+        if (p.run === (run || S.replayRun)) show(p);
       },
     };
   }

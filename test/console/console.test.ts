@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { Receiver } from '../fixtures/receiver.js';
+import { waitFor } from '../helpers/index.js';
+import { openBrowser, type TestBrowser } from './browser.js';
+import { TOKEN, startConsoleSite, type ConsoleSite } from './site.js';
+import { UiDemo } from './ui-plugin.js';
+
+const body = (p: { payload: Uint8Array }) => JSON.parse(Buffer.from(p.payload).toString()) as Record<string, unknown>;
+
+/** The text of a table's rows, one string per row. */
+const rowsOf = (page: Page, selector: string) => page.locator(`${selector} tbody tr`).allInnerTexts();
+
+/** Waits until `selector` matches at least `n` elements (0: none), optionally with text matching `text`. */
+const until = async (p: Pick<Page, 'locator'>, selector: string, n: number, text?: RegExp, timeout = 10_000) => {
+  const l = p.locator(selector, text ? { hasText: text } : {});
+  if (n === 0) await l.first().waitFor({ state: 'detached', timeout });
+  else await l.nth(n - 1).waitFor({ state: 'attached', timeout });
+};
+
+// One site and one browser for the whole walk through the console, in the order an operator would go.
+describe('console in a browser (Chromium)', () => {
+  let site: ConsoleSite;
+  let b: TestBrowser;
+  const receiver = new Receiver();
+  const ui = new UiDemo();
+  let healed = false;
+  receiver.decide = (p) => {
+    if (body(p)['poison'] === true && !healed) throw new Error('poison: the receiver cannot take it yet');
+    return true;
+  };
+
+  before(async () => {
+    site = await startConsoleSite([receiver, ui]);
+    await site.edge('edge-eu-1', 'eu');
+    await site.edge('edge-us-1', 'us');
+    b = await openBrowser();
+  });
+  after(async () => {
+    await b?.[Symbol.asyncDispose]();
+    await site?.[Symbol.asyncDispose]();
+  });
+
+  test('login: the page asks for the admin token, refuses a wrong one, and lands on the edges', async () => {
+    const { page } = b;
+    await page.goto(`${site.url}/edges`);
+    await page.waitForSelector('#login');
+    await b.shot('console-login');
+    await page.fill('#token', 'wrong-token-wrong-token');
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#login .notice.error');
+    assert.match(await page.innerText('#login .notice.error'), /HS_ERR_UNAUTHENTICATED/);
+    b.errors.length = 0; // the browser logs the refused login (401) as a console error: expected here
+    await page.fill('#token', TOKEN);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#edges');
+    assert.equal(new URL(page.url()).pathname, '/edges');
+    const cookies = await b.context.cookies();
+    const c = cookies.find((x) => x.name === 'hs_console');
+    assert.ok(c, 'a session cookie');
+    assert.equal(c.httpOnly, true);
+    assert.equal(c.sameSite, 'Strict');
+  });
+
+  test('edges are listed live', async () => {
+    const { page } = b;
+    await until(page, '#edges tbody tr[data-edge]', 2);
+    const rows = await rowsOf(page, '#edges');
+    assert.match(rows[0] ?? '', /edge-eu-1\s+eu\s+online/);
+    assert.match(rows[1] ?? '', /edge-us-1\s+us\s+online/);
+    await page.waitForSelector('#live.on');
+  });
+
+  test('a config change, and each edge acknowledging it', async () => {
+    const { page } = b;
+    await page.click('nav a[href="/config"]');
+    await page.waitForSelector('#config-form');
+    await page.fill('#config-key', 'greeting');
+    await page.fill('#config-value', '{"text": "hello edges"}');
+    await page.click('#config-save');
+    await page.waitForSelector('#config-result .notice.ok');
+    const revision = Number(/revision (\d+)/.exec(await page.innerText('#config-result'))?.[1]);
+    assert.ok(revision > 0);
+    assert.deepEqual(await site.cp.config.get('greeting'), { text: 'hello edges' });
+    await until(page, '#acks tr.ack-applied', 2);
+    const acks = await rowsOf(page, '#acks');
+    assert.deepEqual(
+      acks.map((r) => r.split('\t').slice(0, 3).join(' ')),
+      ['edge-eu-1 eu applied', 'edge-us-1 us applied'],
+    );
+    await page.waitForSelector('#config-keys tr[data-key="greeting"]');
+    await page.fill('#config-value', '{"text": ');
+    await page.click('#config-save');
+    await page.waitForSelector('#config-result .notice.error');
+    assert.match(await page.innerText('#config-result'), /not JSON/);
+    await page.fill('#config-value', '{"text": "hello edges"}');
+    await page.click('#config-save');
+    await until(page, '#acks tr.ack-applied', 2);
+    await b.shot('console-config');
+  });
+
+  test('a dead letter redriven from the console, and then handled', async () => {
+    const { page } = b;
+    const eu = site.edges.get('edge-eu-1')!.sender;
+    const { id } = await eu.send({ poison: true, n: 1 }, { correlationId: 'incident-42' });
+    await waitFor(() => site.cp.payloads.counters.deadLettered >= 1, { timeoutMs: 10_000, message: 'dead-lettered' });
+    await page.click('nav a[href="/dead-letters"]');
+    const row = await page.waitForSelector('#dead-letters tbody tr[data-seq]');
+    const text = await row.innerText();
+    assert.match(text, new RegExp(id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.match(text, /poison: the receiver cannot take it yet/);
+    await b.shot('console-dead-letters');
+    healed = true;
+    await page.check('#dead-letters tbody tr[data-seq] input[type=checkbox]');
+    await page.click('#redrive');
+    await page.waitForSelector('.notice.ok');
+    assert.match(await page.innerText('.notice.ok'), /Redriven: 1/);
+    await waitFor(() => receiver.accepted.some((p) => p.id === id), { timeoutMs: 10_000, message: 'handled' });
+    await until(page, '#dead-letters tbody tr[data-seq]', 0);
+  });
+
+  test('payloads: search by correlation id and open one', async () => {
+    const { page } = b;
+    await page.click('nav a[href="/payloads"]');
+    await page.waitForSelector('#payload-search');
+    await page.fill('#payload-search input[name=correlationId]', 'incident-42');
+    await page.click('#payload-search button[type=submit]');
+    await until(page, '#payloads tbody tr[data-seq]', 1);
+    const rows = await rowsOf(page, '#payloads');
+    assert.ok(rows.every((r) => r.includes('incident-42')));
+    await page.click('#payloads tbody tr[data-seq]');
+    await page.waitForSelector('#payload-details');
+    assert.match(await page.innerText('#payload-details'), /"poison": true/);
+    await b.shot('console-payloads');
+  });
+
+  test('a replay dry run counts what the filter selects, and a real run offers them', async () => {
+    const { page } = b;
+    const us = site.edges.get('edge-us-1')!.sender;
+    for (let n = 0; n < 5; n++) await us.send({ n }, { correlationId: 'batch-us' });
+    await waitFor(() => receiver.accepted.filter((p) => p.correlationId === 'batch-us').length === 5);
+    const expected = receiver.accepted.filter((p) => p.edgeNamespace === 'us' && !p.replay).length;
+    await page.click('nav a[href="/replay"]');
+    await page.waitForSelector('#replay-form');
+    await page.fill('#replay-form input[name=namespace]', 'us');
+    assert.equal(await page.isChecked('#dry-run'), true, 'dry run is the default');
+    await page.click('#replay-start');
+    await until(page, '#replay-stats', 1, /state done/);
+    const stats = await page.innerText('#replay-stats');
+    assert.match(stats, new RegExp(`matched ${expected}\\b`));
+    assert.match(stats, /offered 0\b/);
+    await b.shot('console-replay');
+    const before = receiver.accepted.length;
+    await page.uncheck('#dry-run');
+    await page.fill('#replay-form input[name=correlationId]', 'batch-us');
+    await page.click('#replay-start');
+    await until(page, '#replay-stats', 1, /state done/);
+    assert.match(await page.innerText('#replay-stats'), /handled 5\b/);
+    const replayed = receiver.accepted.slice(before);
+    assert.equal(replayed.length, 5);
+    assert.ok(replayed.every((p) => p.replay && p.correlationId === 'batch-us'));
+  });
+
+  test('flow: charts of the last minutes', async () => {
+    const { page } = b;
+    await page.click('nav a[href="/flow"]');
+    await page.waitForSelector('#chart-events');
+    assert.ok((await page.$eval('#chart-payloads', (c) => (c as unknown as { width: number }).width)) > 0);
+    await b.shot('console-flow');
+  });
+
+  test('a plugin page in a sandboxed frame: its RPC round trip, and an unlisted method refused', async () => {
+    const { page } = b;
+    await page.click('nav a[href="/plugins/ui-demo/"]');
+    const frameEl = await page.waitForSelector('#plugin-frame');
+    assert.equal(await frameEl.getAttribute('sandbox'), 'allow-scripts allow-forms');
+    const frame = await frameEl.contentFrame();
+    assert.ok(frame);
+    await frame.waitForSelector('#echo');
+    await frame.click('#echo');
+    await until(frame, '#out', 1, /^echo:/);
+    assert.equal(
+      await frame.innerText('#out'),
+      'echo: {"echoed":{"text":"hello from the page"},"by":"ui-demo","node":"control"}',
+    );
+    assert.deepEqual(
+      ui.calls.map((c) => c.method),
+      ['echo'],
+    );
+    // The frame's origin is opaque: it can neither read the console's page nor call the API itself.
+    const reach = await frame.evaluate(async () => {
+      const w = globalThis as unknown as { parent: { document: { title: string } } };
+      let parentDom = 'readable';
+      try {
+        void w.parent.document.title;
+      } catch {
+        parentDom = 'blocked';
+      }
+      let api = 'reachable';
+      try {
+        await fetch('/api/edges');
+      } catch {
+        api = 'blocked';
+      }
+      return { parentDom, api };
+    });
+    assert.deepEqual(reach, { parentDom: 'blocked', api: 'blocked' });
+    b.errors.length = 0; // the refused fetch above is logged as a CSP violation: that was the point
+    await frame.click('#secret');
+    await until(frame, '#out', 1, /^secret/);
+    assert.equal(await frame.innerText('#out'), 'secret refused: 403 HS_ERR_FORBIDDEN');
+    assert.deepEqual(
+      ui.calls.map((c) => c.method),
+      ['echo'],
+      'handleRPC never saw the unlisted method',
+    );
+    await b.shot('console-plugin');
+    b.errors.splice(0, b.errors.length, ...b.errors.filter((e) => !/403 \(Forbidden\)/.test(e)));
+  });
+
+  test('an edge going offline shows up without a reload', async () => {
+    const { page } = b;
+    await page.click('nav a[href="/edges"]');
+    await page.waitForSelector('#edges tbody tr[data-edge="edge-us-1"]');
+    const us = site.edges.get('edge-us-1')!;
+    await us.node.close();
+    site.edges.delete('edge-us-1');
+    await until(page, '#edges tr[data-edge="edge-us-1"] td:nth-child(3)', 1, /^offline$/);
+    assert.match(await page.innerText('#edge-summary'), /2 edges: 1 online, 0 stale, 1 offline/);
+    await b.shot('console-edges');
+  });
+
+  test('no JavaScript error on any page', () => {
+    assert.deepEqual(b.errors, []);
+  });
+});
