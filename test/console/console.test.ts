@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Direction } from '@hubspoke/sdk';
 import type { Page } from 'playwright-core';
 import { Receiver } from '../fixtures/receiver.js';
-import { waitFor } from '../helpers/index.js';
+import { sleep, waitFor } from '../helpers/index.js';
 import { openBrowser, type TestBrowser } from './browser.js';
 import { TOKEN, startConsoleSite, type ConsoleSite } from './site.js';
 import { UiDemo } from './ui-plugin.js';
@@ -162,10 +163,32 @@ describe('console in a browser (Chromium)', () => {
     assert.ok(replayed.every((p) => p.replay && p.correlationId === 'batch-us'));
   });
 
-  test('flow: charts of the last minutes', async () => {
+  test('flow: charts of the last minutes, and the current rates', async () => {
     const { page } = b;
     await page.click('nav a[href="/flow"]');
     await page.waitForSelector('#chart-events');
+    await page.selectOption('#flow-span', '60000');
+    // Traffic both ways until the page shows it: events Up from an edge (the control plane subscribes: it takes
+    // only what it has subscribers for), Down from the control plane, and payloads.
+    await site.cp.events.subscribe('load.up', () => undefined);
+    const eu = site.edges.get('edge-eu-1')!.sender;
+    let running = true;
+    const traffic = (async () => {
+      for (let n = 0; running; n++) {
+        await eu.ctx!.services.events.publish('load.up', { n }, Direction.Up);
+        await site.cp.events.publish('load.down', { n }, Direction.Down);
+        if (n % 10 === 0) await eu.send({ n }, { correlationId: 'flow' });
+        await sleep(5);
+      }
+    })();
+    try {
+      await until(page, '#flow-now [data-stat="Up"]', 1, /Up [1-9]/);
+      await until(page, '#flow-now [data-stat="Down"]', 1, /Down [1-9]/);
+      await until(page, '#flow-now [data-stat="payloads handled"]', 1, /handled [1-9]/);
+    } finally {
+      running = false;
+      await traffic;
+    }
     assert.ok((await page.$eval('#chart-payloads', (c) => (c as unknown as { width: number }).width)) > 0);
     await b.shot('console-flow');
   });

@@ -519,6 +519,7 @@
       span = Number(picker.value);
       draw();
     });
+    var now = h('div', { class: 'stats', id: 'flow-now' });
     var grid = h('div', { class: 'charts' });
     charts.forEach(function (c) {
       c.canvas = h('canvas', { id: c.id, class: 'chart' });
@@ -531,10 +532,24 @@
           h('span', { class: 'muted', text: 'sampled every second at this control plane' }),
           picker,
         ]),
+        now,
         grid,
       ]),
     );
     function draw() {
+      var last = S.flow[S.flow.length - 1];
+      clear(now);
+      if (last) {
+        [
+          ['Up', last.up + '/s'],
+          ['Down', last.down + '/s'],
+          ['payloads handled', last.payloads + '/s'],
+          ['dead-lettered', last.deadLetters + '/s'],
+          ['dispatch latency', last.latencyMs + ' ms'],
+        ].forEach(function (kv) {
+          now.appendChild(h('span', { 'data-stat': kv[0] }, [h('b', { text: kv[0] + ' ' }), kv[1]]));
+        });
+      }
       var times = S.flow.map(function (s) {
         return s.t;
       });

@@ -5,12 +5,12 @@
     if (!(v > 0)) return 1;
     var p = Math.pow(10, Math.floor(Math.log10(v)));
     var m = v / p;
-    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 4 ? 4 : m <= 8 ? 8 : 10) * p;
   }
   function fmt(v) {
     if (v >= 1e6) return (v / 1e6).toFixed(1) + 'M';
     if (v >= 1e3) return (v / 1e3).toFixed(1) + 'k';
-    return String(Math.round(v * 10) / 10);
+    return String(Math.round(v * 100) / 100);
   }
   /**
    * canvas: the element; times: Unix ms per point; series: [{ label, color, values }]; spanMs: the window shown.
