@@ -58,7 +58,10 @@ export class LiveHub {
 
   /** Starts following the registry (every `everyMs`). */
   start(everyMs: number): void {
-    this.timer = setInterval(() => void this.pollEdges(), everyMs);
+    // Read only while a page listens: an idle console costs nothing.
+    this.timer = setInterval(() => {
+      if (this.clients.size > 0) void this.pollEdges();
+    }, everyMs);
     this.keepAlive = setInterval(() => {
       for (const c of this.clients) c.res.write(': keep-alive\n\n');
     }, 15_000);
@@ -68,7 +71,7 @@ export class LiveHub {
 
   /** Opens a stream for a logged-in page: the current edges and the flow history first. */
   async open(res: ServerResponse, sessionId: string): Promise<void> {
-    if (this.edges.size === 0) await this.pollEdges();
+    await this.pollEdges();
     res.writeHead(200, {
       ...BASE_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',

@@ -27,7 +27,7 @@ export interface ConsoleServerOptions {
   log: Pino;
   /** How long a plugin may take to answer getAsset or handleRPC. @default 10000 */
   pluginTimeoutMs?: number;
-  /** How often the edge registry is read for the live view. @default 500 */
+  /** How often the edge registry is read for the live view. @default 250 */
   edgesEveryMs?: number;
 }
 
@@ -151,7 +151,7 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
   const a = server.address() as AddressInfo;
   const address = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   flow.start((sample) => live.broadcast('flow', sample));
-  live.start(o.edgesEveryMs ?? 500);
+  live.start(o.edgesEveryMs ?? 250);
   log.info({ address }, 'ops console listening (HTTP)');
   let closed: Promise<void> | undefined;
   return {
