@@ -48,7 +48,7 @@ export class LiveHub {
   private edges = new Map<string, { json: string; edge: ConsoleEdge }>();
   private timer: NodeJS.Timeout | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
-  private polling = false;
+  private polling: Promise<void> | undefined;
 
   constructor(
     private readonly listEdges: () => Promise<EdgeInfo[]>,
@@ -108,9 +108,12 @@ export class LiveHub {
     c.res.write(frame(event, data));
   }
 
-  private async pollEdges(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
+  /** Reads the registry and broadcasts what changed; a call while a read runs waits for that one. */
+  private pollEdges(): Promise<void> {
+    return (this.polling ??= this.readEdges().finally(() => (this.polling = undefined)));
+  }
+
+  private async readEdges(): Promise<void> {
     try {
       const now = new Map<string, { json: string; edge: ConsoleEdge }>();
       const upsert: ConsoleEdge[] = [];
@@ -127,8 +130,6 @@ export class LiveHub {
       else if (first && now.size > 0) this.broadcast('edges', { upsert, remove: [] });
     } catch (err) {
       this.log.warn({ err }, 'console: the edge registry did not answer');
-    } finally {
-      this.polling = false;
     }
   }
 }
