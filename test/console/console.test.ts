@@ -98,7 +98,24 @@ describe('console in a browser (Chromium)', () => {
     await page.fill('#config-value', '{"text": "hello edges"}');
     await page.click('#config-save');
     await until(page, '#acks tr.ack-applied', 2);
+  });
+
+  test("a config an edge's plugin rejects: each edge's rejection and its reason visible", async () => {
+    const { page } = b;
+    await page.fill('#config-key', 'plugin.tunable');
+    await page.fill('#config-value', '{"lookupMs": 5}');
+    await page.click('#config-save');
+    await page.waitForSelector('#config-result .notice.ok');
+    await until(page, '#acks tr.ack-rejected', 2);
+    const acks = await rowsOf(page, '#acks');
+    for (const row of acks) {
+      assert.match(row, /rejected/);
+      assert.match(row, /HS_ERR_CONFIG_INVALID plugin\.tunable@\d+: .*lookupMs/);
+    }
     await b.shot('console-config');
+    await page.fill('#config-value', '{"lookupMs": 50}');
+    await page.click('#config-save');
+    await until(page, '#acks tr.ack-applied', 2);
   });
 
   test('a dead letter redriven from the console, and then handled', async () => {

@@ -3,13 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
-import type { BasePlugin } from '@hubspoke/sdk';
+import { BasePlugin, type ConfigProvider } from '@hubspoke/sdk';
 import { fastPayloads } from '../admin/site.js';
 import { testLog } from '../fixtures/fabric.js';
 import { Sender } from '../fixtures/receiver.js';
 import { startNatsServer, type NatsServer } from '../helpers/index.js';
 
 export const TOKEN = 'console-test-token-0123456789';
+
+/** An edge plugin with a config schema the control plane does not know: the edges validate plugin.tunable. */
+export class Tunable extends BasePlugin implements ConfigProvider {
+  constructor() {
+    super({ name: 'tunable', version: '1.0.0' });
+  }
+  getConfigSchema(): Record<string, unknown> {
+    return {
+      type: 'object',
+      properties: { lookupMs: { type: 'integer', minimum: 10 } },
+      additionalProperties: false,
+    };
+  }
+}
 
 /** A hub, a control plane with the console (and the admin API behind the same token), and edges. */
 export interface ConsoleSite extends AsyncDisposable {
@@ -51,7 +65,7 @@ export async function startConsoleSite(plugins: BasePlugin[]): Promise<ConsoleSi
         edgeId,
         namespace,
         log: testLog(),
-        plugins: [sender],
+        plugins: [sender, new Tunable()],
         heartbeatMs: 200,
         stateDir: join(dir, edgeId),
       });
