@@ -414,7 +414,15 @@
         n[e.state]++;
         if (e.state !== 'offline' && e.appliedRevision < e.latestRevision) behind++;
       });
+      var f = filter.value.trim();
+      var shown = 0;
+      if (f) {
+        S.edges.forEach(function (e) {
+          if (matches(e)) shown++;
+        });
+      }
       summary.textContent =
+        (f ? 'showing ' + shown + ' of ' : '') +
         S.edges.size +
         ' edges: ' +
         n.online +
@@ -447,6 +455,7 @@
         var e = S.edges.get(id);
         tr.hidden = !e || !matches(e);
       });
+      renderSummary();
     });
     var tick = setInterval(function () {
       rows.forEach(function (tr, id) {
