@@ -40,6 +40,18 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
+/** A path segment, decoded; a malformed one is the client's mistake (400), not ours. */
+function decodePart(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new HubspokeError(ErrorCode.InvalidArgument, `malformed path segment ${JSON.stringify(p)}`);
+  }
+}
+
+/** A failed login answers after this long: guessing tokens over HTTP stays slow. */
+const FAILED_LOGIN_DELAY_MS = 300;
+
 const PAGES = new Set(['', 'edges', 'flow', 'payloads', 'dead-letters', 'replay', 'config', 'login']);
 
 /** Starts the ops console's HTTP server (docs/console.md). */
@@ -62,10 +74,18 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path.startsWith('/api/')) {
-      const parts = path.slice(5).split('/').map(decodeURIComponent);
+      const parts = path.slice(5).split('/').map(decodePart);
       if (parts[0] === 'login' && method === 'POST') {
         checkOrigin(req);
-        const s = sessions.login(((await readJson(req)) as { token?: unknown }).token);
+        const given = ((await readJson(req)) as { token?: unknown }).token;
+        let s: Session;
+        try {
+          s = sessions.login(given);
+        } catch (err) {
+          log.warn({ remote: req.socket.remoteAddress }, 'console login refused: wrong admin token');
+          await new Promise((resolve) => setTimeout(resolve, FAILED_LOGIN_DELAY_MS));
+          throw err;
+        }
         log.info({ remote: req.socket.remoteAddress }, 'console login');
         sendJson(res, 200, { csrf: s.csrf, assetKey: s.assetKey }, { 'set-cookie': sessions.cookie(s) });
         return;
@@ -107,7 +127,7 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
 
   /** `/plugin-assets/<session asset key>/<plugin>/<asset path>`: the frame sends no cookie (opaque origin). */
   async function pluginAsset(res: ServerResponse, path: string): Promise<void> {
-    const [key = '', name = '', ...rest] = path.slice('/plugin-assets/'.length).split('/').map(decodeURIComponent);
+    const [key = '', name = '', ...rest] = path.slice('/plugin-assets/'.length).split('/').map(decodePart);
     const s: Session | undefined = sessions.byAssetKey(key);
     if (!s) throw new HubspokeError(ErrorCode.Unauthenticated, 'no session for this plugin asset: log in again');
     const asset = await plugins.asset(name, rest.join('/'));
