@@ -269,6 +269,12 @@ describe('console in a browser (Chromium)', () => {
     await until(page, '#edges tr[data-edge="edge-us-1"] td:nth-child(3)', 1, /^offline$/);
     assert.match(await page.innerText('#edge-summary'), /2 edges: 1 online, 0 stale, 1 offline/);
     await b.shot('console-edges');
+    await page.click('#edges tr[data-edge="edge-us-1"] button.forget');
+    await until(page, '#edges tr[data-edge="edge-us-1"]', 0);
+    assert.deepEqual(
+      (await site.cp.edges.list()).map((e) => e.edgeId),
+      ['edge-eu-1'],
+    );
   });
 
   test('no JavaScript error on any page', () => {

@@ -33,6 +33,7 @@
             'outbox',
             'reconnects',
             'last error',
+            '',
           ].map(function (t) {
             return h('th', { text: t });
           }),
@@ -71,11 +72,30 @@
         (e.lastError ? ' has-error' : '');
       tr.children[2].className = 'badge ' + e.state;
       tr.children[8].title = e.lastError || '';
+      var act = tr.children[9];
+      if (e.state === 'offline' && !act.firstChild) {
+        act.appendChild(
+          h('button', {
+            type: 'button',
+            class: 'link-button forget',
+            title: 'remove this edge from the registry (it comes back if it beats again)',
+            text: 'forget',
+            onclick: function () {
+              api('POST', 'edges/' + encodeURIComponent(e.edgeId) + '/forget').then(
+                function () {},
+                function (err) {
+                  act.title = errorText(err);
+                },
+              );
+            },
+          }),
+        );
+      } else if (e.state !== 'offline' && act.firstChild) clear(act);
     }
     function row(e) {
       var tr = document.createElement('tr');
       tr.setAttribute('data-edge', e.edgeId);
-      for (var i = 0; i < 9; i++) tr.appendChild(document.createElement('td'));
+      for (var i = 0; i < 10; i++) tr.appendChild(document.createElement('td'));
       fill(tr, e);
       return tr;
     }
@@ -134,7 +154,7 @@
       clear(tbody);
       if (S.edges.size === 0)
         tbody.appendChild(
-          h('tr', null, [h('td', { colspan: '9', class: 'muted', text: 'No edge has reported yet.' })]),
+          h('tr', null, [h('td', { colspan: '10', class: 'muted', text: 'No edge has reported yet.' })]),
         );
       tbody.appendChild(frag);
       renderSummary();

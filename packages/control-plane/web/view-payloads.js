@@ -64,7 +64,7 @@
       })
       .join(', ');
     return h('div', { class: 'card details', id: 'payload-details' }, [
-      h('h3', { text: 'Payload ' + p.id }),
+      h('h3', { text: 'Payload ' + p.id + (p.redriven ? ' (redriven from the dead letters)' : '') }),
       h(
         'dl',
         null,
@@ -155,7 +155,7 @@
                 },
                 [
                   h('td', { text: String(p.streamSeq) }),
-                  h('td', { class: 'mono', text: p.id }),
+                  h('td', { class: 'mono', text: p.id + (p.redriven ? ' (redriven)' : '') }),
                   h('td', { text: p.namespace + '/' + p.edgeId }),
                   h('td', { text: p.correlationId || '' }),
                   h('td', { text: time(p.receivedUnixMs) }),
