@@ -180,6 +180,42 @@ describe('console in a browser (Chromium)', () => {
     assert.ok(replayed.every((p) => p.replay && p.correlationId === 'batch-us'));
   });
 
+  test('a replay cancelled from the page stops before the end and says so', async () => {
+    const { page } = b;
+    const us = site.edges.get('edge-us-1')!.sender;
+    for (let n = 0; n < 4; n++) await us.send({ n }, { correlationId: 'slow' });
+    await waitFor(() => receiver.accepted.filter((p) => p.correlationId === 'slow').length === 4);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const decide = receiver.decide;
+    receiver.decide = async (p) => {
+      if (p.replay && p.correlationId === 'slow') await gate;
+      return decide(p);
+    };
+    try {
+      await page.fill('#replay-form input[name=correlationId]', 'slow');
+      await page.fill('#replay-form input[name=namespace]', '');
+      assert.equal(await page.isChecked('#dry-run'), false);
+      await page.click('#replay-start');
+      await waitFor(() => receiver.offers.some((p) => p.replay && p.correlationId === 'slow'), {
+        message: 'the first copy is offered',
+      });
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/cancel')),
+        page.click('#replay-cancel'),
+      ]);
+      assert.deepEqual(await answer.json(), { cancelled: true });
+      release();
+      await until(page, '#replay-stats', 1, /state stopped/);
+      assert.match(await page.innerText('main'), /HS_ERR_CLOSED: the replay was cancelled after \d+ of \d+ payloads/);
+      const offered = receiver.offers.filter((p) => p.replay && p.correlationId === 'slow').length;
+      assert.ok(offered < 4, `cancelled before the end (${offered} of 4 offered)`);
+    } finally {
+      release();
+      receiver.decide = decide;
+    }
+  });
+
   test('flow: charts of the last minutes, and the current rates', async () => {
     const { page } = b;
     await page.click('nav a[href="/flow"]');
