@@ -152,6 +152,7 @@
     S.view = null;
     nav.hidden = true;
     logoutBtn.hidden = true;
+    liveBadge.hidden = true;
     clear(main);
     var input = h('input', {
       type: 'password',
@@ -170,7 +171,7 @@
       out,
       h('p', {
         class: 'muted small',
-        text: 'The admin token of this control plane (admin.token; hubspoke auth init writes admin.token).',
+        text: 'The admin token of this control plane: hubspoke auth init writes it to admin.token; hubspoke dev prints it.',
       }),
     ]);
     form.addEventListener('submit', function (e) {
@@ -205,6 +206,7 @@
   function start() {
     nav.hidden = false;
     logoutBtn.hidden = false;
+    liveBadge.hidden = false;
     startLive();
     api('GET', 'plugins').then(
       function (r) {
