@@ -34,6 +34,9 @@ export function consoleEdge(e: EdgeInfo): ConsoleEdge {
   };
 }
 
+/** Bytes a page's stream may have waiting before it is cut. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
 interface Client {
   res: ServerResponse;
   sessionId: string;
@@ -63,7 +66,7 @@ export class LiveHub {
       if (this.clients.size > 0) void this.pollEdges();
     }, everyMs);
     this.keepAlive = setInterval(() => {
-      for (const c of this.clients) c.res.write(': keep-alive\n\n');
+      for (const c of this.clients) this.write(c, ': keep-alive\n\n');
     }, 15_000);
     this.timer.unref();
     this.keepAlive.unref();
@@ -89,7 +92,7 @@ export class LiveHub {
   /** Sends an event to every open page. */
   broadcast(event: string, data: unknown): void {
     const text = frame(event, data);
-    for (const c of this.clients) c.res.write(text);
+    for (const c of this.clients) this.write(c, text);
   }
 
   /** Ends the streams of one session (logout). */
@@ -105,7 +108,20 @@ export class LiveHub {
   }
 
   private send(c: Client, event: string, data: unknown): void {
-    c.res.write(frame(event, data));
+    this.write(c, frame(event, data));
+  }
+
+  /**
+   * A page that stopped reading (a laptop asleep) would make the server buffer without end: past
+   * {@link MAX_BUFFERED} its stream is ended, and the page reconnects and starts afresh when it wakes.
+   */
+  private write(c: Client, text: string): void {
+    if (c.res.writableLength > MAX_BUFFERED) {
+      this.clients.delete(c);
+      c.res.destroy();
+      return;
+    }
+    c.res.write(text);
   }
 
   /** Reads the registry and broadcasts what changed; a call while a read runs waits for that one. */

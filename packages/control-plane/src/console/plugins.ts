@@ -1,5 +1,6 @@
 import { ErrorCode, HubspokeError, capabilities, type UIManifest, type UIProvider } from '@hubspoke/sdk';
 import { pluginCall, type HostedPlugin, type PluginHost } from '@hubspoke/runtime';
+import type { Logger as Pino } from 'pino';
 
 /** A plugin's pages as the console lists them. */
 export interface ConsolePluginUI {
@@ -37,11 +38,12 @@ interface Known {
 
 /** The UIProvider plugins of the control plane; each manifest read once, checked, and kept. */
 export class PluginUIs {
-  private known: Promise<Map<string, Known>> | undefined;
+  private known: Map<string, Known> | undefined;
 
   constructor(
     private readonly host: PluginHost,
     private readonly timeoutMs: number,
+    private readonly log: Pino,
   ) {}
 
   async list(): Promise<ConsolePluginUI[]> {
@@ -84,17 +86,26 @@ export class PluginUIs {
     return k;
   }
 
-  private all(): Promise<Map<string, Known>> {
-    return (this.known ??= (async () => {
-      const out = new Map<string, Known>();
-      for (const hosted of this.host.list()) {
-        const ui = hosted.plugin;
-        if (!capabilities.isUIProvider(ui)) continue;
+  /**
+   * Every UIProvider's manifest, read once. A plugin whose manifest fails is left out (and logged), and asked
+   * again next time: one broken plugin does not take the others' pages down.
+   */
+  private async all(): Promise<Map<string, Known>> {
+    const known = (this.known ??= new Map());
+    for (const hosted of this.host.list()) {
+      const ui = hosted.plugin;
+      if (known.has(hosted.name) || !capabilities.isUIProvider(ui)) continue;
+      try {
         const manifest = await pluginCall(hosted.name, 'getUIManifest', this.timeoutMs, () => ui.getUIManifest());
-        out.set(hosted.name, { hosted, ui, manifest: checkManifest(hosted.name, manifest) });
+        known.set(hosted.name, { hosted, ui, manifest: checkManifest(hosted.name, manifest) });
+      } catch (err) {
+        this.log.warn(
+          { plugin: hosted.name, err },
+          'console: a UIProvider has no usable manifest; its pages are left out',
+        );
       }
-      return out;
-    })());
+    }
+    return known;
   }
 }
 

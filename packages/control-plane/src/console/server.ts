@@ -66,7 +66,7 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
     log,
     () => flow.history(),
   );
-  const plugins = new PluginUIs(o.host, o.pluginTimeoutMs ?? 10_000);
+  const plugins = new PluginUIs(o.host, o.pluginTimeoutMs ?? 10_000, log);
   const api = new ConsoleApi({ ops: o.ops, live, plugins });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
