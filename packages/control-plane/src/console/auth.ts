@@ -36,7 +36,8 @@ function cookieOf(req: IncomingMessage): string | undefined {
 
 /**
  * The console's sessions, in memory (a restart logs everyone out). A session lives `idleMs` from its last use.
- * Only loopback listeners are plain HTTP by default, so the cookie is `Secure` only when asked.
+ * The console speaks plain HTTP (loopback by default), so the cookie cannot be `Secure`: put a TLS proxy in front
+ * to reach it from elsewhere.
  */
 export class Sessions {
   private readonly byId = new Map<string, Session>();
