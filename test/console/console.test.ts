@@ -29,6 +29,7 @@ describe('console in a browser (Chromium)', () => {
   let healed = false;
   receiver.decide = (p) => {
     if (body(p)['poison'] === true && !healed) throw new Error('poison: the receiver cannot take it yet');
+    if (body(p)['dropMe'] === true) throw new Error('this one is never taken');
     return true;
   };
 
@@ -136,6 +137,31 @@ describe('console in a browser (Chromium)', () => {
     assert.match(await page.innerText('.notice.ok'), /Redriven: 1/);
     await waitFor(() => receiver.accepted.some((p) => p.id === id), { timeoutMs: 10_000, message: 'handled' });
     await until(page, '#dead-letters tbody tr[data-seq]', 0);
+  });
+
+  test('a dead letter dropped from the console (after a confirmation) is gone for good', async () => {
+    const { page } = b;
+    const eu = site.edges.get('edge-eu-1')!.sender;
+    const before = site.cp.payloads.counters.deadLettered;
+    const { id } = await eu.send({ dropMe: true });
+    await waitFor(() => site.cp.payloads.counters.deadLettered > before, { timeoutMs: 10_000 });
+    await page.click('#dlq-filter button[type=submit]');
+    await until(page, '#dead-letters tbody tr[data-seq]', 1, /this one is never taken/);
+    await page.check('#dead-letters tbody tr[data-seq] input[type=checkbox]');
+    await page.click('#drop');
+    assert.equal(await page.innerText('#confirm-drop'), 'Really drop 1?');
+    assert.equal(
+      await page.locator('#dead-letters tbody tr[data-seq]').count(),
+      1,
+      'nothing dropped before confirming',
+    );
+    await page.click('#confirm-drop');
+    await until(page, '.notice.ok', 1, /Dropped: 1/);
+    await until(page, '#dead-letters tbody tr[data-seq]', 0);
+    assert.equal(
+      receiver.accepted.some((p) => p.id === id),
+      false,
+    );
   });
 
   test('payloads: search by correlation id and open one', async () => {
