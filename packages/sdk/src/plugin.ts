@@ -1,3 +1,4 @@
+import { gatewayCapabilities } from './gateway/capabilities.js';
 import type { ConfigChange, Context, PluginInfo } from './services.js';
 
 /** The base every plugin extends (or mirrors): a name, a version, and lifecycle hooks with empty defaults. */
@@ -142,4 +143,5 @@ export const capabilities = {
   isManifestProvider: (p: unknown): p is ManifestProvider => hasFn(p, 'getManifest'),
   isSchedulerPlugin: (p: unknown): p is SchedulerPlugin => hasFn(p, 'executeScheduledTask'),
   isObjectHookHandler: (p: unknown): p is ObjectHookHandler => hasFn(p, 'onObjectChange'),
+  ...gatewayCapabilities,
 } as const;
