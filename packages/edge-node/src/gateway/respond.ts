@@ -16,8 +16,11 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
 /** Sets hook headers on a response: each replaces the header of the same name. */
 export function setHeaders(res: ServerResponse, headers: HookHeaders | undefined): void {
   if (!headers) return;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(headers)) if (!HOP.has(k.toLowerCase())) res.setHeader(k, v);
 }
+
+// The gateway frames its own answers: framing and connection headers from a hook are not taken.
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
 
 /** Answers `status` with a JSON error `{ error: { code, message, requestId } }` (when nothing was sent yet). */
 export function sendError(
