@@ -13,6 +13,8 @@ import { capabilities, type ObjectChange, type Plugin } from '../plugin.js';
 import type { Runtime } from '../direction.js';
 import type { Context } from '../services.js';
 import { wireEvent, wirePayload } from './event.js';
+import { gatewayStreamHandler } from './gateway-serve.js';
+import { gatewayHooksOf } from './gateway-wire.js';
 import { HandlerTable, HostCalls, deliveryScope, remoteServices } from './proxies.js';
 import {
   HOST_SERVICE,
@@ -88,6 +90,8 @@ function describe(plugin: Plugin): WireManifest {
     configSchemaJson: capabilities.isConfigProvider(plugin) ? JSON.stringify(plugin.getConfigSchema()) : '',
     capabilities: caps,
     protocol: PLUGIN_PROTOCOL,
+    gatewayHooks: gatewayHooksOf(plugin),
+    gatewayEndpointsJson: capabilities.isCustomEndpointHandler(plugin) ? JSON.stringify(plugin.getEndpoints()) : '',
   };
 }
 
@@ -260,6 +264,7 @@ export async function serve(
       const r = await plugin.onObjectChange(s.ctx, change);
       return { allow: r.allow, hasValue: r.value !== undefined, valueJson: toJson(r.value), reason: r.reason ?? '' };
     }),
+    Gateway: gatewayStreamHandler(plugin, t, () => need().ctx),
     Shutdown: unary(t, async () => {
       const s = need();
       s.abort.abort(new HubspokeError(ErrorCode.Closed, `plugin ${plugin.info.name} is shutting down`));
