@@ -39,6 +39,8 @@ function unauthenticated(why: string): HubspokeError {
  */
 export class Authenticator {
   private cache = new Map<string, Cached>();
+  /** Credential → its sha256 hex: a key is hashed once, not on every request (bounded). */
+  private readonly hashes = new Map<string, string>();
 
   constructor(
     private readonly hookTimeoutMs: number,
@@ -58,7 +60,12 @@ export class Authenticator {
   ): Promise<Principal> {
     if (hooks.length === 0) {
       if (!credential) throw unauthenticated('no credential (send Authorization: Bearer <key>)');
-      const found = table.keys.get(credentialHash(credential));
+      let h = this.hashes.get(credential);
+      if (h === undefined) {
+        if (this.hashes.size >= MAX_CACHED) this.hashes.clear();
+        this.hashes.set(credential, (h = credentialHash(credential)));
+      }
+      const found = table.keys.get(h);
       if (!found) throw unauthenticated('no active app holds this credential');
       return { app: found.app, user: found.userId === undefined ? undefined : table.users.get(found.userId) };
     }

@@ -47,13 +47,21 @@ export class RequestBody {
   }
 
   /** What to send upstream: the bytes read or set, or the stream as it comes. */
-  upstream(): Uint8Array | AsyncIterable<Buffer> | undefined {
+  upstream(): Uint8Array | AsyncIterable<Buffer> | IncomingMessage | undefined {
     if (this.replaced) return this.replaced;
     if (this.whole)
       return (async function* (w: Promise<Buffer>) {
         yield await w;
       })(this.whole);
-    return this.present ? this.counted() : undefined;
+    if (!this.present) return undefined;
+    // A body of declared length within the limit goes as the stream it is (node's parser holds it to that length);
+    // a chunked one is counted on its way.
+    const len = this.req.headers['content-length'];
+    if (len !== undefined && this.req.headers['transfer-encoding'] === undefined && Number(len) <= this.max) {
+      this.bytes = Number(len);
+      return this.req;
+    }
+    return this.counted();
   }
 
   private async *counted(): AsyncGenerator<Buffer> {

@@ -4,8 +4,11 @@ import {
   ErrorCode,
   HubspokeError,
   isHubspokeError,
+  type Analytics,
   type AuthenticatedRequest,
+  type BudgetUsage,
   type GatewayRequest,
+  type ProxyLog,
   type PluginResponse,
 } from '@hubspoke/sdk';
 import type { Logger as Pino } from 'pino';
@@ -16,7 +19,7 @@ import { callHook, type Hook } from './call.js';
 import type { AuthHook } from './chain.js';
 import { serveEndpoint } from './endpoint-call.js';
 import { matchEndpoint, type CompiledEndpoint } from './endpoints.js';
-import type { Exchange } from './exchange.js';
+import { ClientGone, type Exchange } from './exchange.js';
 import type { GatewayCounters } from './gateway.js';
 import type { ParsedGatewayOptions } from './options.js';
 import { sendBlock, sendError, STATUS_OF } from './respond.js';
@@ -74,6 +77,7 @@ function applyChange(ex: Exchange, t: Target, m: NonNullable<PluginResponse['req
     const h = { ...ex.gw.headers };
     for (const [k, v] of Object.entries(m.headers)) h[k.toLowerCase()] = Array.isArray(v) ? v : [v];
     ex.gw = { ...ex.gw, headers: h };
+    ex.headersChanged = true;
   }
   if (m.path !== undefined) {
     const problem = pathProblem(m.path);
@@ -112,7 +116,6 @@ function finish(
   chunks: number,
   proxied: boolean,
 ): void {
-  const at = new Date(Date.now() - (performance.now() - ex.start));
   const latencyMs = performance.now() - ex.start;
   if (proxied && route && !('error' in route.chain)) {
     for (const hook of route.chain.complete) {
@@ -126,53 +129,52 @@ function finish(
       );
     }
   }
-  const common = { requestId: ex.id, route: ex.route, edgeId: p.edgeId, timestamp: at };
-  const who = {
-    ...(ex.appId === undefined ? {} : { appId: ex.appId }),
+  // Records built as plain literals (no spreads): this runs for every request.
+  const timestamp = new Date(ex.startWall);
+  const log: ProxyLog = {
+    requestId: ex.id,
+    route: ex.route,
+    method: ex.gw.method,
+    path: ex.gw.path,
+    statusCode: ex.status,
+    latencyMs,
+    requestBytes: ex.body.replaced?.length ?? ex.body.bytes,
+    responseBytes: ex.responseBytes,
+    edgeId: p.edgeId,
+    timestamp,
   };
-  p.telemetry.emit({
-    kind: 'log',
-    record: {
-      ...common,
-      method: ex.gw.method,
-      path: ex.gw.path,
-      statusCode: ex.status,
-      ...who,
-      ...(ex.userId === undefined ? {} : { userId: ex.userId }),
-      latencyMs,
-      requestBytes: ex.body.replaced?.length ?? ex.body.bytes,
-      responseBytes: ex.responseBytes,
-    },
-  });
+  if (ex.appId !== undefined) log.appId = ex.appId;
+  if (ex.userId !== undefined) log.userId = ex.userId;
+  p.telemetry.emit({ kind: 'log', record: log });
   const u = ex.usage;
   if (!u) return;
-  const model = u.model;
-  p.telemetry.emit({
-    kind: 'analytics',
-    record: {
-      ...common,
-      ...who,
-      model,
-      promptTokens: u.promptTokens,
-      completionTokens: u.completionTokens,
-      totalTokens: u.totalTokens,
-    },
-  });
+  const a: Analytics = {
+    requestId: ex.id,
+    route: ex.route,
+    model: u.model,
+    promptTokens: u.promptTokens,
+    completionTokens: u.completionTokens,
+    totalTokens: u.totalTokens,
+    edgeId: p.edgeId,
+    timestamp,
+  };
+  if (ex.appId !== undefined) a.appId = ex.appId;
+  p.telemetry.emit({ kind: 'analytics', record: a });
   const prices = route?.prices;
   if (prices) {
-    const cost = (u.promptTokens / 1000) * prices.promptPer1k + (u.completionTokens / 1000) * prices.completionPer1k;
-    p.telemetry.emit({
-      kind: 'budget',
-      record: {
-        ...common,
-        ...who,
-        model,
-        promptTokens: u.promptTokens,
-        completionTokens: u.completionTokens,
-        cost,
-        currency: prices.currency,
-      },
-    });
+    const b: BudgetUsage = {
+      requestId: ex.id,
+      route: ex.route,
+      model: u.model,
+      promptTokens: u.promptTokens,
+      completionTokens: u.completionTokens,
+      cost: (u.promptTokens / 1000) * prices.promptPer1k + (u.completionTokens / 1000) * prices.completionPer1k,
+      currency: prices.currency,
+      edgeId: p.edgeId,
+      timestamp,
+    };
+    if (ex.appId !== undefined) b.appId = ex.appId;
+    p.telemetry.emit({ kind: 'budget', record: b });
   }
 }
 
@@ -190,6 +192,7 @@ export async function handleRequest(p: GatewayParts, req: IncomingMessage, res: 
   const ex: Exchange = {
     id: p.newId(),
     start: performance.now(),
+    startWall: Date.now(),
     req,
     res,
     body,
@@ -203,6 +206,7 @@ export async function handleRequest(p: GatewayParts, req: IncomingMessage, res: 
       route: '',
       body: () => body.read(),
     },
+    headersChanged: false,
     route: '',
     appId: undefined,
     userId: undefined,
@@ -210,7 +214,7 @@ export async function handleRequest(p: GatewayParts, req: IncomingMessage, res: 
     responseBytes: 0,
     usage: undefined,
     model: '',
-    abort: new AbortController(),
+    abort: new ClientGone(),
   };
   ex.gw.id = ex.id;
   let route: CompiledRoute | undefined;

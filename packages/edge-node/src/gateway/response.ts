@@ -94,8 +94,12 @@ export async function writeResponse(
     res.end(out);
     return { chunks };
   }
-  if (streamed) res.removeHeader('content-length');
-  res.flushHeaders();
+  // A streamed answer sends its head at once (the client may wait for it: SSE); one of known length goes with
+  // its first chunk.
+  if (streamed) {
+    res.removeHeader('content-length');
+    res.flushHeaders();
+  }
   const splitter = sse ? new SseSplitter() : undefined;
   const captured: Buffer[] = [];
   let capturedBytes = 0;

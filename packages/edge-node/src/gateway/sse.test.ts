@@ -28,6 +28,17 @@ test('usage comes from an OpenAI-style JSON body or the SSE event carrying it', 
     totalTokens: 7,
   });
   assert.equal(usageFromJson(Buffer.from('{"x":1}')), undefined);
+  const nested = {
+    id: 'x',
+    usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, prompt_tokens_details: { cached_tokens: 0 } },
+    model: 'gpt-\\"q',
+  };
+  assert.deepEqual(usageFromJson(new TextEncoder().encode(JSON.stringify(nested))), {
+    model: 'gpt-\\"q',
+    promptTokens: 1,
+    completionTokens: 2,
+    totalTokens: 3,
+  });
   assert.equal(usageFromJson(Buffer.from('not json')), undefined);
   assert.equal(usageFromSseEvent(Buffer.from(`data: ${JSON.stringify(body)}\n\n`))?.totalTokens, 7);
   assert.equal(usageFromSseEvent(Buffer.from('data: {"n":1}\n\n')), undefined);

@@ -6,18 +6,35 @@ import type { CompiledRoute } from './table.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** Headers for the upstream: the client's (as hooks left them) minus hop-by-hop ones, plus id and trace. */
-export function upstreamHeaders(ex: Exchange, bodyReplaced: boolean): Record<string, string | string[]> {
+/**
+ * Headers for the upstream: the client's (as hooks left them) minus hop-by-hop ones, plus the request id and
+ * `x-forwarded-for`. Unchanged by hooks, they are copied from the raw header list (a flat array undici takes as
+ * it is: every value kept, no object built per request).
+ */
+export function upstreamHeaders(ex: Exchange, bodyReplaced: boolean): string[] | Record<string, string | string[]> {
   const src = ex.gw.headers;
-  const hop = hopByHop(src);
+  const hop = hopByHop(ex.req.headers);
+  const xff = src['x-forwarded-for'];
+  const forwarded = xff ? `${xff.join(', ')}, ${ex.gw.clientIp}` : ex.gw.clientIp;
+  if (!ex.headersChanged) {
+    const raw = ex.req.rawHeaders;
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = (raw[i] as string).toLowerCase();
+      if (hop(k) || k === 'x-forwarded-for' || k === 'x-request-id' || (bodyReplaced && k === 'content-length'))
+        continue;
+      out.push(k, raw[i + 1] as string);
+    }
+    out.push('x-request-id', ex.id, 'x-forwarded-for', forwarded);
+    return out;
+  }
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(src)) {
     if (hop(k) || (bodyReplaced && k === 'content-length')) continue;
     out[k] = v.length === 1 ? (v[0] as string) : v;
   }
   out['x-request-id'] = ex.id;
-  const xff = src['x-forwarded-for'];
-  out['x-forwarded-for'] = xff ? `${xff.join(', ')}, ${ex.gw.clientIp}` : ex.gw.clientIp;
+  out['x-forwarded-for'] = forwarded;
   return out;
 }
 
@@ -39,7 +56,7 @@ export async function callUpstream(
     path: route.basePath + rest + (query ? `?${query}` : ''),
     method: ex.gw.method as Dispatcher.HttpMethod,
     headers: upstreamHeaders(ex, ex.body.replaced !== undefined),
-    signal: ex.abort.signal,
+    signal: ex.abort as unknown as AbortSignal,
     headersTimeout: route.timeoutMs,
     bodyTimeout: route.timeoutMs,
   };

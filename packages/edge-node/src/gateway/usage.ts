@@ -25,10 +25,30 @@ function fromBody(body: unknown): Usage | undefined {
   };
 }
 
-/** The usage of a JSON response body, if it has one. */
+/**
+ * The usage of a JSON response body, if it has one: bodies without `"usage"` are not parsed, and of those that have
+ * one only the `usage` object is (with the `model` string found beside it), not the whole answer.
+ */
 export function usageFromJson(bytes: Uint8Array): Usage | undefined {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = b.indexOf('"usage"');
+  if (at < 0) return undefined;
+  const open = b.indexOf(0x7b, at);
+  let depth = 0;
+  let end = -1;
+  for (let i = open; i >= 0 && i < b.length; i++) {
+    const c = b[i];
+    if (c === 0x7b) depth++;
+    else if (c === 0x7d && --depth === 0) {
+      end = i + 1;
+      break;
+    }
+  }
+  if (end < 0) return undefined;
   try {
-    return fromBody(JSON.parse(dec.decode(bytes)));
+    const usage = JSON.parse(b.toString('utf8', open, end)) as Record<string, unknown>;
+    const m = /"model"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(b.toString('latin1', 0, Math.min(b.length, 4096)));
+    return fromBody({ usage, model: m ? JSON.parse(`"${m[1] as string}"`) : '' });
   } catch {
     return undefined;
   }

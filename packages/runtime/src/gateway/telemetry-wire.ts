@@ -12,10 +12,14 @@ export type TelemetryRecord =
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Encodes a batch: JSON `{ v: 1, records: [[kind, record with timestamp in ms], …] }`. */
+/** Encodes a batch: JSON `{ v: 1, records: [[kind, record], …] }`, timestamps as ISO strings (Date's own JSON). */
 export function encodeTelemetry(records: readonly TelemetryRecord[]): Uint8Array {
-  const out = records.map((r) => [r.kind, { ...r.record, timestamp: r.record.timestamp.getTime() }]);
-  return enc.encode(JSON.stringify({ v: 1, records: out }));
+  let out = '{"v":1,"records":[';
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as TelemetryRecord;
+    out += `${i === 0 ? '' : ','}["${r.kind}",${JSON.stringify(r.record)}]`;
+  }
+  return enc.encode(`${out}]}`);
 }
 
 /** Decodes a batch; throws on anything that is not one (the payload is then not telemetry of this version). */
@@ -28,9 +32,11 @@ export function decodeTelemetry(bytes: Uint8Array): TelemetryRecord[] {
     const [kind, rec] = item as [unknown, Record<string, unknown>];
     if (kind !== 'log' && kind !== 'analytics' && kind !== 'budget')
       throw new Error(`unknown record kind ${String(kind)}`);
-    if (typeof rec !== 'object' || rec === null || typeof rec['timestamp'] !== 'number')
+    const ts = rec?.['timestamp'];
+    if (typeof rec !== 'object' || rec === null || (typeof ts !== 'number' && typeof ts !== 'string'))
       throw new Error('a telemetry record has no timestamp');
-    const record = { ...rec, timestamp: new Date(rec['timestamp']) };
+    const record = { ...rec, timestamp: new Date(ts) };
+    if (Number.isNaN(record.timestamp.getTime())) throw new Error('a telemetry record has a bad timestamp');
     out.push({ kind, record } as TelemetryRecord);
   }
   return out;
