@@ -68,7 +68,8 @@ export function create(): Commands {
         log: LOG,
         stateDir: mkdtempSync(join(tmpdir(), 'hubspoke-gwbench-')),
         plugins,
-        gateway: { listen: '127.0.0.1:0', hookTimeoutMs: 2000 },
+        // `none-local`: records stay at the edge (no payloads to the control plane), to see what telemetry costs.
+        gateway: { listen: '127.0.0.1:0', hookTimeoutMs: 2000, telemetry: { toControl: a.mode !== 'none-local' } },
       });
       const g = edge.gateway!;
       const deadline = Date.now() + 10_000;

@@ -9,7 +9,7 @@ import { median } from '../lib/util.js';
 import { latency, sseTime, throughput, type Target } from '../gateway/load.js';
 import { BENCH_KEY } from '../roles/gw-control.js';
 
-const MODES = ['direct', 'twin', 'none', 'six', 'oop'] as const;
+const MODES = ['direct', 'twin', 'none', 'none-local', 'six', 'oop'] as const;
 type Mode = (typeof MODES)[number];
 
 export async function gateway(o: BenchOptions): Promise<Row[]> {
@@ -27,7 +27,7 @@ export async function gateway(o: BenchOptions): Promise<Row[]> {
     const proxies = {} as Record<string, Worker>;
     const addresses: Record<string, string> = {};
     targets.direct = { address: url.replace('http://', ''), path: '/json', headers: auth };
-    for (const mode of ['twin', 'none', 'six', 'oop', 'sse-hook']) {
+    for (const mode of ['twin', 'none', 'none-local', 'six', 'oop', 'sse-hook']) {
       const w = new Worker('gw-proxy', `gw-proxy-${mode}`);
       started.push(w);
       proxies[mode] = w;
@@ -40,9 +40,11 @@ export async function gateway(o: BenchOptions): Promise<Row[]> {
       addresses[mode] = address;
       if (mode !== 'sse-hook') targets[mode as Mode] = { address, path: '/llm/json', headers: auth };
     }
-    const rps: Record<Mode, number[]> = { direct: [], twin: [], none: [], six: [], oop: [] };
-    const p50: Record<Mode, number[]> = { direct: [], twin: [], none: [], six: [], oop: [] };
-    const p99: Record<Mode, number[]> = { direct: [], twin: [], none: [], six: [], oop: [] };
+    const empty = (): Record<Mode, number[]> =>
+      Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as unknown as Record<Mode, number[]>;
+    const rps = empty();
+    const p50 = empty();
+    const p99 = empty();
     for (const m of MODES) await throughput(targets[m], conns, 500); // warm up JIT, pools, connections
     for (let r = 0; r < o.repeats; r++) {
       // Interleaved, so that a neighbour's load on this shared machine hits every variant alike.
@@ -98,6 +100,16 @@ export async function gateway(o: BenchOptions): Promise<Row[]> {
         ratios: { 'undici twin': R.none / R.twin, direct: R.none / R.direct },
         targets: [{ name: '>= 90% of twin', pass: R.none >= 0.9 * R.twin }],
         detail: { rps },
+      },
+      {
+        scenario: 'gateway, no plugins, records kept at the edge',
+        metric: 'req/s (telemetry.toControl false)',
+        unit: 'req/s',
+        fabric: R['none-local'],
+        twins: { 'undici twin': R.twin },
+        ratios: { 'undici twin': R['none-local'] / R.twin },
+        targets: [{ name: '>= 90% of twin', pass: R['none-local'] >= 0.9 * R.twin }],
+        note: 'the same gateway without sending records to the control plane: the difference is what the telemetry path (a JetStream write per batch at the hub, the control plane consuming it) costs on a machine where all of them share two cores',
       },
       {
         scenario: 'gateway, no plugins',

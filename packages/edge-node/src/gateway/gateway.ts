@@ -122,6 +122,8 @@ export class Gateway {
     const g = new Gateway({ ...deps, breakerOf });
     await g.recompile();
     deps.onConfigChange((key) => {
+      // Any change may change an AuthHandler's answers (its own plugin.<name> config, say): forget them all.
+      g.parts.auth.clear();
       if (isGatewayKey(key)) void g.recompile();
     });
     const { host, port } = parseListen(o.listen);
