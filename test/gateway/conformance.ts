@@ -142,9 +142,14 @@ export function gatewayConformance(label: string, spec: () => PluginSpec): void 
       assert.ok(writes.every((w) => (w.detail as { stream: boolean }).stream));
     });
 
-    test('custom endpoints, behind auth when they ask; built-in key auth where no AuthHandler is listed', async () => {
+    test('custom endpoints, unary and streamed, behind auth when they ask; built-in key auth where no AuthHandler is listed', async () => {
       assert.equal((await call(gw, '/plugins/conf/whoami')).status, 401);
       assert.deepEqual((await call(gw, '/plugins/conf/whoami', { headers: auth })).json(), { app: 'app-1' });
+      const streamed = await call(gw, '/plugins/conf/stream');
+      assert.deepEqual(
+        [streamed.status, streamed.text, streamed.headers['content-type']],
+        [200, 'part0;part1;part2;', 'text/plain'],
+      );
       assert.equal((await call(gw, '/keyed/echo', { headers: { authorization: 'Bearer sk-k' } })).status, 200);
       assert.equal((await call(gw, '/keyed/echo', { headers: auth })).status, 401);
     });

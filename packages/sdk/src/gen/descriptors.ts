@@ -1004,6 +1004,14 @@ export const descriptors = {
                 "error": {
                   "type": "string",
                   "id": 3
+                },
+                "more": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "chunk": {
+                  "type": "bytes",
+                  "id": 5
                 }
               }
             },

@@ -14,6 +14,8 @@ interface Reply {
   id: number;
   json: string;
   error: string;
+  more?: boolean;
+  chunk?: Uint8Array;
 }
 
 const HOOKS: ReadonlySet<string> = new Set(GATEWAY_HOOKS);
@@ -45,7 +47,16 @@ export function gatewayStreamHandler(
             throw new HubspokeError(ErrorCode.NotSupported, `plugin ${plugin.info.name} has no ${c.hook}`);
           const arg = reviveArgument(c.hook, decodeGateway(c.json));
           const r: unknown = await (fn as (x: Context, a: unknown) => unknown).call(plugin, ctx(), arg);
-          reply = { id: c.id, json: encodeGateway(r), error: '' };
+          const stream =
+            c.hook === 'handleEndpoint' ? (r as { stream?: AsyncIterable<Uint8Array> })?.stream : undefined;
+          if (stream) {
+            // A streamed answer: the head, then each chunk as the plugin yields it, then the end.
+            const { stream: _s, ...head } = r as Record<string, unknown>;
+            const write = (x: Reply): boolean => !call.writableEnded && !call.destroyed && call.write(x);
+            write({ id: c.id, json: encodeGateway(head), error: '', more: true });
+            for await (const chunk of stream) if (!write({ id: c.id, json: '', error: '', more: true, chunk })) break;
+            reply = { id: c.id, json: '', error: '' };
+          } else reply = { id: c.id, json: encodeGateway(r), error: '' };
         } catch (err) {
           const msg = (err as Error)?.message ?? String(err);
           reply = { id: c.id, json: '', error: /^HS_ERR_/.test(msg) ? msg : `${ErrorCode.Plugin}: ${msg}` };

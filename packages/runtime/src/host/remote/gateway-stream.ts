@@ -6,12 +6,49 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** A streamed endpoint answer being received: where its chunks go. */
+  chunks?: ChunkQueue;
 }
 
 interface Reply {
   id: number | string;
   json: string;
   error: string;
+  more?: boolean;
+  chunk?: Uint8Array;
+}
+
+/** The chunks of a streamed answer, handed to the gateway as an async iterable as they arrive. */
+class ChunkQueue implements AsyncIterable<Uint8Array> {
+  private items: Uint8Array[] = [];
+  private done = false;
+  private error: Error | undefined;
+  private wake: (() => void) | undefined;
+
+  push(c: Uint8Array): void {
+    this.items.push(c);
+    this.wake?.();
+  }
+
+  end(err?: Error): void {
+    this.done = true;
+    this.error = err;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const c = this.items.shift();
+      if (c) {
+        yield c;
+        continue;
+      }
+      if (this.error) throw this.error;
+      if (this.done) return;
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+    }
+  }
 }
 
 /**
@@ -44,6 +81,22 @@ export class GatewayStream {
       const id = Number(r.id);
       const p = this.pending.get(id);
       if (!p) return;
+      if (p.chunks) {
+        if (r.more) {
+          if (r.chunk) p.chunks.push(r.chunk);
+          return;
+        }
+        this.pending.delete(id);
+        p.chunks.end(r.error ? new HubspokeError(ErrorCode.Plugin, `plugin ${this.plugin}: ${r.error}`) : undefined);
+        return;
+      }
+      if (r.more) {
+        // The head of a streamed endpoint answer: resolve now, chunks follow on the same id (no deadline now).
+        clearTimeout(p.timer);
+        p.chunks = new ChunkQueue();
+        p.resolve({ ...(decodeGateway(r.json) as object), stream: p.chunks });
+        return;
+      }
       this.pending.delete(id);
       clearTimeout(p.timer);
       if (r.error) {
@@ -59,7 +112,9 @@ export class GatewayStream {
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
         clearTimeout(p.timer);
-        p.reject(new HubspokeError(ErrorCode.Plugin, `plugin ${this.plugin}: gateway stream ended (${why})`));
+        const err = new HubspokeError(ErrorCode.Plugin, `plugin ${this.plugin}: gateway stream ended (${why})`);
+        if (p.chunks) p.chunks.end(err);
+        else p.reject(err);
       }
     };
     s.on('error', (err: Error) => broke(err.message));
@@ -96,7 +151,9 @@ export class GatewayStream {
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       clearTimeout(p.timer);
-      p.reject(new HubspokeError(ErrorCode.Plugin, `plugin ${this.plugin}: closed`));
+      const err = new HubspokeError(ErrorCode.Plugin, `plugin ${this.plugin}: closed`);
+      if (p.chunks) p.chunks.end(err);
+      else p.reject(err);
     }
   }
 }
