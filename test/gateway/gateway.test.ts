@@ -52,6 +52,7 @@ describe('edge gateway', () => {
       log: testLog(),
       stateDir: join(dir, 'gw-1'),
       plugins: [hooks, new Endpoints()],
+      metrics: {},
       gateway: {
         listen: '127.0.0.1:0',
         hookTimeoutMs: 150,
@@ -322,5 +323,19 @@ describe('edge gateway', () => {
     }
     const all = central.logs.map((l) => l.requestId);
     assert.equal(new Set(all).size, all.length, 'no record twice at the control plane');
+  });
+
+  test('the gateway counts on /metrics: requests, refusals, blocks and telemetry', async () => {
+    await call(gw, '/nowhere');
+    hooks.b = { block: { pre: { block: true } } };
+    assert.equal((await call(gw, '/llm/openai/echo', { headers: auth })).status, 403);
+    await waitFor(() => edge.gateway!.telemetry.counters.records >= 2);
+    const text = await (await fetch(`http://${edge.metrics!.address}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    assert.ok(value('hubspoke_gateway_requests_total') > 0, text);
+    assert.ok(value('hubspoke_gateway_refused_total') > 0);
+    assert.ok(value('hubspoke_gateway_blocked_total') > 0);
+    assert.ok(value('hubspoke_gateway_telemetry_records_total') > 0);
+    assert.equal(value('hubspoke_gateway_telemetry_dropped_total'), 0);
   });
 });
