@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeTelemetry, type TelemetryRecord } from '@hubspoke/runtime';
+import { decodeTelemetry, encodeTelemetry, type TelemetryRecord } from '@hubspoke/runtime';
 import { pino } from 'pino';
 import { Breaker } from './breaker.js';
 import { Telemetry } from './telemetry.js';
@@ -69,11 +69,44 @@ test('a full queue drops and counts, never blocks', async () => {
   await t.close();
 });
 
-test('the wire keeps every field, timestamps as dates', () => {
-  const r = rec(7);
-  const back = decodeTelemetry(
-    new TextEncoder().encode(JSON.stringify({ v: 1, records: [['log', { ...r.record, timestamp: 1007 }]] })),
-  );
-  assert.deepEqual(back, [r]);
-  assert.throws(() => decodeTelemetry(new TextEncoder().encode('{"v":2}')));
+test('the wire keeps every field of every kind, timestamps as dates; anything else is refused', () => {
+  const at = new Date(1234);
+  const records: TelemetryRecord[] = [
+    { ...rec(7) },
+    { kind: 'log', record: { ...rec(8).record, appId: 'a', userId: 'u' } },
+    {
+      kind: 'analytics',
+      record: {
+        requestId: 'r',
+        route: 'x',
+        appId: 'a',
+        model: 'm',
+        promptTokens: 1,
+        completionTokens: 2,
+        totalTokens: 3,
+        edgeId: 'e',
+        timestamp: at,
+      },
+    },
+    {
+      kind: 'budget',
+      record: {
+        requestId: 'r',
+        route: 'x',
+        model: 'm',
+        promptTokens: 1,
+        completionTokens: 2,
+        cost: 0.5,
+        currency: 'EUR',
+        edgeId: 'e',
+        timestamp: at,
+      },
+    },
+  ];
+  assert.deepEqual(decodeTelemetry(encodeTelemetry(records)), records);
+  const bad = (s: string) => assert.throws(() => decodeTelemetry(new TextEncoder().encode(s)));
+  bad('{"v":1,"records":[]}');
+  bad('{"v":2,"records":[["nope"]]}');
+  bad('{"v":2,"records":[["log","r",1]]}');
+  bad('not json');
 });
