@@ -1,11 +1,10 @@
-import { once } from 'node:events';
 import type { App } from '@hubspoke/sdk';
 import { bodyBytes } from './body.js';
 import { callHook } from './call.js';
 import type { CompiledEndpoint } from './endpoints.js';
 import type { Exchange } from './exchange.js';
 import type { GatewayParts } from './handle.js';
-import { setHeaders } from './respond.js';
+import { drained, setHeaders } from './respond.js';
 
 /** Longest a custom endpoint may take to answer (a streamed answer then goes on as long as it streams). */
 const ENDPOINT_ANSWER_MS = 30_000;
@@ -43,7 +42,7 @@ export async function serveEndpoint(
       if (res.destroyed) break;
       chunks++;
       ex.responseBytes += c.length;
-      if (!res.write(c)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(c)) await drained(res);
     }
     res.end();
     return chunks;

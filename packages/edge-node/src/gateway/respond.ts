@@ -68,3 +68,16 @@ export function sendBlock(
   }
   return status;
 }
+
+/** Resolves when `res` can take more (drain) or is gone (close); leaves no listener behind either way. */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

@@ -1,10 +1,10 @@
-import { once } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { Logger as Pino } from 'pino';
 import { callHook } from './call.js';
 import type { HookChain } from './chain.js';
 import type { Exchange } from './exchange.js';
 import { hopByHop } from './exchange.js';
+import { drained } from './respond.js';
 import { SseSplitter } from './sse.js';
 import { usageFromJson, usageFromSseEvent } from './usage.js';
 
@@ -21,7 +21,7 @@ function toLists(h: Dispatcher.ResponseData['headers']): Headers {
 
 async function write(ex: Exchange, chunk: Uint8Array): Promise<void> {
   ex.responseBytes += chunk.length;
-  if (!ex.res.write(chunk)) await Promise.race([once(ex.res, 'drain'), once(ex.res, 'close')]);
+  if (!ex.res.write(chunk)) await drained(ex.res);
 }
 
 /**
