@@ -23,7 +23,6 @@ export interface Exchange {
   status: number;
   responseBytes: number;
   usage: Usage | undefined;
-  model: string;
   /** Aborted when the client goes away: the upstream request ends with it. */
   readonly abort: ClientGone;
 }

@@ -213,7 +213,6 @@ export async function handleRequest(p: GatewayParts, req: IncomingMessage, res: 
     status: 0,
     responseBytes: 0,
     usage: undefined,
-    model: '',
     abort: new ClientGone(),
   };
   ex.gw.id = ex.id;
