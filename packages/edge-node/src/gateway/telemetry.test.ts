@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeTelemetry, encodeTelemetry, type TelemetryRecord } from '@hubspoke/runtime';
+import type { ProxyLog } from '@hubspoke/sdk';
 import { pino } from 'pino';
 import { Breaker } from './breaker.js';
 import { Telemetry } from './telemetry.js';
 
-const rec = (i: number): TelemetryRecord => ({
+const rec = (i: number): { kind: 'log'; record: ProxyLog } => ({
   kind: 'log',
   record: {
     requestId: `r${i}`,
