@@ -122,7 +122,7 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     assert.equal(existsSync(dir), false, `${dir} was not removed`);
   });
 
-  test('the example plugin takes its config from the control plane: set through the admin API, applied by every edge', async () => {
+  test('the example plugin takes its config from the control plane: set through the admin API, applied by every edge; the console is served', async () => {
     const run = hubspoke(['dev', '--edges', '2']);
     const line = await run.waitFor(/admin API\s+127\.0\.0\.1:\d+/, 30_000);
     const admin = /127\.0\.0\.1:\d+/.exec(line)?.[0];
@@ -133,8 +133,41 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
       { stdio: 'ignore' },
     );
     assert.equal(await new Promise((r) => set.once('exit', r)), 0);
+    // The ops console is served too, on loopback, behind the token printed beside its URL.
+    const consoleLine = /ops console\s+(http:\/\/127\.0\.0\.1:\d+\/)\s+\(log in with the admin token (\S+)\)/.exec(
+      run.output(),
+    );
+    assert.ok(consoleLine, run.output());
+    const login = await fetch(`${consoleLine[1]}api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: consoleLine[2] }),
+    });
+    assert.equal(login.status, 200);
     await run.waitFor(/edge-eu-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);
     await run.waitFor(/edge-us-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);
+    run.child.kill('SIGINT');
+    assert.equal((await run.exit).code, 0, run.output());
+  });
+
+  test('each edge serves a gateway in front of the fake upstream; the printed curl command works', async () => {
+    const run = hubspoke(['dev', '--edges', '2']);
+    const line = await run.waitFor(
+      /curl -s (http:\/\/127\.0\.0\.1:\d+\S+) -H 'Authorization: Bearer (sk-dev-[0-9a-f]+)'/,
+      30_000,
+    );
+    const [, url, key] = /curl -s (\S+) -H 'Authorization: Bearer (\S+)'/.exec(line) ?? [];
+    assert.ok(url && key, run.output());
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: '{"model":"fake-gpt"}',
+    });
+    assert.equal(r.status, 200);
+    assert.ok(r.headers.get('x-request-id'));
+    const body = (await r.json()) as { usage: { total_tokens: number } };
+    assert.ok(body.usage.total_tokens > 0);
+    assert.equal((await fetch(url, { method: 'POST', body: '{}' })).status, 401);
     run.child.kill('SIGINT');
     assert.equal((await run.exit).code, 0, run.output());
   });

@@ -100,6 +100,21 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       help: 'serve the admin API (gRPC, no TLS) on host:port, port 0 = a free one; default: not served',
     },
     {
+      key: 'adminTokenFile',
+      flag: 'admin-token-file',
+      env: 'HUBSPOKE_ADMIN_TOKEN_FILE',
+      path: true,
+      arg: 'PATH',
+      help: 'a file holding the admin token (auth init writes D/admin.token): the admin API and the console ask for it',
+    },
+    {
+      key: 'console',
+      flag: 'console',
+      env: 'HUBSPOKE_CONSOLE_LISTEN',
+      arg: 'ADDR',
+      help: 'serve the ops console (HTTP) on host:port, e.g. 127.0.0.1:8080; needs the admin token; default: not served',
+    },
+    {
       key: 'replicas',
       flag: 'replicas',
       env: 'HUBSPOKE_REPLICAS',
@@ -126,6 +141,13 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       env: 'HUBSPOKE_LEAF_HUB',
       arg: 'URL',
       help: "start a leaf nats-server of this edge's own that dials the hub's leafnode port (nats-leaf://host:7422; every node of a clustered hub, separated by commas): payloads and KV are kept there through outages; use instead of --nats",
+    },
+    {
+      key: 'gateway',
+      flag: 'gateway',
+      env: 'HUBSPOKE_GATEWAY_LISTEN',
+      arg: 'ADDR',
+      help: 'serve the HTTP gateway (routes, apps and users from the synced config) on host:port, port 0 = a free one; default: not served',
     },
   ],
 };
@@ -203,11 +225,34 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
       controlPlaneOptionsSchema.shape.admin.unwrap(),
     ])
     .optional(),
+  // `--console ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
+  console: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      controlPlaneOptionsSchema.shape.console.unwrap(),
+    ])
+    .optional(),
+  adminTokenFile: z.string().min(1).optional(),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
-export const edgeSettingsSchema = edgeNodeOptionsSchema
-  .omit({ log: true, plugins: true })
-  .extend({ ...cliShape, leafHub: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional() });
+export const edgeSettingsSchema = edgeNodeOptionsSchema.omit({ log: true, plugins: true }).extend({
+  ...cliShape,
+  // One leafnode URL, or every node of a clustered hub.
+  leafHub: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  // `--gateway ADDR` gives the address alone; the config file may give the runtime's `{ listen, … }`.
+  gateway: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      edgeNodeOptionsSchema.shape.gateway.unwrap(),
+    ])
+    .optional(),
+});
 
 export type ControlSettings = z.output<typeof controlSettingsSchema>;
 export type EdgeSettings = z.output<typeof edgeSettingsSchema>;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,6 +9,7 @@ import { addEdge, authPaths, initAuthDir, type LogOptions } from '@hubspoke/runt
 import { ErrorCode, HubspokeError, type Event } from '@hubspoke/sdk';
 import { z } from 'zod';
 import { resolveExamples } from '../dev/examples.js';
+import { curlLines, putDevGatewayConfig, startFakeOpenAI, type FakeOpenAI } from '../dev/gateway.js';
 import { FlowObserver, describeFlow, formatFlow } from '../dev/flow.js';
 import { findNatsServer, startDevNatsServer, type DevNatsServer } from '../dev/nats-server.js';
 import { devUsage } from '../usage.js';
@@ -101,6 +103,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
   };
 
   let cp: ControlPlane | undefined;
+  let upstream: FakeOpenAI | undefined;
   const edges: EdgeNode[] = [];
   let failed = false;
   try {
@@ -138,13 +141,17 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out();
 
     const started = Date.now();
+    const consoleToken = randomBytes(18).toString('base64url');
     cp = await startControlPlane({
       natsUrl: nats.url,
       plugins: [new FlowObserver(onEvent), examples.control],
       log,
-      admin: { listen: '127.0.0.1:0' },
+      admin: { listen: '127.0.0.1:0', token: consoleToken },
+      console: { listen: '127.0.0.1:0' },
       ...(auth ? { credentials: auth.control } : {}),
     });
+    // Each edge serves a gateway in front of a small OpenAI-compatible fake upstream (dev/gateway.ts).
+    upstream = await startFakeOpenAI();
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
     const results = await Promise.allSettled(
       plan.map((e) =>
@@ -154,6 +161,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
           stateDir: join(dir, 'edges', e.edgeId),
           plugins: [new FlowObserver(onEvent), examples.edge],
           log,
+          gateway: { listen: '127.0.0.1:0' },
           ...(auth ? { credentials: auth.edge(e.edgeId) } : {}),
         }),
       ),
@@ -164,6 +172,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out(`ready in ${Date.now() - started} ms`);
     const admin = cp.admin?.address ?? '';
     const self = basename(process.argv[1] ?? '') === 'main.js' ? `node ${process.argv[1]}` : 'hubspoke';
+    out(`ops console   http://${cp.console?.address ?? ''}/  (log in with the admin token ${consoleToken})`);
     out(`admin API     ${admin} (gRPC, loopback): in another terminal, change how often the edges look up:`);
     out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --admin ${admin}`);
     out(
@@ -172,6 +181,10 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out(
       `  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`,
     );
+
+    const devKey = await putDevGatewayConfig(cp.config, upstream.url, edges);
+    out(`gateways      in front of a fake OpenAI-compatible upstream (${upstream.url}); try:`);
+    for (const e of edges) for (const l of curlLines(e.edgeId, e.gateway?.address ?? '', devKey)) out(l);
 
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<string>((resolve) => {
@@ -186,6 +199,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
   } finally {
     await Promise.allSettled(edges.map((e) => e.close()));
     await cp?.close().catch(() => undefined);
+    await upstream?.close();
     await nats?.stop();
     await new Promise((resolve) => logStream.end(resolve));
   }

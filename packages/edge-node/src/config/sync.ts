@@ -84,6 +84,7 @@ export class EdgeConfig {
   private stopped = false;
   private release!: () => void;
   private abortRequest: (() => void) | undefined;
+  private readonly listeners: ((key: string) => void)[] = [];
 
   constructor(private readonly o: EdgeConfigOptions) {}
 
@@ -167,6 +168,11 @@ export class EdgeConfig {
     this.abortRequest?.();
     await this.syncing?.catch(() => undefined);
     await this.chain;
+  }
+
+  /** Calls `fn` with the key after every change to the effective view (the gateway recompiles its table here). */
+  onEffectiveChange(fn: (key: string) => void): void {
+    this.listeners.push(fn);
   }
 
   /** The highest revision applied. */
@@ -315,6 +321,7 @@ export class EdgeConfig {
       throw err;
     }
     this.rejected.delete(id);
+    if (effectiveChanged) for (const fn of this.listeners) fn(r.key);
     if (effectiveChanged && this.live && !r.key.startsWith(PLUGIN_PREFIX)) await this.tellAll(change);
     return true;
   }

@@ -799,6 +799,15 @@ export const descriptors = {
                 "protocol": {
                   "type": "PluginProtocol",
                   "id": 9
+                },
+                "gatewayHooks": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 10
+                },
+                "gatewayEndpointsJson": {
+                  "type": "string",
+                  "id": 11
                 }
               }
             },
@@ -966,6 +975,98 @@ export const descriptors = {
                 }
               }
             },
+            "UIManifestReply": {
+              "fields": {
+                "manifestJson": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "UIAssetRequest": {
+              "fields": {
+                "path": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "UIAssetReply": {
+              "fields": {
+                "found": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "body": {
+                  "type": "bytes",
+                  "id": 2
+                },
+                "contentType": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "UIRpcRequest": {
+              "fields": {
+                "method": {
+                  "type": "string",
+                  "id": 1
+                },
+                "payloadJson": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "UIRpcReply": {
+              "fields": {
+                "resultJson": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "GatewayCall": {
+              "fields": {
+                "id": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "hook": {
+                  "type": "string",
+                  "id": 2
+                },
+                "json": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "GatewayReply": {
+              "fields": {
+                "id": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "json": {
+                  "type": "string",
+                  "id": 2
+                },
+                "error": {
+                  "type": "string",
+                  "id": 3
+                },
+                "more": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "chunk": {
+                  "type": "bytes",
+                  "id": 5
+                }
+              }
+            },
             "HealthReply": {
               "fields": {
                 "serving": {
@@ -1020,6 +1121,18 @@ export const descriptors = {
                   "requestType": "PluginObjectChange",
                   "responseType": "PluginObjectChangeReply"
                 },
+                "GetUIManifest": {
+                  "requestType": "PluginEmpty",
+                  "responseType": "UIManifestReply"
+                },
+                "GetAsset": {
+                  "requestType": "UIAssetRequest",
+                  "responseType": "UIAssetReply"
+                },
+                "HandleRPC": {
+                  "requestType": "UIRpcRequest",
+                  "responseType": "UIRpcReply"
+                },
                 "Shutdown": {
                   "requestType": "PluginEmpty",
                   "responseType": "PluginEmpty"
@@ -1027,6 +1140,12 @@ export const descriptors = {
                 "Health": {
                   "requestType": "PluginEmpty",
                   "responseType": "HealthReply"
+                },
+                "Gateway": {
+                  "requestType": "GatewayCall",
+                  "requestStream": true,
+                  "responseType": "GatewayReply",
+                  "responseStream": true
                 }
               }
             },

@@ -20,6 +20,10 @@ export interface WireManifest {
   configSchemaJson: string;
   capabilities: string[];
   protocol: number;
+  /** Gateway hooks by SDK method name (older plugins: absent). */
+  gatewayHooks?: string[];
+  /** `getEndpoints()` as JSON; empty when none. */
+  gatewayEndpointsJson?: string;
 }
 
 /** The optional capabilities a plugin can declare (`Manifest.capabilities`). */
@@ -31,6 +35,7 @@ export const CAPABILITY = {
   configChange: 'config_change',
   objectHook: 'object_hook',
   eventBatch: 'event_batch',
+  ui: 'ui',
 } as const;
 
 export interface WireInitialize {

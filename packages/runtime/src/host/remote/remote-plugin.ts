@@ -46,6 +46,7 @@ import {
 import type { Logger as Pino } from 'pino';
 import { Backoff } from '../../retry/backoff.js';
 import { PluginProcess } from './child.js';
+import { GatewayStream } from './gateway-stream.js';
 import { hostService } from './host-service.js';
 import { parseRemoteSpec, type RemoteOptions, type RemotePluginSpec } from './spec.js';
 
@@ -154,6 +155,7 @@ class RemotePlugin {
   private readonly restartBackoff: Backoff;
   private upSince = 0;
   private closing: Promise<void> | undefined;
+  private gatewayStream: GatewayStream | undefined;
 
   constructor(spec: RemotePluginSpec, log: Pino) {
     this.o = parseRemoteSpec(spec);
@@ -276,6 +278,7 @@ class RemotePlugin {
       this.token = this.o.token;
       address = this.o.address;
     }
+    this.gatewayStream?.close();
     this.client = new PluginClient(address, credentials.createInsecure());
     const m = await this.call<WireManifest>('Describe', {}, this.o.startTimeoutMs, 'describe', true);
     if (m.protocol !== PLUGIN_PROTOCOL)
@@ -586,6 +589,7 @@ class RemotePlugin {
       this.notify();
       clearInterval(this.healthTimer);
       clearTimeout(this.restartTimer);
+      this.gatewayStream?.close();
       await this.proc?.stop(this.o.exitGraceMs);
       this.client?.close();
       await new Promise<void>((r) => {
@@ -707,6 +711,47 @@ class RemotePlugin {
           ...(r.reason ? { reason: r.reason } : {}),
         };
       };
+    }
+    if (caps.has(CAPABILITY.ui)) {
+      p['getUIManifest'] = async (): Promise<unknown> => {
+        await this.until(() => true, ms, 'getUIManifest');
+        const r = await this.call<{ manifestJson: string }>('GetUIManifest', {}, ms, 'getUIManifest');
+        return fromJson(r.manifestJson);
+      };
+      p['getAsset'] = async (path: string): Promise<{ body: Uint8Array; contentType: string } | undefined> => {
+        await this.until(() => true, ms, 'getAsset');
+        const r = await this.call<{ found: boolean; body: Uint8Array; contentType: string }>(
+          'GetAsset',
+          { path },
+          ms,
+          'getAsset',
+        );
+        return r.found ? { body: r.body, contentType: r.contentType } : undefined;
+      };
+      p['handleRPC'] = async (_ctx: Context, method: string, payload: unknown): Promise<unknown> => {
+        await this.until(() => true, ms, 'handleRPC');
+        const r = await this.call<{ resultJson: string }>(
+          'HandleRPC',
+          { method, payloadJson: toJson(payload) },
+          ms,
+          `handleRPC ${method}`,
+        );
+        return fromJson(r.resultJson);
+      };
+    }
+    const hooks = m.gatewayHooks ?? [];
+    if (hooks.length > 0) {
+      const gs = (this.gatewayStream = new GatewayStream(
+        m.name,
+        () => this.client,
+        () => this.token,
+        ms,
+      ));
+      for (const hook of hooks) p[hook] = (_ctx: Context, arg: unknown) => gs.call(hook, arg);
+      if (m.gatewayEndpointsJson) {
+        const endpoints = JSON.parse(m.gatewayEndpointsJson) as unknown[];
+        p['getEndpoints'] = () => endpoints;
+      }
     }
     if (m.configSchemaJson) {
       const schema = JSON.parse(m.configSchemaJson) as Record<string, unknown>;
