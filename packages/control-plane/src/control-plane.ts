@@ -16,6 +16,7 @@ import {
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { adminTokenSchema, generateAdminToken } from './admin/token.js';
 import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
@@ -52,11 +53,12 @@ export interface ControlPlaneOptions {
   /** Edge payloads: retention (the replay window), dedup, retries, dead letters. */
   payloads?: Partial<PayloadOptions>;
   /**
-   * The admin gRPC API (proto/hubspoke/v1/admin.proto): payloads, replay, dead letters. No TLS and no
-   * authentication: keep it on loopback. `listen` is `host:port`; port 0 picks a free one.
-   * @default none (no admin server); `listen` defaults to '127.0.0.1:0'
+   * The admin gRPC API (proto/hubspoke/v1/admin.proto): edges, config, payloads, replay, dead letters. Every
+   * call must carry `token` (`authorization: Bearer <token>`), else UNAUTHENTICATED. `listen` is `host:port`;
+   * port 0 picks a free one. `tls` serves it over TLS (PEM files).
+   * @default none (no admin server); `listen` defaults to '127.0.0.1:0'; `token` to a random one (`cp.admin.token`)
    */
-  admin?: { listen?: string };
+  admin?: { listen?: string; token?: string; tls?: { cert: string; key: string } };
   /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
   metrics?: MetricsOptions;
 }
@@ -71,7 +73,11 @@ export const controlPlaneOptionsSchema = z
       .default('hs-kv'),
     payloads: payloadOptionsSchema,
     admin: z
-      .object({ listen: z.string().min(1).default('127.0.0.1:0') })
+      .object({
+        listen: z.string().min(1).default('127.0.0.1:0'),
+        token: adminTokenSchema.optional(),
+        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+      })
       .strict()
       .optional(),
   })
@@ -86,8 +92,8 @@ export interface ControlPlane {
   readonly events: EventsService;
   /** Edge payload dispatch: counters, and whether this replica dispatches (it does when a receiver is loaded). */
   readonly payloads: PayloadDispatch;
-  /** The admin API's bound address, when `admin` was given. */
-  readonly admin: { address: string } | undefined;
+  /** The admin API's bound address and the token its calls need, when `admin` was given. */
+  readonly admin: { address: string; token: string } | undefined;
   /** The edge registry: every edge heard from, its state judged from missed heartbeats. */
   readonly edges: EdgesHandle;
   /** The config store: objects by namespace and global, pushed to the edges that should see them. */
@@ -101,6 +107,7 @@ export interface ControlPlane {
 /** Starts a control plane; resolves once connected and every plugin's `onSessionReady` has run. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
+  const adminToken = o.admin ? (o.admin.token ?? generateAdminToken()) : undefined;
   let payloads: PayloadDispatch | undefined;
   let admin: AdminServer | undefined;
   let registry: RegistryParts | undefined;
@@ -135,6 +142,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           if (o.admin) {
             admin = await startAdminServer({
               listen: o.admin.listen,
+              token: adminToken as string,
+              tls: o.admin.tls,
               nc: ctx.nc,
               host: ctx.host,
               limits: ctx.limits,
@@ -177,7 +186,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     node,
     events: node.eventsFor('control'),
     payloads: payloads as PayloadDispatch,
-    admin: admin ? { address: admin.address } : undefined,
+    admin: admin ? { address: admin.address, token: adminToken as string } : undefined,
     edges,
     config: (config as ConfigParts).service,
     metrics: metrics ? { address: metrics.address } : undefined,

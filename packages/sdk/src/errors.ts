@@ -20,6 +20,9 @@ export const ErrorCode = {
   Closed: 'HS_ERR_CLOSED',
   NatsServerMissing: 'HS_ERR_NATS_SERVER_MISSING',
   JetStreamUnavailable: 'HS_ERR_JETSTREAM_UNAVAILABLE',
+  NotFound: 'HS_ERR_NOT_FOUND',
+  Unauthenticated: 'HS_ERR_UNAUTHENTICATED',
+  NoControlPlane: 'HS_ERR_NO_CONTROL_PLANE',
   Internal: 'HS_ERR_INTERNAL',
 } as const;
 

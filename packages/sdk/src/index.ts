@@ -52,5 +52,3 @@ export type {
   SchedulerPlugin,
   SessionAware,
 } from './plugin.js';
-export { serve } from './remote/serve.js';
-export type { ServeOptions, ServedPlugin } from './remote/serve.js';

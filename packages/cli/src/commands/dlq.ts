@@ -123,7 +123,7 @@ async function act(what: 'redrive' | 'drop', argv: readonly string[], env: NodeJ
     throw usageError('--edge, --namespace, --since, --until, --correlation-id, --plugin: go with --all only');
   const json = f.booleans.has('json');
   return withAdmin(address, async (admin) => {
-    const req = all ? { all: true, filter } : { seqs };
+    const req = all ? { all: true, confirm: 'all' as const, filter } : { seqs };
     let missing: number[];
     if (what === 'redrive') {
       const r = await admin.redrive(req);

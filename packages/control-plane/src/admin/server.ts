@@ -1,5 +1,7 @@
 import {
   Server,
+  type Metadata,
+  type StatusObject,
   ServerCredentials,
   type sendUnaryData,
   type ServerUnaryCall,
@@ -7,7 +9,8 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ErrorCode, HubspokeError, type ControlConfigService, type EdgeInfo, type Limits } from '@hubspoke/sdk';
-import { edgeInfoToWire } from '@hubspoke/sdk/internal';
+import { edgeInfoToWire, hasToken } from '@hubspoke/sdk/internal';
+import { readFileSync } from 'node:fs';
 import { JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -16,13 +19,18 @@ import { drop, listDeadLetters, redrive, type DeadLetterDeps } from '../payloads
 import { getPayload, listPayloads } from '../payloads/inspect.js';
 import { replay, type ReplayDeps } from '../payloads/replay.js';
 import { toStatus } from './errors.js';
-import { adminServiceDefinition } from './service.js';
+import { strictAdminServiceDefinition, undecodable } from './service.js';
+import { checkRequest } from './validate.js';
 import type { ReplayProgress, ReplayRequest } from './types.js';
 
 /** What the admin server serves from. */
 export interface AdminServerOptions {
   /** `host:port` to listen on; port 0 picks a free one. */
   listen: string;
+  /** The token every call must carry (`authorization: Bearer <token>`). */
+  token: string;
+  /** TLS: the server's certificate and key (PEM files). @default none (plain HTTP/2) */
+  tls?: { cert: string; key: string } | undefined;
   nc: NatsConnection;
   host: PluginHost;
   limits: Readonly<Limits>;
@@ -63,15 +71,37 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-function unary<Req, Res>(log: Pino, name: string, fn: (req: Req) => Promise<Res>) {
+/** Why a call may not run: no token, bytes that are not the request, a bad field. Checked before any work. */
+function refusal(o: AdminServerOptions, method: string, call: { metadata: Metadata; request: unknown }): unknown {
+  if (!hasToken(call.metadata, o.token)) {
+    return new HubspokeError(
+      ErrorCode.Unauthenticated,
+      `${method}: the call carries no valid admin token (metadata authorization: Bearer <token>; hubspoke: --admin-token FILE or HUBSPOKE_ADMIN_TOKEN)`,
+    );
+  }
+  const bad = undecodable(call.request);
+  if (bad !== undefined) return new HubspokeError(ErrorCode.InvalidArgument, `${method}: ${bad}`);
+  try {
+    checkRequest(method, call.request, o.limits);
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+function failed(log: Pino, name: string, err: unknown): Partial<StatusObject> {
+  const s = toStatus(err);
+  log.warn({ call: name, code: s.code, err: s.details }, 'admin call failed');
+  return s;
+}
+
+function unary<Req, Res>(o: AdminServerOptions, log: Pino, name: string, fn: (req: Req) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>): void => {
+    const refused = refusal(o, name, call);
+    if (refused !== undefined) return done(failed(log, name, refused));
     fn(call.request).then(
       (res) => done(null, res),
-      (err: unknown) => {
-        const s = toStatus(err);
-        log.warn({ call: name, code: s.code, err: s.details }, 'admin call failed');
-        done(s);
-      },
+      (err: unknown) => done(failed(log, name, err)),
     );
   };
 }
@@ -90,18 +120,18 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
   const replays = new Set<AbortController>();
 
   const impl: UntypedServiceImplementation = {
-    ListEdges: unary(log, 'ListEdges', async () => ({
+    ListEdges: unary(o, log, 'ListEdges', async () => ({
       edges: (await o.edges()).map(edgeInfoToWire),
     })),
-    ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({
+    ForgetEdge: unary(o, log, 'ForgetEdge', async (req: { edgeId: string }) => ({
       forgotten: await o.forgetEdge(req.edgeId),
     })),
-    PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => {
+    PutConfig: unary(o, log, 'PutConfig', async (req: ConfigRequest) => {
       const revision = await o.config.put(req.key, parseValueJson(req.key, req.valueJson ?? ''), scope(req));
       log.info({ key: req.key, namespace: req.namespace || undefined, revision }, 'config put');
       return { revision };
     }),
-    GetConfig: unary(log, 'GetConfig', async (req: ConfigRequest) => {
+    GetConfig: unary(o, log, 'GetConfig', async (req: ConfigRequest) => {
       const all = await o.config.list({ ...scope(req), prefix: req.key });
       const e = all.find((x) => x.key === req.key);
       if (!e) return { found: false };
@@ -110,12 +140,12 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
         object: { key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision },
       };
     }),
-    DeleteConfig: unary(log, 'DeleteConfig', async (req: ConfigRequest) => {
+    DeleteConfig: unary(o, log, 'DeleteConfig', async (req: ConfigRequest) => {
       const deleted = await o.config.delete(req.key, scope(req));
       if (deleted) log.info({ key: req.key, namespace: req.namespace || undefined }, 'config deleted');
       return { deleted };
     }),
-    ListConfig: unary(log, 'ListConfig', async (req: ConfigRequest) => ({
+    ListConfig: unary(o, log, 'ListConfig', async (req: ConfigRequest) => ({
       objects: (await o.config.list({ ...scope(req), prefix: req.prefix ?? '' })).map((e) => ({
         key: e.key,
         namespace: req.namespace,
@@ -123,46 +153,59 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
         revision: e.revision,
       })),
     })),
-    ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>
+    ListPayloads: unary(o, log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>
       listPayloads(js, o.limits, req),
     ),
-    GetPayload: unary(log, 'GetPayload', (req: Parameters<typeof getPayload>[2]) => getPayload(js, o.limits, req)),
-    ListDeadLetters: unary(log, 'ListDeadLetters', (req: Parameters<typeof listDeadLetters>[1]) =>
+    GetPayload: unary(o, log, 'GetPayload', (req: Parameters<typeof getPayload>[2]) => getPayload(js, o.limits, req)),
+    ListDeadLetters: unary(o, log, 'ListDeadLetters', (req: Parameters<typeof listDeadLetters>[1]) =>
       listDeadLetters(dl, req),
     ),
-    Redrive: unary(log, 'Redrive', async (req: Parameters<typeof redrive>[1]) => {
+    Redrive: unary(o, log, 'Redrive', async (req: Parameters<typeof redrive>[1]) => {
       const r = await redrive(dl, req);
       log.info({ redriven: r.redriven, missing: r.missing }, 'dead letters redriven');
       return r;
     }),
-    Drop: unary(log, 'Drop', async (req: Parameters<typeof drop>[1]) => {
+    Drop: unary(o, log, 'Drop', async (req: Parameters<typeof drop>[1]) => {
       const r = await drop(dl, req);
       log.info({ dropped: r.dropped, missing: r.missing }, 'dead letters dropped');
       return r;
     }),
     Replay: (call: ServerWritableStream<ReplayRequest, ReplayProgress>) => {
+      const refused = refusal(o, 'Replay', call);
+      if (refused !== undefined) {
+        call.emit('error', failed(log, 'Replay', refused));
+        return;
+      }
       const ac = new AbortController();
       replays.add(ac);
       call.on('cancelled', () => ac.abort());
       replay(rd, call.request, (p) => void call.write(p), ac.signal)
         .then(
           () => call.end(),
-          (err: unknown) => {
-            const s = toStatus(err);
-            log.warn({ call: 'Replay', code: s.code, err: s.details }, 'admin call failed');
-            call.emit('error', s);
-          },
+          (err: unknown) => call.emit('error', failed(log, 'Replay', err)),
         )
         .finally(() => replays.delete(ac));
     },
   };
 
-  const server = new Server();
-  server.addService(adminServiceDefinition(), impl);
+  // Requests are bounded before they are decoded: the largest is a 1 MiB config value.
+  const server = new Server({ 'grpc.max_receive_message_length': 2 * 1024 * 1024 });
+  server.addService(strictAdminServiceDefinition(), impl);
+  let creds: ServerCredentials;
+  try {
+    creds = o.tls
+      ? ServerCredentials.createSsl(null, [
+          { cert_chain: readFileSync(o.tls.cert), private_key: readFileSync(o.tls.key) },
+        ])
+      : ServerCredentials.createInsecure();
+  } catch (cause) {
+    publisher.close();
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `admin.tls: ${(cause as Error).message}`, { cause });
+  }
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(o.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(o.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (cause) {
     publisher.close();
@@ -173,7 +216,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     );
   }
   const address = /:\d+$/.test(o.listen) ? o.listen.replace(/:\d+$/, `:${port}`) : o.listen;
-  log.info({ address }, 'admin API listening (gRPC, no TLS, no authentication)');
+  log.info({ address, tls: o.tls !== undefined }, 'admin API listening (gRPC, token required)');
   let closed: Promise<void> | undefined;
   return {
     address,
