@@ -224,8 +224,14 @@ describe('admin API: payloads and replay', () => {
     assert.equal(bySeq.payload?.id, p0.id);
     await assert.rejects(site.admin.getPayload({ id: 'nope' }), (e: Error & { grpcCode?: number }) => e.grpcCode === 5);
     await assert.rejects(site.admin.getPayload({ streamSeq: 999_999 }), /no payload at stream_seq 999999/);
-    await assert.rejects(site.admin.getPayload({}), /HS_ERR_INVALID_ARGUMENT: GetPayload: id: give exactly one of id and stream_seq/);
-    await assert.rejects(site.admin.listPayloads({ limit: 20_000 }), /HS_ERR_INVALID_ARGUMENT: ListPayloads: limit: 20000 is above 10000/);
+    await assert.rejects(
+      site.admin.getPayload({}),
+      /HS_ERR_INVALID_ARGUMENT: GetPayload: id: give exactly one of id and stream_seq/,
+    );
+    await assert.rejects(
+      site.admin.listPayloads({ limit: 20_000 }),
+      /HS_ERR_INVALID_ARGUMENT: ListPayloads: limit: 20000 is above 10000/,
+    );
     await assert.rejects(
       site.admin.listPayloads({}).then(() => site.admin.redrive({})),
       /give seqs, or all/,

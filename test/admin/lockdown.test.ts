@@ -157,7 +157,9 @@ function typedCall(a: AdminClient, m: Method, req: Record<string, unknown>): Pro
     })();
   }
   const name = m.charAt(0).toLowerCase() + m.slice(1);
-  return m === 'ForgetEdge' ? a.forgetEdge(req['edgeId'] as string) : (call[name] as (r: unknown) => Promise<unknown>).call(a, req);
+  return m === 'ForgetEdge'
+    ? a.forgetEdge(req['edgeId'] as string)
+    : (call[name] as (r: unknown) => Promise<unknown>).call(a, req);
 }
 
 describe('admin API lock-down', () => {
@@ -215,7 +217,10 @@ describe('admin API lock-down', () => {
           async (m, bytes) => {
             const r = await callRaw(raw, m, bytes, site.token);
             codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
-            assert.ok(r.code !== status.INTERNAL && r.code !== status.UNKNOWN, `${m} ${Buffer.from(bytes).toString('hex')}: ${r.details}`);
+            assert.ok(
+              r.code !== status.INTERNAL && r.code !== status.UNKNOWN,
+              `${m} ${Buffer.from(bytes).toString('hex')}: ${r.details}`,
+            );
             assert.ok(r.ms < 10_000, `${m} took ${r.ms} ms`);
             if (r.code !== status.OK) assert.match(r.details, /^HS_ERR_[A-Z_]+: /);
           },
@@ -274,7 +279,10 @@ describe('admin API lock-down', () => {
       await site.admin.listEdges();
       assert.ok(Date.now() - t0 < 2000);
       await bad(site.admin.getPayload({ id: 'y'.repeat(120_000) }), /id: 120000 chars/);
-      await bad(site.admin.listPayloads({ filter: { sinceUnixMs: 9e15 } }), /filter\.since_unix_ms: 9000000000000000 is not a time/);
+      await bad(
+        site.admin.listPayloads({ filter: { sinceUnixMs: 9e15 } }),
+        /filter\.since_unix_ms: 9000000000000000 is not a time/,
+      );
       await bad(site.admin.listDeadLetters({ filter: { untilUnixMs: 9e15 } }), /filter\.until_unix_ms/);
       const year10000 = Date.UTC(10000, 0, 1);
       await bad(

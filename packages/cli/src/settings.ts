@@ -19,6 +19,8 @@ export interface SettingDef {
   readonly list?: boolean;
   /** A path: relative paths in the config file are taken from the file's folder, others from the cwd. */
   readonly path?: boolean;
+  /** A switch: the flag takes no value (`--no-admin`); the variable takes true/false/1/0. */
+  readonly boolean?: boolean;
   readonly arg: string;
   readonly help: string;
 }
@@ -94,10 +96,42 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
     ...COMMON,
     {
       key: 'admin',
-      flag: 'admin',
+      flag: 'admin-listen',
       env: 'HUBSPOKE_ADMIN_LISTEN',
       arg: 'ADDR',
-      help: 'serve the admin API (gRPC, no TLS) on host:port, port 0 = a free one; default: not served',
+      help: 'serve the admin API (gRPC) on host:port, port 0 = a free one (default 127.0.0.1:7411)',
+    },
+    {
+      key: 'adminToken',
+      flag: 'admin-token',
+      env: 'HUBSPOKE_ADMIN_TOKEN_FILE',
+      path: true,
+      arg: 'FILE',
+      help: `file holding the admin token (D/admin.token of hubspoke auth init); else HUBSPOKE_ADMIN_TOKEN, else one made once in the CLI's folder (${'$'}XDG_CONFIG_HOME/hubspoke/admin.token)`,
+    },
+    {
+      key: 'adminTlsCert',
+      flag: 'admin-tls-cert',
+      env: 'HUBSPOKE_ADMIN_TLS_CERT',
+      path: true,
+      arg: 'PATH',
+      help: 'serve the admin API over TLS: its certificate (PEM), with --admin-tls-key',
+    },
+    {
+      key: 'adminTlsKey',
+      flag: 'admin-tls-key',
+      env: 'HUBSPOKE_ADMIN_TLS_KEY',
+      path: true,
+      arg: 'PATH',
+      help: "the admin API's TLS private key (PEM)",
+    },
+    {
+      key: 'noAdmin',
+      flag: 'no-admin',
+      env: 'HUBSPOKE_NO_ADMIN',
+      boolean: true,
+      arg: '',
+      help: 'serve no admin API (the ops commands then cannot reach this control plane)',
     },
   ],
   edge: [
@@ -187,6 +221,12 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
       controlPlaneOptionsSchema.shape.admin.unwrap(),
     ])
     .optional(),
+  adminToken: z.string().min(1).optional(),
+  adminTlsCert: z.string().min(1).optional(),
+  adminTlsKey: z.string().min(1).optional(),
+  noAdmin: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
+    .default(false),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const edgeSettingsSchema = edgeNodeOptionsSchema
@@ -261,7 +301,8 @@ function readArgs(kind: NodeKind, argv: readonly string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
   };
-  for (const flag of defs.keys()) options[flag] = { type: 'string', multiple: true };
+  for (const [flag, def] of defs)
+    options[flag] = def?.boolean ? { type: 'boolean' } : { type: 'string', multiple: true };
   // Not strict: every unknown flag and missing value is collected and reported at once, not just the first.
   const { tokens } = parseArgs({
     args: [...argv],
@@ -278,6 +319,9 @@ function readArgs(kind: NodeKind, argv: readonly string[]): ParsedArgs {
       out.help = true;
     } else if (!defs.has(t.name)) {
       out.problems.push(`${t.rawName}: unknown flag (hubspoke ${kind} --help lists the flags)`);
+    } else if (defs.get(t.name)?.boolean) {
+      if (t.value !== undefined) out.problems.push(`${t.rawName}: takes no value`);
+      else out.values.set(t.name, ['true']);
     } else if (t.value === undefined || t.value === '') {
       out.problems.push(`${t.rawName}: needs a value`);
     } else {

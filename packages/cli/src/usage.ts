@@ -20,12 +20,16 @@ export function mainUsage(): string {
       ['payloads', 'lists the edge payloads kept at the hub, or shows one (admin API)'],
       ['replay', 'offers stored payloads again, flagged as replays; --dry-run counts only (admin API)'],
       ['dlq', 'dead letters: ls, redrive, drop (admin API)'],
-      ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID'],
-      ['config', 'the config store: set, get, ls, rm (admin API); changes reach the edges at once'],
-      ['auth init', "creates the control plane's credentials and the hub's auth.conf (--dir D)"],
-      ['edge add|revoke', "issues an edge's credentials and permissions, or removes them (--dir D)"],
+      ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID (admin API)'],
+      ['config', 'the config store: set [--wait], get, ls, rm (admin API); changes reach the edges at once'],
+      ['context', 'add|select|ls|show|rm: named admin connections (address + token), as the nats CLI has'],
+      ['auth init', "creates the control plane's credentials, the admin token and the hub's auth.conf (--dir D)"],
+      ['edge add|revoke', "issues an edge's credentials and permissions, or removes them (--dir D [--reload])"],
+      ['new plugin NAME', 'scaffolds a plugin folder with a test that runs (npm test)'],
     ]) +
-    '\n`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
+    '\nOps commands (edges, payloads, replay, dlq, config) call the admin API: --admin ADDR (default 127.0.0.1:7411)\n' +
+    'and the token (--admin-token FILE, HUBSPOKE_ADMIN_TOKEN), or a context. Every command takes --json.\n' +
+    '`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
   );
 }
 

@@ -76,7 +76,10 @@ export const controlPlaneOptionsSchema = z
       .object({
         listen: z.string().min(1).default('127.0.0.1:0'),
         token: adminTokenSchema.optional(),
-        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1) })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),

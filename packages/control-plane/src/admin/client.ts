@@ -67,8 +67,7 @@ export class AdminClient {
   ) {
     const Ctor = makeClientConstructor(adminServiceDefinition(), ADMIN_SERVICE);
     // A page of bodies is kept under 16 MiB by the server; gRPC's own default would refuse above 4 MiB.
-    const channel =
-      o.tlsCa === undefined ? credentials.createInsecure() : credentials.createSsl(Buffer.from(o.tlsCa));
+    const channel = o.tlsCa === undefined ? credentials.createInsecure() : credentials.createSsl(Buffer.from(o.tlsCa));
     this.client = new Ctor(address, channel, {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });

@@ -25,7 +25,8 @@ class Problems {
   }
 }
 
-const show = (v: string): string => (v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} chars)` : JSON.stringify(v));
+const show = (v: string): string =>
+  v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} chars)` : JSON.stringify(v);
 
 function str(p: Problems, req: Req, key: string, field: string, max: number): string {
   const v = req[key] ?? '';

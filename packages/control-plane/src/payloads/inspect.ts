@@ -259,8 +259,7 @@ export async function getPayload(
       if (/no message found|not found/i.test(String(err))) return null;
       throw err;
     });
-    if (!m)
-      throw new HubspokeError(ErrorCode.NotFound, `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`);
+    if (!m) throw new HubspokeError(ErrorCode.NotFound, `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`);
     return {
       payload: payloadInfo(
         { subject: m.subject, seq: m.seq, data: m.data, headers: m.header, receivedUnixMs: m.time.getTime() },
