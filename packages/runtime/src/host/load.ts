@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, HubspokeError, assertName, capabilities, type Plugin } from '@hubspoke/sdk';
 import { pino, type Logger as Pino } from 'pino';
@@ -36,7 +37,14 @@ function fail(source: string, why: string, cause?: unknown): HubspokeError {
 function findTsx(path: string): string | undefined {
   for (const from of [path, join(process.cwd(), 'noop.js')]) {
     try {
-      return createRequire(from).resolve('tsx/esm/api');
+      // The package.json (not `tsx/esm/api`, which require() resolves to its CommonJS build).
+      const pkgFile = createRequire(from).resolve('tsx/package.json');
+      const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
+        exports?: Record<string, { import?: { default?: string } | string }>;
+      };
+      const entry = pkg.exports?.['./esm/api']?.import;
+      const rel = typeof entry === 'string' ? entry : entry?.default;
+      if (rel) return join(dirname(pkgFile), rel);
     } catch {
       // not there
     }
