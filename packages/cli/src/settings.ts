@@ -82,6 +82,21 @@ const COMMON: readonly SettingDef[] = [
     help: 'fatal|error|warn|info|debug|trace|silent (default info)',
   },
   {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'HUBSPOKE_LOG_FORMAT',
+    arg: 'F',
+    help: 'auto|json|pretty: pretty (coloured lines) when stdout is a terminal, JSON otherwise (default auto)',
+  },
+  {
+    key: 'json',
+    flag: 'json',
+    env: 'HUBSPOKE_LOG_JSON',
+    boolean: true,
+    arg: '',
+    help: 'JSON log lines whatever stdout is (same as --log-format json)',
+  },
+  {
     key: 'metrics',
     flag: 'metrics',
     env: 'HUBSPOKE_METRICS_LISTEN',
@@ -181,6 +196,10 @@ const cliShape = {
     ])
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  json: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
+    .default(false),
   tlsCa: z.string().min(1).optional(),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),

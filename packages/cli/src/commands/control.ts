@@ -1,5 +1,6 @@
 import { startControlPlane, type ControlPlaneOptions } from '@hubspoke/control-plane';
 import { adminListenOption } from '../ops/admin-listen.js';
+import { logOutput } from '../log-output.js';
 import { resolveSettings, tlsOption } from '../settings.js';
 import { nodeUsage } from '../usage.js';
 import { processInput, runUntilSignal } from './run-node.js';
@@ -11,8 +12,20 @@ export async function controlCommand(argv: readonly string[], env: NodeJS.Proces
     process.stdout.write(nodeUsage('control'));
     return 0;
   }
-  const { logLevel, tlsCa, tlsCert, tlsKey, admin, adminToken, adminTlsCert, adminTlsKey, noAdmin, ...options } =
-    r.options;
+  const {
+    logLevel,
+    logFormat,
+    json,
+    tlsCa,
+    tlsCert,
+    tlsKey,
+    admin,
+    adminToken,
+    adminTlsCert,
+    adminTlsKey,
+    noAdmin,
+    ...options
+  } = r.options;
   const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
   const adminOption = noAdmin ? undefined : adminListenOption({ admin, adminToken, adminTlsCert, adminTlsKey }, env);
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
@@ -22,7 +35,7 @@ export async function controlCommand(argv: readonly string[], env: NodeJS.Proces
       ...(options as ControlPlaneOptions),
       ...(tls ? { tls } : {}),
       ...(adminOption ? { admin: adminOption.admin } : {}),
-      log: { level: logLevel },
+      log: logOutput(logLevel, json ? 'json' : logFormat),
     });
     if (cp.admin) {
       process.stderr.write(
