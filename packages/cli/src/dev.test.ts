@@ -124,12 +124,12 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
 
   test('the example plugin takes its config from the control plane: set through the admin API, applied by every edge', async () => {
     const run = hubspoke(['dev', '--edges', '2']);
-    const line = await run.waitFor(/admin API\s+127\.0\.0\.1:\d+/, 30_000);
-    const admin = /127\.0\.0\.1:\d+/.exec(line)?.[0];
-    assert.ok(admin, run.output());
+    const line = await run.waitFor(/ edges --admin 127\.0\.0\.1:\d+ --admin-token \S+/, 30_000);
+    const [, admin, token] = / edges --admin (127\.0\.0\.1:\d+) --admin-token (\S+)/.exec(line) ?? [];
+    assert.ok(admin && token, run.output());
     const set = spawn(
       process.execPath,
-      [MAIN, 'config', 'set', 'plugin.cache-edge', '{"lookupMs":250}', '--admin', admin],
+      [MAIN, 'config', 'set', 'plugin.cache-edge', '{"lookupMs":250}', '--admin', admin, '--admin-token', token],
       { stdio: 'ignore' },
     );
     assert.equal(await new Promise((r) => set.once('exit', r)), 0);

@@ -1,8 +1,8 @@
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
+import { generateAdminToken, startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { addEdge, authPaths, initAuthDir, type LogOptions } from '@hubspoke/runtime';
 import { ErrorCode, HubspokeError, type Event } from '@hubspoke/sdk';
@@ -55,6 +55,14 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
     throw new HubspokeError(ErrorCode.ConfigInvalid, `hubspoke dev: ${problems.join('; ')}`);
   }
   return r.data;
+}
+
+/** The admin token of a dev run: the auth folder's, else one written beside the logs (read by the hints). */
+function devAdminToken(dir: string, authFile: string | undefined): string {
+  if (authFile) return readFileSync(authFile, 'utf8').trim();
+  const token = generateAdminToken();
+  writeFileSync(join(dir, 'admin.token'), `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 /** edge-eu-1, edge-us-1, edge-eu-2, …: namespaces alternate. */
@@ -142,7 +150,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
       natsUrl: nats.url,
       plugins: [new FlowObserver(onEvent), examples.control],
       log,
-      admin: { listen: '127.0.0.1:0' },
+      admin: { listen: '127.0.0.1:0', token: devAdminToken(dir, auth?.adminToken) },
       ...(auth ? { credentials: auth.control } : {}),
     });
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
@@ -162,16 +170,14 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     out(`ready in ${Date.now() - started} ms`);
-    const admin = cp.admin?.address ?? '';
-    const self = basename(process.argv[1] ?? '') === 'main.js' ? `node ${process.argv[1]}` : 'hubspoke';
-    out(`admin API     ${admin} (gRPC, loopback): in another terminal, change how often the edges look up:`);
-    out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --admin ${admin}`);
+    const admin = `--admin ${cp.admin?.address ?? ''} --admin-token ${auth?.adminToken ?? join(dir, 'admin.token')}`;
+    const self = /^(main|hubspoke)\.js$/.test(basename(process.argv[1] ?? '')) ? `node ${process.argv[1]}` : 'hubspoke';
+    out(`admin API     ${cp.admin?.address} (gRPC, loopback, token required): in another terminal:`);
+    out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --wait ${admin}`);
     out(
-      `  ${self} config set plugin.cache-edge '{"lookupMs":5}' --admin ${admin}   (below the minimum: edges reject it)`,
+      `  ${self} config set plugin.cache-edge '{"lookupMs":5}' --wait ${admin}   (below the minimum: edges reject it)`,
     );
-    out(
-      `  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`,
-    );
+    out(`  ${self} edges ${admin}   (config applied/latest, errors)`);
 
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<string>((resolve) => {
