@@ -139,6 +139,25 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     assert.equal((await run.exit).code, 0, run.output());
   });
 
+  test('--json: stdout is one JSON object per flow, the header goes to stderr', async () => {
+    const child = spawn(process.execPath, [MAIN, 'dev', '--json', '--edges', '1', '--duration-ms', '4000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /hubspoke dev: a NATS hub/);
+    const flows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; event: { topic: string } });
+    assert.ok(flows.length > 0, stderr);
+    assert.ok(flows.every((f) => ['up', 'down', 'local'].includes(f.kind) && typeof f.event.topic === 'string'));
+  });
+
   test('SIGINT closes everything and exits 0', async () => {
     const run = hubspoke(['dev']);
     await run.waitFor(UP, 20_000);

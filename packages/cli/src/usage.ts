@@ -58,7 +58,7 @@ export function nodeUsage(kind: NodeKind): string {
 /** `hubspoke dev --help`. */
 export function devUsage(): string {
   return (
-    'Usage: hubspoke dev [--edges N] [--quiet] [--no-leaf] [--no-auth] [--duration-ms N]\n\n' +
+    'Usage: hubspoke dev [--edges N] [--quiet] [--json] [--no-leaf] [--no-auth] [--duration-ms N]\n\n' +
     'Starts on this machine, in a temporary folder: a nats-server with JetStream (free loopback ports), a control\n' +
     'plane and N edges (default 2: edge-eu-1 in namespace eu, edge-us-1 in namespace us) running the cache-sync\n' +
     'example plugins, and prints one line per event that crosses the fabric. Ctrl-C stops everything and removes\n' +
@@ -66,6 +66,7 @@ export function devUsage(): string {
     table([
       ['--edges N', 'how many edges, 1-8 (default 2), alternating namespaces eu and us'],
       ['--quiet', 'no flow lines: only the header and the counts at the end'],
+      ['--json', 'one JSON object per flow on stdout; the rest on stderr'],
       ['--no-leaf', 'edges connect straight to the hub (default: each starts a leaf nats-server of its own)'],
       ['--no-auth', 'no authorization (default: generated credentials, each edge confined to its own subjects)'],
       ['--duration-ms N', 'stop by itself after N ms (for tests and demos)'],

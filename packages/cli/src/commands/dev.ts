@@ -19,6 +19,7 @@ const devOptionsSchema = z
     quiet: z.boolean().default(false),
     leaf: z.boolean().default(true),
     auth: z.boolean().default(true),
+    json: z.boolean().default(false),
     durationMs: z.coerce.number().int().min(1).max(86_400_000).optional(),
   })
   .strict();
@@ -33,6 +34,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
         quiet: { type: 'boolean' },
         'no-leaf': { type: 'boolean' },
         'no-auth': { type: 'boolean' },
+        json: { type: 'boolean' },
         'duration-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -47,6 +49,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
     quiet: values.quiet,
     leaf: values['no-leaf'] !== true,
     auth: values['no-auth'] !== true,
+    json: values.json === true,
     durationMs: values['duration-ms'],
   });
   if (!r.success) {
@@ -84,7 +87,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(devUsage());
     return 0;
   }
-  const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
+  // --json: stdout carries one JSON object per flow, everything else goes to stderr.
+  const out = (line = ''): boolean => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
   const examples = resolveExamples(process.env);
   const bin = findNatsServer(process.env);
   const dir = mkdtempSync(join(tmpdir(), 'hubspoke-dev-'));
@@ -105,7 +109,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const flow = describeFlow(nodeId, ev);
     if (!flow) return;
     counts[flow.kind]++;
-    if (!opts.quiet) out(formatFlow(flow, color));
+    if (opts.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...flow })}\n`);
+    else if (!opts.quiet) out(formatFlow(flow, color));
   };
 
   let cp: ControlPlane | undefined;
