@@ -240,7 +240,15 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       }));
       const answered = await config.start();
       if (!answered && leaf && o.controlPlaneWaitMs > 0 && leaf.hubLinked()) {
-        await awaitControlPlane(config, leaf, o.edgeId, o.namespace, o.credentials, o.controlPlaneWaitMs);
+        try {
+          await awaitControlPlane(config, leaf, o.edgeId, o.namespace, o.credentials, o.controlPlaneWaitMs);
+        } catch (err) {
+          // Nothing returned yet to close these: undo what this setup started.
+          config.stop();
+          down.stop();
+          await p.close();
+          throw err;
+        }
       }
       hb = new Heartbeat({
         nc: ctx.nc,
