@@ -215,6 +215,8 @@ describe('admin API lock-down', () => {
           fc.constantFrom(...METHODS),
           fc.uint8Array({ minLength: 1, maxLength: 64 }),
           async (m, bytes) => {
+            const anon = await callRaw(raw, m, bytes);
+            assert.equal(anon.code, status.UNAUTHENTICATED, `${m} without a token: ${anon.details}`);
             const r = await callRaw(raw, m, bytes, site.token);
             codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
             assert.ok(
