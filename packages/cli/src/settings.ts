@@ -148,6 +148,21 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       arg: '',
       help: 'serve no admin API (the ops commands then cannot reach this control plane)',
     },
+    {
+      key: 'adminTokenFile',
+      flag: 'admin-token-file',
+      env: 'HUBSPOKE_ADMIN_TOKEN_FILE',
+      path: true,
+      arg: 'PATH',
+      help: 'the same as --admin-token FILE (the admin API and the console ask for that token)',
+    },
+    {
+      key: 'console',
+      flag: 'console',
+      env: 'HUBSPOKE_CONSOLE_LISTEN',
+      arg: 'ADDR',
+      help: 'serve the ops console (HTTP) on host:port, e.g. 127.0.0.1:8080; needs the admin token; default: not served',
+    },
   ],
   edge: [
     ...COMMON.slice(0, 1),
@@ -246,6 +261,17 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
   noAdmin: z
     .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
     .default(false),
+  // `--console ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
+  console: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      controlPlaneOptionsSchema.shape.console.unwrap(),
+    ])
+    .optional(),
+  adminTokenFile: z.string().min(1).optional(),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const edgeSettingsSchema = edgeNodeOptionsSchema

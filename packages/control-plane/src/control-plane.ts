@@ -1,4 +1,11 @@
-import { Runtime, type ControlConfigService, type EventsService, type Limits } from '@hubspoke/sdk';
+import {
+  ErrorCode,
+  HubspokeError,
+  Runtime,
+  type ControlConfigService,
+  type EventsService,
+  type Limits,
+} from '@hubspoke/sdk';
 import {
   JetStreamKV,
   commonOptionsShape,
@@ -15,8 +22,10 @@ import {
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
+import { createAdminOps, type AdminOps } from './admin/operations.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { adminTokenSchema, generateAdminToken } from './admin/token.js';
+import { startConsoleServer, type ConsoleServer } from './console/server.js';
 import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
@@ -54,11 +63,16 @@ export interface ControlPlaneOptions {
   payloads?: Partial<PayloadOptions>;
   /**
    * The admin gRPC API (proto/hubspoke/v1/admin.proto): edges, config, payloads, replay, dead letters. Every
-   * call must carry `token` (`authorization: Bearer <token>`), else UNAUTHENTICATED. `listen` is `host:port`;
-   * port 0 picks a free one. `tls` serves it over TLS (PEM files).
+   * call must carry `token` (`authorization: Bearer <token>`), else UNAUTHENTICATED; the console logs in with the
+   * same token. `listen` is `host:port`; port 0 picks a free one. `tls` serves it over TLS (PEM files).
    * @default none (no admin server); `listen` defaults to '127.0.0.1:0'; `token` to a random one (`cp.admin.token`)
    */
   admin?: { listen?: string; token?: string; tls?: { cert: string; key: string } };
+  /**
+   * The ops console over HTTP (docs/console.md); needs `admin`, whose token is its login. `listen` is `host:port`.
+   * @default none (no console); `listen` defaults to '127.0.0.1:0' (loopback)
+   */
+  console?: { listen?: string };
   /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
   metrics?: MetricsOptions;
 }
@@ -83,6 +97,10 @@ export const controlPlaneOptionsSchema = z
       })
       .strict()
       .optional(),
+    console: z
+      .object({ listen: z.string().min(1).default('127.0.0.1:0') })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -103,6 +121,8 @@ export interface ControlPlane {
   readonly config: ControlConfigService;
   /** The metrics endpoint's bound address, when `metrics` was given. */
   readonly metrics: { address: string } | undefined;
+  /** The ops console's bound address (`host:port`), when `console` was given. */
+  readonly console: { address: string } | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -111,8 +131,15 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
   const adminToken = o.admin ? (o.admin.token ?? generateAdminToken()) : undefined;
+  if (o.console && adminToken === undefined) {
+    throw new HubspokeError(
+      ErrorCode.ConfigInvalid,
+      'control plane configuration is invalid: console: needs admin.token (the console logs in with the admin token)',
+    );
+  }
   let payloads: PayloadDispatch | undefined;
   let admin: AdminServer | undefined;
+  let ops: AdminOps | undefined;
   let registry: RegistryParts | undefined;
   let config: ConfigParts | undefined;
   let schedulerParts: SchedulerParts | undefined;
@@ -142,11 +169,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           await r.start();
           await p.start();
           scheduler.start();
-          if (o.admin) {
-            admin = await startAdminServer({
-              listen: o.admin.listen,
-              token: adminToken as string,
-              tls: o.admin.tls,
+          if (o.admin || o.console) {
+            ops = await createAdminOps({
               nc: ctx.nc,
               host: ctx.host,
               limits: ctx.limits,
@@ -157,10 +181,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               config: c.service,
             });
           }
+          if (o.admin && ops) {
+            admin = await startAdminServer({
+              listen: o.admin.listen,
+              token: adminToken as string,
+              tls: o.admin.tls,
+              ops,
+              limits: ctx.limits,
+              log: ctx.log,
+            });
+          }
         },
         stopping: async () => {
           await scheduler.stop();
           await admin?.close();
+          ops?.close();
           await r.stop();
           c.store.stop();
           await p.stop();
@@ -184,6 +219,31 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         throw err;
       })
     : undefined;
+  let consoleServer: ConsoleServer | undefined;
+  if (o.console && ops) {
+    // Started last, after metrics: the flow view takes dispatch latencies beside the metrics histogram.
+    const p = payloads as PayloadDispatch;
+    try {
+      consoleServer = await startConsoleServer({
+        listen: o.console.listen,
+        token: adminToken as string,
+        ops,
+        host: node.host,
+        flow: { events: node.counters, dispatch: p.counters },
+        log: node.log,
+      });
+    } catch (err) {
+      await metrics?.close();
+      await node.close();
+      throw err;
+    }
+    const metricsLatency = p.onLatency;
+    const cs = consoleServer;
+    p.onLatency = (s) => {
+      metricsLatency?.(s);
+      cs.latency(s);
+    };
+  }
   return {
     nodeId: 'control',
     node,
@@ -193,7 +253,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     edges,
     config: (config as ConfigParts).service,
     metrics: metrics ? { address: metrics.address } : undefined,
+    console: consoleServer ? { address: consoleServer.address } : undefined,
     close: async () => {
+      await consoleServer?.close();
       await metrics?.close();
       await node.close();
     },

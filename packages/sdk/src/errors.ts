@@ -22,6 +22,7 @@ export const ErrorCode = {
   JetStreamUnavailable: 'HS_ERR_JETSTREAM_UNAVAILABLE',
   NotFound: 'HS_ERR_NOT_FOUND',
   Unauthenticated: 'HS_ERR_UNAUTHENTICATED',
+  Forbidden: 'HS_ERR_FORBIDDEN',
   NoControlPlane: 'HS_ERR_NO_CONTROL_PLANE',
   Internal: 'HS_ERR_INTERNAL',
 } as const;

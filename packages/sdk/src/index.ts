@@ -51,4 +51,8 @@ export type {
   ScheduledRun,
   SchedulerPlugin,
   SessionAware,
+  UIAsset,
+  UIManifest,
+  UIPage,
+  UIProvider,
 } from './plugin.js';

@@ -21,13 +21,16 @@ export async function controlCommand(argv: readonly string[], env: NodeJS.Proces
     tlsKey,
     admin,
     adminToken,
+    adminTokenFile,
     adminTlsCert,
     adminTlsKey,
     noAdmin,
     ...options
   } = r.options;
   const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
-  const adminOption = noAdmin ? undefined : adminListenOption({ admin, adminToken, adminTlsCert, adminTlsKey }, env);
+  const adminOption = noAdmin
+    ? undefined
+    : adminListenOption({ admin, adminToken: adminToken ?? adminTokenFile, adminTlsCert, adminTlsKey }, env);
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
   return runUntilSignal(async () => {
@@ -42,6 +45,7 @@ export async function controlCommand(argv: readonly string[], env: NodeJS.Proces
         `hubspoke control: admin API listening on ${cp.admin.address}${adminOption?.admin.tls ? ' (TLS)' : ''}, token ${adminOption?.tokenFrom}\n`,
       );
     } else process.stderr.write('hubspoke control: no admin API (--no-admin)\n');
+    if (cp.console) process.stderr.write(`hubspoke control: ops console on http://${cp.console.address}/\n`);
     if (cp.metrics) process.stderr.write(`hubspoke control: metrics on http://${cp.metrics.address}/metrics\n`);
     return cp;
   });

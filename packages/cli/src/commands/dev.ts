@@ -151,11 +151,14 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out();
 
     const started = Date.now();
+    // One token for the admin API and the console's login: the auth folder's, or one written beside the logs.
+    const consoleToken = devAdminToken(dir, auth?.adminToken);
     cp = await startControlPlane({
       natsUrl: nats.url,
       plugins: [new FlowObserver(onEvent), examples.control],
       log,
-      admin: { listen: '127.0.0.1:0', token: devAdminToken(dir, auth?.adminToken) },
+      admin: { listen: '127.0.0.1:0', token: consoleToken },
+      console: { listen: '127.0.0.1:0' },
       ...(auth ? { credentials: auth.control } : {}),
     });
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
@@ -177,6 +180,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out(`ready in ${Date.now() - started} ms`);
     const admin = `--admin ${cp.admin?.address ?? ''} --admin-token ${auth?.adminToken ?? join(dir, 'admin.token')}`;
     const self = /^(main|hubspoke)\.js$/.test(basename(process.argv[1] ?? '')) ? `node ${process.argv[1]}` : 'hubspoke';
+    out(`ops console   http://${cp.console?.address ?? ''}/  (log in with the admin token ${consoleToken})`);
     out(`admin API     ${cp.admin?.address} (gRPC, loopback, token required): in another terminal:`);
     out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --wait ${admin}`);
     out(

@@ -37,6 +37,7 @@ export const GRPC_STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.ConfigRejected]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorCode.NatsServerMissing]: GrpcStatus.FAILED_PRECONDITION,
   [ErrorCode.ScopeDenied]: GrpcStatus.PERMISSION_DENIED,
+  [ErrorCode.Forbidden]: GrpcStatus.PERMISSION_DENIED,
   [ErrorCode.Unauthenticated]: GrpcStatus.UNAUTHENTICATED,
   [ErrorCode.NotFound]: GrpcStatus.NOT_FOUND,
   [ErrorCode.NotSupported]: GrpcStatus.UNIMPLEMENTED,
