@@ -56,3 +56,32 @@ export type {
   UIPage,
   UIProvider,
 } from './plugin.js';
+export type {
+  Analytics,
+  App,
+  AuthRequest,
+  AuthResult,
+  AuthenticatedRequest,
+  BudgetUsage,
+  EndpointResponse,
+  EndpointSpec,
+  GatewayRequest,
+  HookBody,
+  HookHeaders,
+  PluginResponse,
+  ProxyLog,
+  ResponseChunk,
+  ResponseHeadersChange,
+  ResponseHeadersInfo,
+  StreamCompleteInfo,
+  User,
+} from './gateway/types.js';
+export type {
+  AuthHandler,
+  CustomEndpointHandler,
+  DataCollector,
+  PostAuthHandler,
+  PreAuthHandler,
+  ResponseHandler,
+  StreamCompleteHandler,
+} from './gateway/capabilities.js';

@@ -32,6 +32,7 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
       log: logOutput(logLevel, json ? 'json' : logFormat),
     });
     if (edge.metrics) process.stderr.write(`hubspoke edge: metrics on http://${edge.metrics.address}/metrics\n`);
+    if (edge.gateway) process.stderr.write(`hubspoke edge: gateway on http://${edge.gateway.address}/\n`);
     return edge;
   });
 }

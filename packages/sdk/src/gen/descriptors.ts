@@ -807,6 +807,15 @@ export const descriptors = {
                 "protocol": {
                   "type": "PluginProtocol",
                   "id": 9
+                },
+                "gatewayHooks": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 10
+                },
+                "gatewayEndpointsJson": {
+                  "type": "string",
+                  "id": 11
                 }
               }
             },
@@ -1026,6 +1035,46 @@ export const descriptors = {
                 }
               }
             },
+            "GatewayCall": {
+              "fields": {
+                "id": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "hook": {
+                  "type": "string",
+                  "id": 2
+                },
+                "json": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "GatewayReply": {
+              "fields": {
+                "id": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "json": {
+                  "type": "string",
+                  "id": 2
+                },
+                "error": {
+                  "type": "string",
+                  "id": 3
+                },
+                "more": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "chunk": {
+                  "type": "bytes",
+                  "id": 5
+                }
+              }
+            },
             "HealthReply": {
               "fields": {
                 "serving": {
@@ -1099,6 +1148,12 @@ export const descriptors = {
                 "Health": {
                   "requestType": "PluginEmpty",
                   "responseType": "HealthReply"
+                },
+                "Gateway": {
+                  "requestType": "GatewayCall",
+                  "requestStream": true,
+                  "responseType": "GatewayReply",
+                  "responseStream": true
                 }
               }
             },

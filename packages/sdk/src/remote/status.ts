@@ -43,6 +43,11 @@ export const GRPC_STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.NotSupported]: GrpcStatus.UNIMPLEMENTED,
   [ErrorCode.Plugin]: GrpcStatus.UNKNOWN,
   [ErrorCode.Internal]: GrpcStatus.INTERNAL,
+  [ErrorCode.BadRequest]: GrpcStatus.INVALID_ARGUMENT,
+  [ErrorCode.RequestTooLarge]: GrpcStatus.RESOURCE_EXHAUSTED,
+  [ErrorCode.RouteNotFound]: GrpcStatus.NOT_FOUND,
+  [ErrorCode.UpstreamUnreachable]: GrpcStatus.UNAVAILABLE,
+  [ErrorCode.UpstreamTimeout]: GrpcStatus.DEADLINE_EXCEEDED,
 };
 
 /**
