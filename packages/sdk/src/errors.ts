@@ -20,11 +20,12 @@ export const ErrorCode = {
   Closed: 'HS_ERR_CLOSED',
   NatsServerMissing: 'HS_ERR_NATS_SERVER_MISSING',
   JetStreamUnavailable: 'HS_ERR_JETSTREAM_UNAVAILABLE',
+  Unauthenticated: 'HS_ERR_UNAUTHENTICATED',
+  Forbidden: 'HS_ERR_FORBIDDEN',
   Internal: 'HS_ERR_INTERNAL',
   BadRequest: 'HS_ERR_BAD_REQUEST',
   RequestTooLarge: 'HS_ERR_REQUEST_TOO_LARGE',
   RouteNotFound: 'HS_ERR_ROUTE_NOT_FOUND',
-  Unauthenticated: 'HS_ERR_UNAUTHENTICATED',
   UpstreamUnreachable: 'HS_ERR_UPSTREAM_UNREACHABLE',
   UpstreamTimeout: 'HS_ERR_UPSTREAM_TIMEOUT',
 } as const;
