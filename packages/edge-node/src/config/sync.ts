@@ -106,8 +106,11 @@ export class EdgeConfig {
     },
   };
 
-  /** Loads what was applied before, subscribes to pushes, and asks for a snapshot (waiting up to 5 s). */
-  async start(): Promise<void> {
+  /**
+   * Loads what was applied before, subscribes to pushes, and asks for a snapshot (waiting up to 5 s); resolves
+   * to whether the control plane answered.
+   */
+  async start(): Promise<boolean> {
     for (const k of await this.o.kv.list('')) {
       const v = await this.o.kv.get(k);
       if (!v) continue;
@@ -151,6 +154,7 @@ export class EdgeConfig {
         'the control plane did not answer for the config snapshot: starting with the last config applied here; catching up when it answers',
       );
     }
+    return ok;
   }
 
   /** From now on, changes are offered to plugins' `onConfigChange` (called once the plugins are initialized). */
@@ -455,6 +459,17 @@ export class EdgeConfig {
       changed = true;
     }
     if (changed) this.o.onOutcome();
+  }
+
+  /**
+   * Whether a control plane answers a snapshot request now (what it sends is not applied: the next sync does
+   * that). For start, before the plugins run, when a change would wait for them.
+   */
+  probe(waitMs: number): Promise<boolean> {
+    return this.request(waitMs).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** One snapshot request: the records and their store, or undefined when unchanged. Rejects when nobody answers. */
