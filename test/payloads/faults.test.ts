@@ -106,7 +106,7 @@ describe('edge payloads through a leaf: faults', () => {
 
   test('the control plane killed mid-dispatch: the unacked payload is offered again to the new process', async () => {
     await using s = await site('e-cp-kill');
-    const cpProc = startNodeProcess('control-receiver', { NATS_URL: s.hub.url, ACK_WAIT_MS: '1500' });
+    const cpProc = startNodeProcess('control-receiver', { NATS_URL: s.hub.url, LEASE_MS: '1500' });
     await cpProc.waitForLine(/^ready$/);
     const sender = new Sender();
     const edge = await startEdgeNode({
@@ -127,7 +127,7 @@ describe('edge payloads through a leaf: faults', () => {
       natsUrl: s.hub.url,
       log: testLog(),
       plugins: [r],
-      payloads: { ackWaitMs: 1500 },
+      payloads: { leaseMs: 1500 },
     });
     await waitFor(() => r.accepted.length >= 2, { timeoutMs: 15000, message: `handled ${r.accepted.length}/2` });
     assert.deepEqual(ns(r), [1, 2], 'the hung payload first, then the one after it; the first was handled before');

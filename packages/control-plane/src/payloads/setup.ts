@@ -3,9 +3,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { z } from 'zod';
 import { DurableDown } from '../events/durable-down.js';
-import { OfferCounts } from './attempts.js';
+import { randomUUID } from 'node:crypto';
 import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispatcher.js';
 import { EdgeRecords } from './edge-record.js';
+import { Ownership } from './ownership.js';
 import { DISPATCH_BUCKET, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
 
 /** Options of edge payload handling at the control plane. */
@@ -27,8 +28,8 @@ export const payloadOptionsSchema = z
     backoffInitialMs: z.number().int().min(1).default(100),
     backoffMaxMs: z.number().int().min(1).default(5000),
     offerTimeoutMs: z.number().int().min(10).default(30_000),
-    ackWaitMs: z.number().int().min(500).default(30_000),
-    holdMs: z.number().int().min(0).default(30_000),
+    leaseMs: z.number().int().min(300).max(60_000).default(3000),
+    discoverMs: z.number().int().min(50).max(60_000).default(500),
   })
   .strict()
   .prefault({});
@@ -52,14 +53,13 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
   await ensurePayloadStreams(jsm, o);
   const kv = await new Kvm(js).create(DISPATCH_BUCKET, { history: 1, ttl: o.retentionMs, replicas: o.replicas });
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
-  const offers = new OfferCounts(kv);
-  await offers.open();
+  const ownership = new Ownership(kv, randomUUID().slice(0, 8), o.leaseMs, ctx.log);
   const dispatcher = new Dispatcher(
     jsm,
     js,
     ctx.host,
     new EdgeRecords(kv, publisher),
-    offers,
+    ownership,
     publisher,
     ctx.limits,
     ctx.log,
@@ -81,11 +81,14 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
       dispatcher.onLatency = fn;
     },
     async start() {
+      await ownership.open();
       active = await dispatcher.start();
     },
-    stop: () => dispatcher.stop(),
+    async stop() {
+      await dispatcher.stop();
+      await ownership.close();
+    },
     close: () => {
-      offers.close();
       down.stop();
       publisher.close();
     },
