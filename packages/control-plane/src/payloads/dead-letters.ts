@@ -40,7 +40,11 @@ export class DeadLetters {
  */
 export function deadLetterStep(
   sink: Pick<DeadLetters, 'put'>,
-  hooks: { stopping(): boolean; sleep(ms: number): Promise<void>; onDeadLetter(info: DeadLetterInfo & { id?: string }): void },
+  hooks: {
+    stopping(): boolean;
+    sleep(ms: number): Promise<void>;
+    onDeadLetter(info: DeadLetterInfo & { id?: string }): void;
+  },
 ): Middleware {
   return (next) => async (d) => {
     const r = await next(d);

@@ -30,7 +30,10 @@ export function advance(pos: OutboxPosition, env: Envelope): OutboxPosition {
  * did not acknowledge, and a copy may come after JetStream's dedup window. Whatever else becomes of a payload
  * (handled, dead-lettered, an event) moves the position on; a stopped one does not.
  */
-export function dedupStep(position: { get(): OutboxPosition; set(p: OutboxPosition): void }, onDuplicate: () => void): Middleware {
+export function dedupStep(
+  position: { get(): OutboxPosition; set(p: OutboxPosition): void },
+  onDuplicate: () => void,
+): Middleware {
   return (next) => async (d) => {
     const env = d.env;
     if (env && seenBefore(position.get(), env)) {

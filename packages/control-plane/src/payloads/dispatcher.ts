@@ -172,7 +172,10 @@ export class Dispatcher {
     }
     await this.discover();
     this.timer = setInterval(() => void this.discover(), this.o.discoverMs);
-    this.log.info({ receivers: this.receivers().map((h) => h.name), replica: this.ownership.id }, 'payload dispatch started');
+    this.log.info(
+      { receivers: this.receivers().map((h) => h.name), replica: this.ownership.id },
+      'payload dispatch started',
+    );
     return this.receivers().length > 0;
   }
 

@@ -125,7 +125,9 @@ export class Lane {
     if (now - this.lastCheck < IDLE_CHECK_MS) return;
     this.lastCheck = now;
     try {
-      const last = await this.deps.jsm.streams.getMessage(PAYLOAD_STREAM, { last_by_subj: `hs.pay.${this.ns}.${this.edge}` });
+      const last = await this.deps.jsm.streams.getMessage(PAYLOAD_STREAM, {
+        last_by_subj: `hs.pay.${this.ns}.${this.edge}`,
+      });
       if (last && last.seq > this.lastQueued && !this.dead) await this.restartReader();
     } catch {
       // the hub is away: the next check tries again

@@ -158,7 +158,10 @@ export class Ownership {
       if (held !== undefined && e.revision > held && value !== this.id) {
         this.mine.delete(e.key);
         const [ns, edge] = splitOwner(e.key);
-        this.log.warn({ edge, by: value || 'nobody' }, 'edge taken over by another replica; this one stops dispatching it');
+        this.log.warn(
+          { edge, by: value || 'nobody' },
+          'edge taken over by another replica; this one stops dispatching it',
+        );
         this.onLost(ns, edge);
       }
       if (value === '') this.onFreed();
