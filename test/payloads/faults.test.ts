@@ -137,7 +137,7 @@ describe('edge payloads through a leaf: faults', () => {
     await cp.close();
   });
 
-  test('two control-plane replicas: each payload handled once, in order, by the edge's one owner', async () => {
+  test('two control-plane replicas: each payload handled once, in order, by the one owner of the edge', async () => {
     await using s = await site('e-two');
     const order: number[] = [];
     const make = (name: string) => {
