@@ -69,16 +69,26 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       payloads: { dedupWindowMs: 1000 },
     });
     try {
+      // The hub stops answering while the edge forwards: what it stores gets no PubAck, so the outbox keeps it.
+      await s.hub.waitForLog(/Leafnode connection created/, 15000);
+      process.kill(s.hub.pid as number, 'SIGSTOP');
       const second = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
-      await waitFor(() => tally.handledCount >= 50, { timeoutMs: 20000, message: 'forwarding under way' });
-      await second.kill(); // mid-forward: the outbox still holds what the hub has
-      await sleep(1200); // past JetStream's dedup window: copies sent again are stored again
+      await second.waitForLine(/^ready$/, 30000);
+      await sleep(500);
+      await second.kill();
+      process.kill(s.hub.pid as number, 'SIGCONT');
+      await waitFor(() => tally.handledCount >= 1, { timeoutMs: 20000, message: 'what the hub stored is handled' });
       await s.leaf.kill('SIGKILL');
       await s.leaf.restart();
+      await sleep(1200); // past JetStream's dedup window: copies sent again are stored again
       const third = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
-      await waitFor(() => tally.handledCount >= 900, { timeoutMs: 30000, message: `handled ${tally.handledCount}/900` });
+      await waitFor(() => tally.handledCount >= 900, {
+        timeoutMs: 30000,
+        message: `handled ${tally.handledCount}/900`,
+      });
       await sleep(1500); // late copies would show up now
       await third.kill();
+      assert.ok(cp.payloads.counters.duplicates > 0, 'copies of handled payloads reached the hub again');
       assert.deepEqual(tally.summary({ rs: 900 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
       assert.equal(tally.flagged, 0, 'nothing offered twice: copies are recognised by their outbox position');
     } finally {
