@@ -3,7 +3,7 @@
 //                                   [--only name,...] [--out FILE] [--cpu-prof]
 // Starts its own nats-server on free ports (never 4222), runs each scenario's variants in worker processes
 // (bench/worker.ts), prints a table of medians and writes a JSON result (default bench-results/<timestamp>.json).
-// Scenarios: up1, up10, down, local, memory, durable, edges. See docs/performance.md.
+// Scenarios: up1, up10, down, local, memory, durable, replicas, edges. See docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -20,6 +20,7 @@ import { dirUp } from './scenarios/dir-up.js';
 import { durable } from './scenarios/durable.js';
 import { edges } from './scenarios/edges.js';
 import { memory } from './scenarios/memory.js';
+import { replicas } from './scenarios/replicas.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   up1: (o) => dirUp(o, 1),
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   local: dirLocal,
   memory,
   durable,
+  replicas,
   edges,
 };
 
