@@ -33,6 +33,7 @@ const MAX_CLAIM = 64;
 /** A claim used up faster than this doubles the next one; slower, the next claims one payload. */
 const FAST_CLAIM_MS = 20;
 const IDLE_CHECK_MS = 2000;
+const IDLE_COMMIT_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -60,6 +61,7 @@ export class Lane {
   private claimedAt = 0;
   private lastActivity = performance.now();
   private lastCheck = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   dead = false;
 
   constructor(
@@ -101,6 +103,7 @@ export class Lane {
   /** Stops reading and dispatching (the edge went to another replica, or this one stops). */
   stop(): void {
     this.dead = true;
+    clearTimeout(this.idleTimer);
     this.reader.stop();
     this.queue.length = 0;
   }
@@ -112,7 +115,8 @@ export class Lane {
   /** Writes the cursor of what was dealt with (at a clean stop: the next owner starts there). */
   async flush(): Promise<void> {
     await this.writes;
-    if (!this.dead && this.rec.streamSeq !== this.persisted.streamSeq) await this.commit(false).catch(() => undefined);
+    const moved = this.rec.streamSeq !== this.persisted.streamSeq || this.persisted.claim !== undefined;
+    if (!this.dead && moved) await this.commit(false).catch(() => undefined);
   }
 
   /**
@@ -183,15 +187,28 @@ export class Lane {
           void this.restartReader();
         }
       }
-      if (!this.dead && this.queue.length === 0 && this.rec.streamSeq !== this.persisted.streamSeq) {
-        this.writes = this.writes.then(() => this.commit(false)).catch(() => undefined);
-      }
+      if (!this.dead && this.queue.length === 0) this.scheduleIdleCommit();
     } catch (err) {
       this.deps.log.error({ err, edge: this.edge }, 'payload lane failed; the edge is given up for another replica');
       this.stop();
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Once the lane ran dry for IDLE_COMMIT_MS: writes the cursor and drops the claim (no offer state is left).
+   * A payload arriving meanwhile carries the cursor in its claim write instead: at a trickle, one write each.
+   */
+  private scheduleIdleCommit(): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.dead || this.running || this.queue.length > 0) return;
+      if (this.rec.streamSeq === this.persisted.streamSeq && !this.persisted.claim) return;
+      this.writes = this.writes.then(() => this.commit(false)).catch(() => undefined);
+    }, IDLE_COMMIT_MS);
+    this.idleTimer.unref();
   }
 
   /** Makes sure the record says this payload may be offered `count` times before the offer is made. */

@@ -29,7 +29,7 @@ export class Ownership {
   private readonly mine = new Map<string, number>();
   private renewedAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
-  private watch: QueuedIterator<KvWatchEntry> | undefined;
+  private readonly watches: QueuedIterator<KvWatchEntry>[] = [];
   private closed = false;
   /** Told when an edge this replica owned was taken by another. */
   onLost: (ns: string, edge: string) => void = () => undefined;
@@ -44,10 +44,15 @@ export class Ownership {
   ) {}
 
   async open(): Promise<void> {
-    this.watch = await this.kv.watch({ key: '>' });
-    void (async () => {
-      for await (const e of this.watch as QueuedIterator<KvWatchEntry>) this.onEntry(e);
-    })().catch(() => undefined);
+    // Two watches, not one on '>': the bucket also holds the edges' records, written all the time. (nats-server
+    // 2.9 takes one filter per consumer.)
+    for (const key of [`${MEMBER}>`, `${OWNER}>`]) {
+      const w = await this.kv.watch({ key });
+      this.watches.push(w);
+      void (async () => {
+        for await (const e of w) this.onEntry(e);
+      })().catch(() => undefined);
+    }
     await this.renew();
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.leaseMs / 3)));
   }
@@ -129,7 +134,7 @@ export class Ownership {
       }),
     );
     await this.kv.delete(`${MEMBER}${this.id}`).catch(() => undefined);
-    this.watch?.stop();
+    for (const w of this.watches) w.stop();
   }
 
   /** An owner key whose replica left, or whose lease stood still for `leaseMs` (unknown: since the key was seen). */
