@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AdminClient, startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { testLog } from '../fixtures/fabric.js';
@@ -70,7 +70,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     });
     try {
       // The hub stops answering while the edge forwards: what it stores gets no PubAck, so the outbox keeps it.
-      await s.hub.waitForLog(/Leafnode connection created/, 15000);
+      // The leaf's link to the restarted hub is up (its second "Leafnode connection created" in the hub's log).
+      await waitFor(() => (s.hub.logs().match(/Leafnode connection created/g) ?? []).length >= 2, {
+        timeoutMs: 15000,
+        message: 'the leaf links to the restarted hub',
+      });
       process.kill(s.hub.pid as number, 'SIGSTOP');
       const second = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
       await second.waitForLine(/^ready$/, 30000);
@@ -93,6 +97,36 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       assert.equal(tally.flagged, 0, 'nothing offered twice: copies are recognised by their outbox position');
     } finally {
       await cp.close();
+    }
+  });
+
+  test('the outbox id is made once and kept in the stream description: the same after restarts and updates', async () => {
+    await using s = await site('oid');
+    const open = () =>
+      startEdgeNode({
+        natsUrl: s.leaf.url,
+        edgeId: 'oid',
+        namespace: 'eu',
+        log: testLog(),
+        plugins: [],
+        stateDir: join(dir, 'oid'),
+      });
+    const nc = await connect({ servers: s.leaf.url });
+    try {
+      const jsm = await jetstreamManager(nc, { domain: 'edge-oid' });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const e = await open();
+        ids.push((await jsm.streams.info('HS_OUTBOX')).config.description ?? '');
+        await e.close();
+        // What nats-server 2.9 does to `created` on an update must not matter.
+        const info = await jsm.streams.info('HS_OUTBOX');
+        await jsm.streams.update('HS_OUTBOX', { ...info.config, max_msgs: info.config.max_msgs + 1 });
+      }
+      assert.match(ids[0] as string, /^hubspoke outbox [0-9a-f-]{36}$/);
+      assert.deepEqual(new Set(ids).size, 1, `one id across three starts: ${ids.join(', ')}`);
+    } finally {
+      await nc.close();
     }
   });
 
