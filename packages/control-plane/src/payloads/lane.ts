@@ -252,7 +252,11 @@ export class Lane {
     const r: EdgeRecord = { ...this.rec };
     const old = this.inherited;
     if (!withClaim) {
-      if (old && old.through > r.streamSeq) r.claim = old;
+      // Keep a claim while it covers payloads not dealt with yet (a stop in the middle of retries): the next
+      // owner goes on counting from it.
+      const own = this.rec.claim;
+      const keep = own && own.through > r.streamSeq ? own : old && old.through > r.streamSeq ? old : undefined;
+      if (keep) r.claim = keep;
       else delete r.claim;
     }
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
@@ -261,6 +265,7 @@ export class Lane {
         this.revision = await this.deps.records.write(this.ns, this.edge, r, this.revision);
         this.persisted = r;
         if (!withClaim && old && old.through <= r.streamSeq) this.inherited = undefined;
+        if (!r.claim) delete this.rec.claim;
         return;
       } catch (err) {
         if (err instanceof RecordConflict) {
