@@ -9,7 +9,7 @@ import { testLog } from '../fixtures/fabric.js';
 import { startNodeProcess, type NodeProcess } from '../fixtures/proc.js';
 import { Sender } from '../fixtures/receiver.js';
 import { Tally } from '../fixtures/tally.js';
-import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
 // Control-plane replicas as child processes (SIGKILLed mid-flow), edges in this process, each through a leaf of
 // its own, as in production. Every offer is reported by the replicas and tallied here.
@@ -123,6 +123,43 @@ describe('control-plane replicas under faults', () => {
       message: `handled ${s.tally.handledCount}/${2 * N}`,
     });
     assert.deepEqual(s.tally.summary({ 'fast-1': N, 'fast-2': N }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+  });
+
+  test('the owner SIGSTOPped past its lease, then resumed: the other took over, the first stops; none lost, none unflagged', async () => {
+    await using s = await site();
+    const a = await s.replica({ SLOW_MS: '5' });
+    const b = await s.replica({ SLOW_MS: '5' });
+    const { sender } = await s.edge('frozen');
+    const N = 400;
+    const sending = (async () => {
+      for (let n = 0; n < N; n++) {
+        await sender.send({ n });
+        if (n % 20 === 0) await sleep(10);
+      }
+    })();
+    await waitFor(() => s.tally.handledCount >= 50, { timeoutMs: 20000, message: 'dispatch under way' });
+    const owner = whoPrinted([a, b], /^handled frozen /) as NodeProcess;
+    const other = owner === a ? b : a;
+    process.kill(owner.child.pid as number, 'SIGSTOP');
+    await waitFor(() => other.lines.some((l) => l.startsWith('handled frozen ')), {
+      timeoutMs: 10000,
+      message: 'the other replica takes the edge over',
+    });
+    process.kill(owner.child.pid as number, 'SIGCONT');
+    await sending;
+    await waitFor(() => s.tally.handledCount >= N, {
+      timeoutMs: 30000,
+      message: `handled ${s.tally.handledCount}/${N}`,
+    });
+    await sleep(1000); // anything the resumed replica would still offer shows now
+    assert.deepEqual(s.tally.summary({ frozen: N }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    const lastByOwner = owner.lines.filter((l) => l.startsWith('offer frozen ')).length;
+    await sleep(500);
+    assert.equal(
+      owner.lines.filter((l) => l.startsWith('offer frozen ')).length,
+      lastByOwner,
+      'the resumed replica offers nothing more',
+    );
   });
 
   test('one edge, two replicas: one owner dispatches it, in order, once each; the other stays idle', async () => {

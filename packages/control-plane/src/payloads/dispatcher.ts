@@ -179,6 +179,13 @@ export class Dispatcher {
     return this.receivers().length > 0;
   }
 
+  /** After a reconnect (a hub restart, say): every reader starts again from where it was, and edges are looked for. */
+  reconnected(): void {
+    if (this.stopping) return;
+    for (const lane of this.lanes.values()) lane.resume();
+    void this.discover();
+  }
+
   /** Finds edges whose payload subject holds messages, and takes those that have no live owner. */
   private discover(): Promise<void> {
     this.discovering ??= this.discoverOnce().finally(() => (this.discovering = undefined));

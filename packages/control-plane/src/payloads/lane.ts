@@ -32,7 +32,7 @@ const LOW = 256;
 const MAX_CLAIM = 64;
 /** A claim used up faster than this doubles the next one; slower, the next claims one payload. */
 const FAST_CLAIM_MS = 20;
-const IDLE_CHECK_MS = 2000;
+const IDLE_CHECK_MS = 1000;
 const IDLE_COMMIT_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -136,6 +136,11 @@ export class Lane {
     } catch {
       // the hub is away: the next check tries again
     }
+  }
+
+  /** After a reconnect: the reader starts again from what was queued (an ordered consumer of a restarted hub may go quiet). */
+  resume(): void {
+    if (!this.dead && !this.paused) void this.restartReader();
   }
 
   private async restartReader(): Promise<void> {

@@ -28,6 +28,7 @@ export class Ownership {
   private readonly seen = new Map<string, Seen>();
   private readonly mine = new Map<string, number>();
   private renewedAt = -Infinity;
+  private renewing = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly watches: QueuedIterator<KvWatchEntry>[] = [];
   private closed = false;
@@ -175,18 +176,43 @@ export class Ownership {
     }
   }
 
+  /**
+   * Renews the lease. After a gap (this replica was stopped, or the hub was away, past `0.9 × leaseMs`), the
+   * owner keys are read again before the lease is believed: another replica may have taken edges meanwhile, and
+   * its writes may not have come through the watch yet.
+   */
   private async renew(): Promise<void> {
+    const lapsed = !this.alive;
     const sentAt = performance.now();
-    await this.kv.put(`${MEMBER}${this.id}`, new TextEncoder().encode(new Date().toISOString()));
+    // A short timeout: a renewal lost to a hub restart must not hold up the next one.
+    await this.kv.put(`${MEMBER}${this.id}`, new TextEncoder().encode(new Date().toISOString()), {
+      timeout: Math.max(250, Math.floor(this.leaseMs / 3)),
+    });
+    if (lapsed) await this.verify();
     this.renewedAt = sentAt;
   }
 
+  private async verify(): Promise<void> {
+    for (const [key, revision] of [...this.mine]) {
+      const e = await this.kv.get(key);
+      const still = e !== null && e.operation === 'PUT' && e.revision === revision && e.string() === this.id;
+      if (still || !this.mine.has(key)) continue;
+      this.mine.delete(key);
+      const [ns, edge] = splitOwner(key);
+      this.log.warn({ edge }, 'edge taken over by another replica while this one was away; it stops dispatching it');
+      this.onLost(ns, edge);
+    }
+  }
+
   private async tick(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.renewing) return;
+    this.renewing = true;
     try {
       await this.renew();
     } catch (err) {
       if (!this.alive) this.log.warn({ err: String(err) }, 'replica lease not renewed: dispatch paused');
+    } finally {
+      this.renewing = false;
     }
   }
 }

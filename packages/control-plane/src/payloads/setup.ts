@@ -66,6 +66,7 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     o,
     (env) => ctx.fabric.deliverRemote(env),
   );
+  ctx.onReconnect(() => dispatcher.reconnected());
   const down = new DurableDown(ctx, jsm, js, publisher);
   down.start();
   let active = false;
