@@ -50,28 +50,35 @@ describe('edge payloads through a leaf: faults', () => {
       plugins: [sender],
       stateDir: join(dir, 'a'),
     });
-    assert.equal(edge.payloadMode, 'outbox');
-    let resumed: Promise<unknown> | undefined;
-    for (let n = 0; n < 1000; n++) {
-      await sender.send({ n });
-      if (n === 300) await s.hub.kill('SIGKILL');
-      if (n === 700) {
-        await s.hub.restart();
-        const before = r.accepted.length;
-        // DESIGN.md: after a hub restart, dispatch resumes within 10 s.
-        resumed = waitFor(() => r.accepted.length > before, {
-          timeoutMs: 10000,
-          message: 'dispatch resumes within 10 s',
-        });
+    // A failure must not leave the control plane and the edge running: the test process would never end.
+    try {
+      assert.equal(edge.payloadMode, 'outbox');
+      let resumed: Promise<unknown> | undefined;
+      for (let n = 0; n < 1000; n++) {
+        await sender.send({ n });
+        if (n === 300) await s.hub.kill('SIGKILL');
+        if (n === 700) {
+          await s.hub.restart();
+          const before = r.accepted.length;
+          // DESIGN.md: after a hub restart, dispatch resumes within 10 s.
+          resumed = waitFor(() => r.accepted.length > before, {
+            timeoutMs: 10000,
+            message: 'dispatch resumes within 10 s',
+          });
+        }
       }
+      await resumed;
+      await waitFor(() => r.accepted.length >= 1000, {
+        timeoutMs: 30000,
+        message: `handled ${r.accepted.length}/1000`,
+      });
+      assert.deepEqual(ns(r), [...Array(1000).keys()], 'every payload once, in order');
+      assert.equal(unique(r), 1000);
+      await waitFor(() => edge.pendingPayloads() === 0, { message: 'the outbox empties' });
+    } finally {
+      await edge.close();
+      await cp.close();
     }
-    await resumed;
-    await waitFor(() => r.accepted.length >= 1000, { timeoutMs: 30000, message: `handled ${r.accepted.length}/1000` });
-    assert.deepEqual(ns(r), [...Array(1000).keys()], 'every payload once, in order');
-    assert.equal(unique(r), 1000);
-    await waitFor(() => edge.pendingPayloads() === 0, { message: 'the outbox empties' });
-    await edge.close();
-    await cp.close();
   });
 
   test('the edge process killed with a pending outbox, then restarted: the rest arrives', async () => {
