@@ -122,7 +122,7 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     assert.equal(existsSync(dir), false, `${dir} was not removed`);
   });
 
-  test('the example plugin takes its config from the control plane: set through the admin API, applied by every edge', async () => {
+  test('the example plugin takes its config from the control plane: set through the admin API, applied by every edge; the console is served', async () => {
     const run = hubspoke(['dev', '--edges', '2']);
     const line = await run.waitFor(/admin API\s+127\.0\.0\.1:\d+/, 30_000);
     const admin = /127\.0\.0\.1:\d+/.exec(line)?.[0];
@@ -133,6 +133,17 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
       { stdio: 'ignore' },
     );
     assert.equal(await new Promise((r) => set.once('exit', r)), 0);
+    // The ops console is served too, on loopback, behind the token printed beside its URL.
+    const consoleLine = /ops console\s+(http:\/\/127\.0\.0\.1:\d+\/)\s+\(log in with the admin token (\S+)\)/.exec(
+      run.output(),
+    );
+    assert.ok(consoleLine, run.output());
+    const login = await fetch(`${consoleLine[1]}api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: consoleLine[2] }),
+    });
+    assert.equal(login.status, 200);
     await run.waitFor(/edge-eu-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);
     await run.waitFor(/edge-us-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);
     run.child.kill('SIGINT');

@@ -99,6 +99,21 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       arg: 'ADDR',
       help: 'serve the admin API (gRPC, no TLS) on host:port, port 0 = a free one; default: not served',
     },
+    {
+      key: 'adminTokenFile',
+      flag: 'admin-token-file',
+      env: 'HUBSPOKE_ADMIN_TOKEN_FILE',
+      path: true,
+      arg: 'PATH',
+      help: 'a file holding the admin token (auth init writes D/admin.token): the admin API and the console ask for it',
+    },
+    {
+      key: 'console',
+      flag: 'console',
+      env: 'HUBSPOKE_CONSOLE_LISTEN',
+      arg: 'ADDR',
+      help: 'serve the ops console (HTTP) on host:port, e.g. 127.0.0.1:8080; needs the admin token; default: not served',
+    },
   ],
   edge: [
     ...COMMON.slice(0, 1),
@@ -187,6 +202,17 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
       controlPlaneOptionsSchema.shape.admin.unwrap(),
     ])
     .optional(),
+  // `--console ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
+  console: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      controlPlaneOptionsSchema.shape.console.unwrap(),
+    ])
+    .optional(),
+  adminTokenFile: z.string().min(1).optional(),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
 export const edgeSettingsSchema = edgeNodeOptionsSchema

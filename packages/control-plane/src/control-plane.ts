@@ -1,4 +1,11 @@
-import { Runtime, type ControlConfigService, type EventsService, type Limits } from '@hubspoke/sdk';
+import {
+  ErrorCode,
+  HubspokeError,
+  Runtime,
+  type ControlConfigService,
+  type EventsService,
+  type Limits,
+} from '@hubspoke/sdk';
 import {
   JetStreamKV,
   commonOptionsShape,
@@ -15,7 +22,9 @@ import {
 } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
+import { createAdminOps, type AdminOps } from './admin/operations.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { startConsoleServer, type ConsoleServer } from './console/server.js';
 import { openConfig, type ConfigParts } from './config/setup.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
@@ -52,11 +61,16 @@ export interface ControlPlaneOptions {
   /** Edge payloads: retention (the replay window), dedup, retries, dead letters. */
   payloads?: Partial<PayloadOptions>;
   /**
-   * The admin gRPC API (proto/hubspoke/v1/admin.proto): payloads, replay, dead letters. No TLS and no
-   * authentication: keep it on loopback. `listen` is `host:port`; port 0 picks a free one.
+   * The admin gRPC API (proto/hubspoke/v1/admin.proto): payloads, replay, dead letters. No TLS: keep it on
+   * loopback. `listen` is `host:port`; port 0 picks a free one. `token` is the admin token (the console's login).
    * @default none (no admin server); `listen` defaults to '127.0.0.1:0'
    */
-  admin?: { listen?: string };
+  admin?: { listen?: string; token?: string };
+  /**
+   * The ops console over HTTP (docs/console.md); needs `admin.token`, which is its login. `listen` is `host:port`.
+   * @default none (no console); `listen` defaults to '127.0.0.1:0' (loopback)
+   */
+  console?: { listen?: string };
   /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
   metrics?: MetricsOptions;
 }
@@ -71,6 +85,13 @@ export const controlPlaneOptionsSchema = z
       .default('hs-kv'),
     payloads: payloadOptionsSchema,
     admin: z
+      .object({
+        listen: z.string().min(1).default('127.0.0.1:0'),
+        token: z.string().min(16, 'the admin token must have at least 16 characters').optional(),
+      })
+      .strict()
+      .optional(),
+    console: z
       .object({ listen: z.string().min(1).default('127.0.0.1:0') })
       .strict()
       .optional(),
@@ -94,6 +115,8 @@ export interface ControlPlane {
   readonly config: ControlConfigService;
   /** The metrics endpoint's bound address, when `metrics` was given. */
   readonly metrics: { address: string } | undefined;
+  /** The ops console's bound address (`host:port`), when `console` was given. */
+  readonly console: { address: string } | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -101,8 +124,15 @@ export interface ControlPlane {
 /** Starts a control plane; resolves once connected and every plugin's `onSessionReady` has run. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
+  if (o.console && o.admin?.token === undefined) {
+    throw new HubspokeError(
+      ErrorCode.ConfigInvalid,
+      'control plane configuration is invalid: console: needs admin.token (the console logs in with the admin token)',
+    );
+  }
   let payloads: PayloadDispatch | undefined;
   let admin: AdminServer | undefined;
+  let ops: AdminOps | undefined;
   let registry: RegistryParts | undefined;
   let config: ConfigParts | undefined;
   let schedulerParts: SchedulerParts | undefined;
@@ -132,9 +162,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           await r.start();
           await p.start();
           scheduler.start();
-          if (o.admin) {
-            admin = await startAdminServer({
-              listen: o.admin.listen,
+          if (o.admin || o.console) {
+            ops = await createAdminOps({
               nc: ctx.nc,
               host: ctx.host,
               limits: ctx.limits,
@@ -145,10 +174,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               config: c.service,
             });
           }
+          if (o.admin && ops) admin = await startAdminServer({ listen: o.admin.listen, ops, log: ctx.log });
         },
         stopping: async () => {
           await scheduler.stop();
           await admin?.close();
+          ops?.close();
           await r.stop();
           c.store.stop();
           await p.stop();
@@ -172,6 +203,31 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         throw err;
       })
     : undefined;
+  let consoleServer: ConsoleServer | undefined;
+  if (o.console && ops) {
+    // Started last, after metrics: the flow view takes dispatch latencies beside the metrics histogram.
+    const p = payloads as PayloadDispatch;
+    try {
+      consoleServer = await startConsoleServer({
+        listen: o.console.listen,
+        token: o.admin?.token as string,
+        ops,
+        host: node.host,
+        flow: { events: node.counters, dispatch: p.counters },
+        log: node.log,
+      });
+    } catch (err) {
+      await metrics?.close();
+      await node.close();
+      throw err;
+    }
+    const metricsLatency = p.onLatency;
+    const cs = consoleServer;
+    p.onLatency = (s) => {
+      metricsLatency?.(s);
+      cs.latency(s);
+    };
+  }
   return {
     nodeId: 'control',
     node,
@@ -181,7 +237,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     edges,
     config: (config as ConfigParts).service,
     metrics: metrics ? { address: metrics.address } : undefined,
+    console: consoleServer ? { address: consoleServer.address } : undefined,
     close: async () => {
+      await consoleServer?.close();
       await metrics?.close();
       await node.close();
     },

@@ -20,6 +20,8 @@ export const ErrorCode = {
   Closed: 'HS_ERR_CLOSED',
   NatsServerMissing: 'HS_ERR_NATS_SERVER_MISSING',
   JetStreamUnavailable: 'HS_ERR_JETSTREAM_UNAVAILABLE',
+  Unauthenticated: 'HS_ERR_UNAUTHENTICATED',
+  Forbidden: 'HS_ERR_FORBIDDEN',
   Internal: 'HS_ERR_INTERNAL',
 } as const;
 

@@ -51,6 +51,10 @@ export type {
   ScheduledRun,
   SchedulerPlugin,
   SessionAware,
+  UIAsset,
+  UIManifest,
+  UIPage,
+  UIProvider,
 } from './plugin.js';
 export { serve } from './remote/serve.js';
 export type { ServeOptions, ServedPlugin } from './remote/serve.js';

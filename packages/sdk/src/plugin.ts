@@ -127,6 +127,43 @@ export interface ObjectHookHandler {
   onObjectChange(ctx: Context, change: ObjectChange): Promise<ObjectHookResult>;
 }
 
+/** A page a {@link UIProvider} adds to the ops console. */
+export interface UIPage {
+  /** Where it shows, under `/plugins/<name>`: `'/'` is `/plugins/<name>/`. */
+  path: string;
+  /** Its title in the console's menu. */
+  title: string;
+  /** The asset path of the page's HTML document (what `getAsset` is asked for). */
+  entry: string;
+}
+
+/** What a {@link UIProvider} adds to the ops console. */
+export interface UIManifest {
+  /** The plugin's heading in the console's menu. */
+  title: string;
+  pages: UIPage[];
+  /** The methods its pages may call through `window.hubspoke.rpc`; any other is refused (403). @default [] */
+  rpc?: string[];
+}
+
+/** A file a {@link UIProvider} serves to its pages. */
+export interface UIAsset {
+  body: Uint8Array;
+  contentType: string;
+}
+
+/**
+ * Adds pages to the control plane's ops console (docs/console.md). They run in a sandboxed frame, load their files
+ * from `getAsset`, and reach the plugin only through `handleRPC`, for the methods the manifest lists.
+ */
+export interface UIProvider {
+  getUIManifest(): UIManifest | Promise<UIManifest>;
+  /** A file of the plugin's pages by its path (`index.html`, `app.js`); undefined: 404. */
+  getAsset(path: string): Promise<UIAsset | undefined>;
+  /** Answers `window.hubspoke.rpc(method, payload)` from one of its pages; the result is sent back as JSON. */
+  handleRPC(ctx: Context, method: string, payload: unknown): Promise<unknown>;
+}
+
 function hasFn(p: unknown, name: string): boolean {
   return typeof p === 'object' && p !== null && typeof (p as Record<string, unknown>)[name] === 'function';
 }
@@ -142,4 +179,6 @@ export const capabilities = {
   isManifestProvider: (p: unknown): p is ManifestProvider => hasFn(p, 'getManifest'),
   isSchedulerPlugin: (p: unknown): p is SchedulerPlugin => hasFn(p, 'executeScheduledTask'),
   isObjectHookHandler: (p: unknown): p is ObjectHookHandler => hasFn(p, 'onObjectChange'),
+  isUIProvider: (p: unknown): p is UIProvider =>
+    hasFn(p, 'getUIManifest') && hasFn(p, 'getAsset') && hasFn(p, 'handleRPC'),
 } as const;

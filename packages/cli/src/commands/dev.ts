@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -138,11 +139,13 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out();
 
     const started = Date.now();
+    const consoleToken = randomBytes(18).toString('base64url');
     cp = await startControlPlane({
       natsUrl: nats.url,
       plugins: [new FlowObserver(onEvent), examples.control],
       log,
-      admin: { listen: '127.0.0.1:0' },
+      admin: { listen: '127.0.0.1:0', token: consoleToken },
+      console: { listen: '127.0.0.1:0' },
       ...(auth ? { credentials: auth.control } : {}),
     });
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
@@ -164,6 +167,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out(`ready in ${Date.now() - started} ms`);
     const admin = cp.admin?.address ?? '';
     const self = basename(process.argv[1] ?? '') === 'main.js' ? `node ${process.argv[1]}` : 'hubspoke';
+    out(`ops console   http://${cp.console?.address ?? ''}/  (log in with the admin token ${consoleToken})`);
     out(`admin API     ${admin} (gRPC, loopback): in another terminal, change how often the edges look up:`);
     out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --admin ${admin}`);
     out(

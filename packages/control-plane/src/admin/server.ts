@@ -6,35 +6,29 @@ import {
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ErrorCode, HubspokeError, type ControlConfigService, type EdgeInfo, type Limits } from '@hubspoke/sdk';
+import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { edgeInfoToWire } from '@hubspoke/sdk/internal';
-import { JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
-import { drop, listDeadLetters, redrive, type DeadLetterDeps } from '../payloads/dead-letter-admin.js';
-import { getPayload, listPayloads } from '../payloads/inspect.js';
-import { replay, type ReplayDeps } from '../payloads/replay.js';
 import { toStatus } from './errors.js';
+import { parseValueJson, type AdminOps } from './operations.js';
 import { adminServiceDefinition } from './service.js';
-import type { ReplayProgress, ReplayRequest } from './types.js';
+import type {
+  DropRequest,
+  GetPayloadRequest,
+  ListDeadLettersRequest,
+  ListPayloadsRequest,
+  RedriveRequest,
+  ReplayProgress,
+  ReplayRequest,
+} from './types.js';
 
 /** What the admin server serves from. */
 export interface AdminServerOptions {
   /** `host:port` to listen on; port 0 picks a free one. */
   listen: string;
-  nc: NatsConnection;
-  host: PluginHost;
-  limits: Readonly<Limits>;
+  /** The operations it answers with (the console calls the same ones). */
+  ops: AdminOps;
   log: Pino;
-  /** How long one receiver may take to answer a replayed payload. */
-  offerTimeoutMs: number;
-  /** The edge registry, for ListEdges. */
-  edges: () => Promise<EdgeInfo[]>;
-  /** Removes an edge from the registry, for ForgetEdge. */
-  forgetEdge: (edgeId: string) => Promise<boolean>;
-  /** The config store. */
-  config: ControlConfigService;
 }
 
 interface ConfigRequest {
@@ -42,17 +36,6 @@ interface ConfigRequest {
   namespace: string;
   valueJson?: string;
   prefix?: string;
-}
-
-function parseValueJson(key: string, text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new HubspokeError(
-      ErrorCode.ConfigInvalid,
-      `config ${key}: value_json is not JSON: ${(cause as Error).message}`,
-    );
-  }
 }
 
 /** A running admin server. */
@@ -76,75 +59,52 @@ function unary<Req, Res>(log: Pino, name: string, fn: (req: Req) => Promise<Res>
   };
 }
 
-const scope = (req: { namespace: string }): { namespace?: string } =>
-  req.namespace ? { namespace: req.namespace } : {};
-
 /** Starts the gRPC admin API (proto/hubspoke/v1/admin.proto) of a control plane. */
 export async function startAdminServer(o: AdminServerOptions): Promise<AdminServer> {
   const log = o.log.child({ component: 'admin' });
-  const js = jetstream(o.nc);
-  const jsm = await jetstreamManager(o.nc);
-  const publisher = new JetStreamPublisher(o.nc, { timeoutMs: 5000 });
-  const dl: DeadLetterDeps = { js, jsm, publisher, limits: o.limits };
-  const rd: ReplayDeps = { js, host: o.host, limits: o.limits, log, offerTimeoutMs: o.offerTimeoutMs };
   const replays = new Set<AbortController>();
 
+  const ops = o.ops;
   const impl: UntypedServiceImplementation = {
     ListEdges: unary(log, 'ListEdges', async () => ({
-      edges: (await o.edges()).map(edgeInfoToWire),
+      edges: (await ops.listEdges()).map(edgeInfoToWire),
     })),
     ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({
-      forgotten: await o.forgetEdge(req.edgeId),
+      forgotten: await ops.forgetEdge(req.edgeId),
     })),
-    PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => {
-      const revision = await o.config.put(req.key, parseValueJson(req.key, req.valueJson ?? ''), scope(req));
-      log.info({ key: req.key, namespace: req.namespace || undefined, revision }, 'config put');
-      return { revision };
-    }),
+    PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => ({
+      revision: await ops.putConfig(req.key, req.namespace, parseValueJson(req.key, req.valueJson ?? '')),
+    })),
     GetConfig: unary(log, 'GetConfig', async (req: ConfigRequest) => {
-      const all = await o.config.list({ ...scope(req), prefix: req.key });
-      const e = all.find((x) => x.key === req.key);
+      const e = await ops.getConfig(req.key, req.namespace);
       if (!e) return { found: false };
       return {
         found: true,
         object: { key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision },
       };
     }),
-    DeleteConfig: unary(log, 'DeleteConfig', async (req: ConfigRequest) => {
-      const deleted = await o.config.delete(req.key, scope(req));
-      if (deleted) log.info({ key: req.key, namespace: req.namespace || undefined }, 'config deleted');
-      return { deleted };
-    }),
+    DeleteConfig: unary(log, 'DeleteConfig', async (req: ConfigRequest) => ({
+      deleted: await ops.deleteConfig(req.key, req.namespace),
+    })),
     ListConfig: unary(log, 'ListConfig', async (req: ConfigRequest) => ({
-      objects: (await o.config.list({ ...scope(req), prefix: req.prefix ?? '' })).map((e) => ({
+      objects: (await ops.listConfig(req.namespace, req.prefix ?? '')).map((e) => ({
         key: e.key,
         namespace: req.namespace,
         valueJson: JSON.stringify(e.value),
         revision: e.revision,
       })),
     })),
-    ListPayloads: unary(log, 'ListPayloads', (req: Parameters<typeof listPayloads>[2]) =>
-      listPayloads(js, o.limits, req),
-    ),
-    GetPayload: unary(log, 'GetPayload', (req: Parameters<typeof getPayload>[2]) => getPayload(js, o.limits, req)),
-    ListDeadLetters: unary(log, 'ListDeadLetters', (req: Parameters<typeof listDeadLetters>[1]) =>
-      listDeadLetters(dl, req),
-    ),
-    Redrive: unary(log, 'Redrive', async (req: Parameters<typeof redrive>[1]) => {
-      const r = await redrive(dl, req);
-      log.info({ redriven: r.redriven, missing: r.missing }, 'dead letters redriven');
-      return r;
-    }),
-    Drop: unary(log, 'Drop', async (req: Parameters<typeof drop>[1]) => {
-      const r = await drop(dl, req);
-      log.info({ dropped: r.dropped, missing: r.missing }, 'dead letters dropped');
-      return r;
-    }),
+    ListPayloads: unary(log, 'ListPayloads', (req: ListPayloadsRequest) => ops.listPayloads(req)),
+    GetPayload: unary(log, 'GetPayload', (req: GetPayloadRequest) => ops.getPayload(req)),
+    ListDeadLetters: unary(log, 'ListDeadLetters', (req: ListDeadLettersRequest) => ops.listDeadLetters(req)),
+    Redrive: unary(log, 'Redrive', (req: RedriveRequest) => ops.redrive(req)),
+    Drop: unary(log, 'Drop', (req: DropRequest) => ops.drop(req)),
     Replay: (call: ServerWritableStream<ReplayRequest, ReplayProgress>) => {
       const ac = new AbortController();
       replays.add(ac);
       call.on('cancelled', () => ac.abort());
-      replay(rd, call.request, (p) => void call.write(p), ac.signal)
+      ops
+        .replay(call.request, (p) => void call.write(p), ac.signal)
         .then(
           () => call.end(),
           (err: unknown) => {
@@ -165,7 +125,6 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
       server.bindAsync(o.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (cause) {
-    publisher.close();
     throw new HubspokeError(
       ErrorCode.ConfigInvalid,
       `admin.listen ${o.listen}: cannot listen: ${(cause as Error).message}`,
@@ -190,7 +149,6 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
             resolve();
           });
         });
-        publisher.close();
       })()),
   };
 }

@@ -162,6 +162,7 @@ export class Fabric {
       this.bus.dispatch(new FabricEvent(env, o.dir, time));
     }
     if (!remote) return { id, remote, subject: '', data: EMPTY, target };
+    this.bus.counters.sent++;
     const data = o.encoder.encode({
       id,
       topic: o.topic,

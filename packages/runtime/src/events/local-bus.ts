@@ -6,6 +6,8 @@ import { compilePattern } from './matcher.js';
 /** Counters of the node's event traffic; they only ever rise. */
 export interface EventCounters {
   published: number;
+  /** Events this node sent to the other side (Down on control, Up on edges). */
+  sent: number;
   received: number;
   delivered: number;
   dropped: number;
@@ -44,6 +46,7 @@ export class LocalBus {
     delivered: 0,
     dropped: 0,
     handlerErrors: 0,
+    sent: 0,
     rejected: 0,
     duplicates: 0,
   };

@@ -4,6 +4,7 @@ import type { MetricsBuilder } from './collectors.js';
 
 const EVENT_COUNTERS: readonly (readonly [keyof EventCounters, string, string])[] = [
   ['published', 'hubspoke_events_published_total', 'events published by plugins on this node'],
+  ['sent', 'hubspoke_events_sent_total', 'events sent to the other side (Down on control, Up on edges)'],
   [
     'received',
     'hubspoke_events_received_total',

@@ -966,6 +966,58 @@ export const descriptors = {
                 }
               }
             },
+            "UIManifestReply": {
+              "fields": {
+                "manifestJson": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "UIAssetRequest": {
+              "fields": {
+                "path": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "UIAssetReply": {
+              "fields": {
+                "found": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "body": {
+                  "type": "bytes",
+                  "id": 2
+                },
+                "contentType": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "UIRpcRequest": {
+              "fields": {
+                "method": {
+                  "type": "string",
+                  "id": 1
+                },
+                "payloadJson": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "UIRpcReply": {
+              "fields": {
+                "resultJson": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
             "HealthReply": {
               "fields": {
                 "serving": {
@@ -1019,6 +1071,18 @@ export const descriptors = {
                 "ObjectChange": {
                   "requestType": "PluginObjectChange",
                   "responseType": "PluginObjectChangeReply"
+                },
+                "GetUIManifest": {
+                  "requestType": "PluginEmpty",
+                  "responseType": "UIManifestReply"
+                },
+                "GetAsset": {
+                  "requestType": "UIAssetRequest",
+                  "responseType": "UIAssetReply"
+                },
+                "HandleRPC": {
+                  "requestType": "UIRpcRequest",
+                  "responseType": "UIRpcReply"
                 },
                 "Shutdown": {
                   "requestType": "PluginEmpty",

@@ -76,6 +76,7 @@ function describe(plugin: Plugin): WireManifest {
   if (capabilities.isSchedulerPlugin(plugin)) caps.push(CAPABILITY.scheduler);
   if (capabilities.isConfigChangeHandler(plugin)) caps.push(CAPABILITY.configChange);
   if (capabilities.isObjectHookHandler(plugin)) caps.push(CAPABILITY.objectHook);
+  if (capabilities.isUIProvider(plugin)) caps.push(CAPABILITY.ui);
   caps.push(CAPABILITY.eventBatch);
   const m = capabilities.isManifestProvider(plugin) ? plugin.getManifest() : undefined;
   return {
@@ -259,6 +260,20 @@ export async function serve(
       };
       const r = await plugin.onObjectChange(s.ctx, change);
       return { allow: r.allow, hasValue: r.value !== undefined, valueJson: toJson(r.value), reason: r.reason ?? '' };
+    }),
+    GetUIManifest: unary(t, async () => {
+      if (!capabilities.isUIProvider(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'not a UIProvider');
+      return { manifestJson: JSON.stringify(await plugin.getUIManifest()) };
+    }),
+    GetAsset: unary(t, async (req: { path: string }) => {
+      if (!capabilities.isUIProvider(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'not a UIProvider');
+      const a = await plugin.getAsset(req.path);
+      return a ? { found: true, body: a.body, contentType: a.contentType } : { found: false };
+    }),
+    HandleRPC: unary(t, async (req: { method: string; payloadJson: string }) => {
+      const s = need();
+      if (!capabilities.isUIProvider(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'not a UIProvider');
+      return { resultJson: toJson(await plugin.handleRPC(s.ctx, req.method, fromJson(req.payloadJson))) };
     }),
     Shutdown: unary(t, async () => {
       const s = need();

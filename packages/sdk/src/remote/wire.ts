@@ -31,6 +31,7 @@ export const CAPABILITY = {
   configChange: 'config_change',
   objectHook: 'object_hook',
   eventBatch: 'event_batch',
+  ui: 'ui',
 } as const;
 
 export interface WireInitialize {

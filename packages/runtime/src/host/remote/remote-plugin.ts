@@ -708,6 +708,33 @@ class RemotePlugin {
         };
       };
     }
+    if (caps.has(CAPABILITY.ui)) {
+      p['getUIManifest'] = async (): Promise<unknown> => {
+        await this.until(() => true, ms, 'getUIManifest');
+        const r = await this.call<{ manifestJson: string }>('GetUIManifest', {}, ms, 'getUIManifest');
+        return fromJson(r.manifestJson);
+      };
+      p['getAsset'] = async (path: string): Promise<{ body: Uint8Array; contentType: string } | undefined> => {
+        await this.until(() => true, ms, 'getAsset');
+        const r = await this.call<{ found: boolean; body: Uint8Array; contentType: string }>(
+          'GetAsset',
+          { path },
+          ms,
+          'getAsset',
+        );
+        return r.found ? { body: r.body, contentType: r.contentType } : undefined;
+      };
+      p['handleRPC'] = async (_ctx: Context, method: string, payload: unknown): Promise<unknown> => {
+        await this.until(() => true, ms, 'handleRPC');
+        const r = await this.call<{ resultJson: string }>(
+          'HandleRPC',
+          { method, payloadJson: toJson(payload) },
+          ms,
+          `handleRPC ${method}`,
+        );
+        return fromJson(r.resultJson);
+      };
+    }
     if (m.configSchemaJson) {
       const schema = JSON.parse(m.configSchemaJson) as Record<string, unknown>;
       p['getConfigSchema'] = () => schema;

@@ -1,0 +1,161 @@
+// The console's dead letters view.
+(function (HS) {
+  'use strict';
+  var S = HS.S;
+  var h = HS.h;
+  var clear = HS.clear;
+  var api = HS.api;
+  var qs = HS.qs;
+  var notice = HS.notice;
+  var errorText = HS.errorText;
+  var time = HS.time;
+  var main = HS.main;
+  var filterForm = HS.filterForm;
+  var payloadDetails = HS.payloadDetails;
+
+  // ---------- dead letters ----------
+  function deadLettersView() {
+    var ff = filterForm('dlq-filter', [h('button', { type: 'submit', class: 'primary', text: 'Filter' })]);
+    var out = h('div');
+    var detail = h('div');
+    var tbody = h('tbody');
+    var all = h('input', { type: 'checkbox', title: 'select all' });
+    var redriveBtn = h('button', { type: 'button', id: 'redrive', text: 'Redrive selected' });
+    var dropBtn = h('button', { type: 'button', id: 'drop', class: 'danger', text: 'Drop selected' });
+    var confirmDrop = h('button', {
+      type: 'button',
+      id: 'confirm-drop',
+      class: 'danger',
+      hidden: true,
+      text: 'Really drop',
+    });
+    main.appendChild(
+      h('section', null, [
+        h('div', { class: 'bar' }, [
+          h('h2', { text: 'Dead letters' }),
+          h('span', { class: 'muted', id: 'dlq-count' }),
+          redriveBtn,
+          dropBtn,
+          confirmDrop,
+        ]),
+        ff.form,
+        out,
+        h('table', { class: 'grid', id: 'dead-letters' }, [
+          h('thead', null, [
+            h(
+              'tr',
+              null,
+              [h('th', null, [all])].concat(
+                ['seq', 'payload', 'edge', 'why', 'plugin', 'attempts', 'dead-lettered'].map(function (t) {
+                  return h('th', { text: t });
+                }),
+              ),
+            ),
+          ]),
+          tbody,
+        ]),
+        detail,
+      ]),
+    );
+    var list = [];
+    function selected() {
+      return Array.prototype.map.call(tbody.querySelectorAll('input[type=checkbox]:checked'), function (c) {
+        return Number(c.value);
+      });
+    }
+    function load() {
+      var keep = new Set(selected());
+      api('GET', 'dead-letters' + qs(Object.assign(ff.value(), { limit: 200 }))).then(
+        function (r) {
+          list = r.deadLetters;
+          clear(tbody);
+          document.getElementById('dlq-count').textContent = list.length + (r.truncated ? '+' : '') + ' dead letter(s)';
+          list.forEach(function (d) {
+            var p = d.payload || {};
+            var box = h('input', {
+              type: 'checkbox',
+              value: String(d.seq),
+              checked: keep.has(d.seq),
+              'aria-label': 'select ' + d.seq,
+            });
+            tbody.appendChild(
+              h('tr', { 'data-seq': String(d.seq) }, [
+                h('td', null, [box]),
+                h('td', { text: String(d.seq) }),
+                h('td', {
+                  class: 'mono click',
+                  text: p.id || '',
+                  onclick: function () {
+                    clear(detail);
+                    detail.appendChild(payloadDetails(p));
+                  },
+                }),
+                h('td', { text: (p.namespace || '') + '/' + (p.edgeId || '') }),
+                h('td', { class: 'why', text: d.reason }),
+                h('td', { text: d.plugin || '—' }),
+                h('td', { text: String(d.attempts) }),
+                h('td', { text: time(d.deadLetteredUnixMs) }),
+              ]),
+            );
+          });
+          if (list.length === 0)
+            tbody.appendChild(h('tr', null, [h('td', { colspan: '8', class: 'muted', text: 'No dead letters.' })]));
+        },
+        function (err) {
+          notice(out, errorText(err), 'error');
+        },
+      );
+    }
+    function act(what) {
+      var seqs = selected();
+      if (seqs.length === 0) return notice(out, 'Select dead letters first.', 'error');
+      confirmDrop.hidden = true;
+      api('POST', 'dead-letters/' + what, { seqs: seqs }).then(
+        function (r) {
+          var n = what === 'redrive' ? r.redriven.length : r.dropped.length;
+          notice(
+            out,
+            (what === 'redrive' ? 'Redriven: ' : 'Dropped: ') +
+              n +
+              (r.missing.length ? ' (' + r.missing.length + ' already gone)' : ''),
+            'ok',
+          );
+          load();
+        },
+        function (err) {
+          notice(out, errorText(err), 'error');
+        },
+      );
+    }
+    all.addEventListener('change', function () {
+      Array.prototype.forEach.call(tbody.querySelectorAll('input[type=checkbox]'), function (c) {
+        c.checked = all.checked;
+      });
+    });
+    redriveBtn.addEventListener('click', function () {
+      act('redrive');
+    });
+    dropBtn.addEventListener('click', function () {
+      var n = selected().length;
+      if (n === 0) return notice(out, 'Select dead letters first.', 'error');
+      confirmDrop.textContent = 'Really drop ' + n + '?';
+      confirmDrop.hidden = false;
+    });
+    confirmDrop.addEventListener('click', function () {
+      act('drop');
+    });
+    ff.form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      load();
+    });
+    load();
+    return {
+      onDeadLetters: load,
+      onFlow: function (s) {
+        if (s && s.deadLetters > 0) load();
+      },
+    };
+  }
+
+  HS.views['dead-letters'] = deadLettersView;
+})(window.HS);

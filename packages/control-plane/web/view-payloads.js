@@ -1,0 +1,190 @@
+// The console's payloads view.
+(function (HS) {
+  'use strict';
+  var S = HS.S;
+  var h = HS.h;
+  var clear = HS.clear;
+  var api = HS.api;
+  var qs = HS.qs;
+  var notice = HS.notice;
+  var errorText = HS.errorText;
+  var time = HS.time;
+  var main = HS.main;
+  var localInputToMs = HS.localInputToMs;
+
+  // ---------- filters shared by payloads, dead letters and replay ----------
+  function filterForm(id, extra) {
+    var f = {
+      edgeId: h('input', { name: 'edgeId', placeholder: 'edge id' }),
+      namespace: h('input', { name: 'namespace', placeholder: 'namespace' }),
+      since: h('input', { name: 'since', type: 'datetime-local', step: '1' }),
+      until: h('input', { name: 'until', type: 'datetime-local', step: '1' }),
+      correlationId: h('input', { name: 'correlationId', placeholder: 'correlation id' }),
+    };
+    var form = h(
+      'form',
+      { class: 'filters', id: id },
+      [
+        h('label', null, ['Edge', f.edgeId]),
+        h('label', null, ['Namespace', f.namespace]),
+        h('label', null, ['From', f.since]),
+        h('label', null, ['To', f.until]),
+        h('label', null, ['Correlation id', f.correlationId]),
+      ].concat(extra || []),
+    );
+    return {
+      form: form,
+      value: function () {
+        return {
+          edgeId: f.edgeId.value.trim(),
+          namespace: f.namespace.value.trim(),
+          sinceUnixMs: localInputToMs(f.since.value),
+          untilUnixMs: localInputToMs(f.until.value),
+          correlationId: f.correlationId.value.trim(),
+        };
+      },
+    };
+  }
+  function bodyView(p) {
+    if (p.bodyText !== undefined) {
+      var t = p.bodyText;
+      try {
+        t = JSON.stringify(JSON.parse(t), null, 2);
+      } catch (e) {
+        /* not JSON: shown as text */
+      }
+      return h('pre', { class: 'body', text: t });
+    }
+    return h('pre', { class: 'body', text: '(binary, base64) ' + (p.bodyBase64 || '') });
+  }
+  function payloadDetails(p) {
+    var meta = Object.keys(p.metadata || {})
+      .map(function (k) {
+        return k + '=' + p.metadata[k];
+      })
+      .join(', ');
+    return h('div', { class: 'card details', id: 'payload-details' }, [
+      h('h3', { text: 'Payload ' + p.id + (p.redriven ? ' (redriven from the dead letters)' : '') }),
+      h(
+        'dl',
+        null,
+        [
+          ['stream seq', p.streamSeq],
+          ['edge', p.namespace + '/' + p.edgeId],
+          ['correlation id', p.correlationId || '—'],
+          ['causation id', p.causationId || '—'],
+          ['origin', p.origin],
+          ['sent at the edge', time(p.edgeTimeUnixMs)],
+          ['received at the hub', time(p.receivedUnixMs)],
+          ['content type', p.contentType],
+          ['size', p.size + ' B'],
+          ['metadata', meta || '—'],
+          ['traceparent', p.traceparent || '—'],
+          ['redriven', p.redriven ? 'yes' : 'no'],
+        ].reduce(function (acc, kv) {
+          acc.push(h('dt', { text: kv[0] }), h('dd', { text: String(kv[1]) }));
+          return acc;
+        }, []),
+      ),
+      bodyView(p),
+    ]);
+  }
+
+  // ---------- payloads ----------
+  function payloadsView() {
+    var ff = filterForm('payload-search', [h('button', { type: 'submit', class: 'primary', text: 'Search' })]);
+    var out = h('div');
+    var detail = h('div');
+    var tbody = h('tbody');
+    var more = h('button', { type: 'button', hidden: true, text: 'More' });
+    var lastSeq = 0;
+    main.appendChild(
+      h('section', null, [
+        h('div', { class: 'bar' }, [
+          h('h2', { text: 'Payloads' }),
+          h('span', { class: 'muted', text: 'as the hub keeps them (the replay window)' }),
+        ]),
+        ff.form,
+        out,
+        h('table', { class: 'grid', id: 'payloads' }, [
+          h('thead', null, [
+            h(
+              'tr',
+              null,
+              ['seq', 'id', 'edge', 'correlation id', 'received', 'size'].map(function (t) {
+                return h('th', { text: t });
+              }),
+            ),
+          ]),
+          tbody,
+        ]),
+        more,
+        detail,
+      ]),
+    );
+    function open(seq) {
+      api('GET', 'payloads/' + seq).then(
+        function (r) {
+          clear(detail);
+          detail.appendChild(payloadDetails(r.payload));
+        },
+        function (err) {
+          notice(detail, errorText(err), 'error');
+        },
+      );
+    }
+    function search(append) {
+      var f = ff.value();
+      f.limit = 100;
+      f.afterSeq = append ? lastSeq : 0;
+      api('GET', 'payloads' + qs(f)).then(
+        function (r) {
+          if (!append) clear(tbody);
+          notice(out, '');
+          r.payloads.forEach(function (p) {
+            lastSeq = p.streamSeq;
+            tbody.appendChild(
+              h(
+                'tr',
+                {
+                  class: 'click',
+                  'data-seq': String(p.streamSeq),
+                  onclick: function () {
+                    open(p.streamSeq);
+                  },
+                },
+                [
+                  h('td', { text: String(p.streamSeq) }),
+                  h('td', { class: 'mono', text: p.id + (p.redriven ? ' (redriven)' : '') }),
+                  h('td', { text: p.namespace + '/' + p.edgeId }),
+                  h('td', { text: p.correlationId || '' }),
+                  h('td', { text: time(p.receivedUnixMs) }),
+                  h('td', { text: p.size + ' B' }),
+                ],
+              ),
+            );
+          });
+          if (!append && r.payloads.length === 0)
+            tbody.appendChild(h('tr', null, [h('td', { colspan: '6', class: 'muted', text: 'No payload matches.' })]));
+          more.hidden = !r.truncated;
+        },
+        function (err) {
+          notice(out, errorText(err), 'error');
+        },
+      );
+    }
+    ff.form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      search(false);
+    });
+    more.addEventListener('click', function () {
+      search(true);
+    });
+    search(false);
+    return {};
+  }
+
+  HS.filterForm = filterForm;
+  HS.payloadDetails = payloadDetails;
+  HS.views.payloads = payloadsView;
+})(window.HS);
