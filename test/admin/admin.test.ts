@@ -102,7 +102,11 @@ describe('admin API: payloads and replay', () => {
     });
     const consumerNames = async () => (await jsm.consumers.list('HS_PAYLOADS').next()).map((c) => c.name).sort();
     const consumersBefore = await consumerNames();
-    const before = await state();
+    // The record is written once the edge's lane ran dry (shortly after the last payload was handled).
+    const before = await waitFor(async () => {
+      const st = await state();
+      return st.dispatch === st.pay ? st : undefined;
+    });
     const offers = r.offers.length;
     const progress = await runReplay(site.admin, { filter: { edgeId: 'dry' }, dryRun: true });
     const last = progress.at(-1)!;
