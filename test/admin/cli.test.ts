@@ -183,7 +183,7 @@ describe('hubspoke payloads, replay and dlq against `hubspoke control --admin`',
       [['replay', '--admin', admin, '--since', 'yesterday'], /--since: "yesterday" is not ISO 8601 or a relative time/],
       [
         ['replay', '--admin', admin, '--plugin', 'nope'],
-        /--plugin: plugin "nope" is not loaded on this control plane \(receivers: test-receiver\)/,
+        /--plugin: plugin "nope" is not loaded on this control plane \(receivers: hubspoke-gateway, test-receiver\)/,
       ],
       [['replay', '--admin', admin, '--edge', 'a.b'], /--edge: "a\.b" is not a valid edge id/],
       [['payloads'], /--admin: required/],

@@ -47,7 +47,11 @@ test('a Python plugin subscribes to an Up event and publishes a Down one', async
     try {
       assert.deepEqual(
         cp.node.host.list().map((h) => [h.name, h.plugin.info.version]),
-        [['py-ack', '1.0.0']],
+        // hubspoke-gateway: the built-in receiver of gateway telemetry, first on every control plane.
+        [
+          ['hubspoke-gateway', '1.0.0'],
+          ['py-ack', '1.0.0'],
+        ],
       );
       const id = await edge.events.publish('sensor.reading', { celsius: 21.5 }, Direction.Up, {
         correlationId: 'reading-1',

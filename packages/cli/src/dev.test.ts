@@ -150,6 +150,28 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     assert.equal((await run.exit).code, 0, run.output());
   });
 
+  test('each edge serves a gateway in front of the fake upstream; the printed curl command works', async () => {
+    const run = hubspoke(['dev', '--edges', '2']);
+    const line = await run.waitFor(
+      /curl -s (http:\/\/127\.0\.0\.1:\d+\S+) -H 'Authorization: Bearer (sk-dev-[0-9a-f]+)'/,
+      30_000,
+    );
+    const [, url, key] = /curl -s (\S+) -H 'Authorization: Bearer (\S+)'/.exec(line) ?? [];
+    assert.ok(url && key, run.output());
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: '{"model":"fake-gpt"}',
+    });
+    assert.equal(r.status, 200);
+    assert.ok(r.headers.get('x-request-id'));
+    const body = (await r.json()) as { usage: { total_tokens: number } };
+    assert.ok(body.usage.total_tokens > 0);
+    assert.equal((await fetch(url, { method: 'POST', body: '{}' })).status, 401);
+    run.child.kill('SIGINT');
+    assert.equal((await run.exit).code, 0, run.output());
+  });
+
   test('SIGINT closes everything and exits 0', async () => {
     const run = hubspoke(['dev']);
     await run.waitFor(UP, 20_000);

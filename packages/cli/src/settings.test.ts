@@ -276,3 +276,20 @@ describe('TLS flags', () => {
     );
   });
 });
+
+describe('--gateway', () => {
+  test('gives the listen address; the file may give the whole gateway object; bad limits are named', () => {
+    const g = options('edge', input([...EDGE_ARGS, '--gateway', '127.0.0.1:8080']))['gateway'] as { listen: string };
+    assert.equal(g.listen, '127.0.0.1:8080');
+    const files = { '/work/site/e.json': JSON.stringify({ gateway: { listen: ':0', maxBodyBytes: 2048 } }) };
+    const f = options('edge', input([...EDGE_ARGS, '--config', 'e.json'], {}, files))['gateway'] as {
+      maxBodyBytes: number;
+      hookTimeoutMs: number;
+    };
+    assert.equal(f.maxBodyBytes, 2048);
+    assert.equal(f.hookTimeoutMs, 200);
+    const bad = { '/work/site/e.json': JSON.stringify({ gateway: { listen: ':0', hookTimeoutMs: -1 } }) };
+    assert.match(problem('edge', input([...EDGE_ARGS, '--config', 'e.json'], {}, bad)), /gateway\.hookTimeoutMs/);
+    assert.match(problem('control', input(['--nats', 'nats://x:1', '--gateway', ':0'])), /--gateway: unknown flag/);
+  });
+});

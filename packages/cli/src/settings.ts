@@ -135,6 +135,13 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       arg: 'URL',
       help: "start a leaf nats-server of this edge's own that dials the hub's leafnode port (nats-leaf://host:7422): payloads and KV are kept there through outages; use instead of --nats",
     },
+    {
+      key: 'gateway',
+      flag: 'gateway',
+      env: 'HUBSPOKE_GATEWAY_LISTEN',
+      arg: 'ADDR',
+      help: 'serve the HTTP gateway (routes, apps and users from the synced config) on host:port, port 0 = a free one; default: not served',
+    },
   ],
 };
 
@@ -215,9 +222,20 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
   adminTokenFile: z.string().min(1).optional(),
 });
 /** The edge node's options as the CLI takes them: the runtime's schema, with `logLevel` instead of `log`. */
-export const edgeSettingsSchema = edgeNodeOptionsSchema
-  .omit({ log: true, plugins: true })
-  .extend({ ...cliShape, leafHub: z.string().min(1).optional() });
+export const edgeSettingsSchema = edgeNodeOptionsSchema.omit({ log: true, plugins: true }).extend({
+  ...cliShape,
+  leafHub: z.string().min(1).optional(),
+  // `--gateway ADDR` gives the address alone; the config file may give the runtime's `{ listen, … }`.
+  gateway: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((listen) => ({ listen })),
+      edgeNodeOptionsSchema.shape.gateway.unwrap(),
+    ])
+    .optional(),
+});
 
 export type ControlSettings = z.output<typeof controlSettingsSchema>;
 export type EdgeSettings = z.output<typeof edgeSettingsSchema>;

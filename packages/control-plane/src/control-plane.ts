@@ -26,6 +26,7 @@ import { createAdminOps, type AdminOps } from './admin/operations.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { startConsoleServer, type ConsoleServer } from './console/server.js';
 import { openConfig, type ConfigParts } from './config/setup.js';
+import { GatewayTelemetryReceiver } from './gateway/telemetry-receiver.js';
 import { addControlMetrics } from './metrics.js';
 import { openEdgeRegistry, type EdgesHandle, type RegistryParts } from './registry/setup.js';
 import {
@@ -136,12 +137,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let registry: RegistryParts | undefined;
   let config: ConfigParts | undefined;
   let schedulerParts: SchedulerParts | undefined;
+  // Built in and first: gateway telemetry from edges goes to this control plane's DataCollectors.
+  const telemetry = new GatewayTelemetryReceiver();
   const node = await startNode({
     identity: { runtime: Runtime.Control, nodeId: 'control', namespace: undefined },
     servers: o.natsUrl,
     credentials: o.credentials,
     tls: o.tls,
-    plugins: o.plugins as PluginSpec[],
+    plugins: [telemetry, ...(o.plugins as PluginSpec[])],
     log: o.log as LogOptions | Pino | undefined,
     limits: o.limits as Partial<Limits> | undefined,
     queueSize: o.queueSize,
@@ -160,6 +163,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ready: async () => {
           c.store.start();
           await r.start();
+          telemetry.bind(ctx.host, ctx.log.child({ component: 'gateway-telemetry' }));
           await p.start();
           scheduler.start();
           if (o.admin || o.console) {

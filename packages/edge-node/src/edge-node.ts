@@ -22,6 +22,9 @@ import { z } from 'zod';
 import { localJetStreamDomain, openEdgeKv, type EdgeKvMode } from './edge-kv.js';
 import { EdgeConfig } from './config/sync.js';
 import { DownTracker } from './durable-down.js';
+import { Gateway } from './gateway/gateway.js';
+import { addGatewayMetrics } from './gateway/metrics.js';
+import { gatewayOptionsSchema, type GatewayOptions } from './gateway/options.js';
 import { Heartbeat } from './heartbeat.js';
 import { startManagedLeaf, type ManagedLeaf } from './leaf.js';
 import { openEdgePayloads, type EdgePayloads } from './payloads/setup.js';
@@ -72,6 +75,11 @@ export interface EdgeNodeOptions {
   heartbeatMs?: number;
   /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
   metrics?: MetricsOptions;
+  /**
+   * Serve HTTP as a gateway (docs/gateway.md): routes, apps and users from the synced config, request-path plugins
+   * in front of upstreams, telemetry to the control plane. @default none; `listen` defaults to '127.0.0.1:0'
+   */
+  gateway?: GatewayOptions;
 }
 
 /** The zod schema of {@link EdgeNodeOptions}. */
@@ -106,6 +114,7 @@ export const edgeNodeOptionsSchema = z
       .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
     sendWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
     heartbeatMs: z.number().int().min(100).max(60_000).default(5000),
+    gateway: gatewayOptionsSchema.optional(),
   })
   .strict();
 
@@ -130,6 +139,8 @@ export interface EdgeNode {
   readonly leaf: ManagedLeaf | undefined;
   /** The metrics endpoint's bound address, when `metrics` was given. */
   readonly metrics: { address: string } | undefined;
+  /** The gateway, when `gateway` was given: its bound `host:port`, counters and telemetry queue. */
+  readonly gateway: Gateway | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
 }
@@ -141,6 +152,7 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
   let payloads: EdgePayloads | undefined;
   let edgeConfig: EdgeConfig | undefined;
   let leaf: ManagedLeaf | undefined;
+  let gateway: Gateway | undefined;
   if (o.leaf) {
     const l = o.leaf;
     const log =
@@ -209,10 +221,25 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
         pluginConfig: (plugin) => config.pluginConfig(plugin),
         ready: async () => {
           config.goLive();
+          if (o.gateway) {
+            gateway = await Gateway.start({
+              options: o.gateway,
+              edgeId: o.edgeId,
+              hosted: ctx.host.list(),
+              config: config.view,
+              onConfigChange: (fn) => config.onEffectiveChange(fn),
+              send: p.service('gateway').sendToControl,
+              maxPayloadBytes: ctx.limits.maxPayloadBytes,
+              log: ctx.log.child({ component: 'gateway' }),
+            });
+          }
           await beat.start();
           await down.catchUp();
         },
-        stopping: async () => beat.stop(),
+        stopping: async () => {
+          await gateway?.close();
+          await beat.stop();
+        },
         close: async () => {
           config.stop();
           down.stop();
@@ -242,6 +269,7 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
           'config changes this edge rejected that still stand (no later revision of their key)',
           () => edgeConfig?.rejectedCount() ?? 0,
         );
+        if (gateway) addGatewayMetrics(m, gateway);
       }).catch(async (err: unknown) => {
         await node.close();
         await leaf?.close();
@@ -257,6 +285,7 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     pendingPayloads: () => payloads?.pending() ?? 0,
     leaf,
     metrics: metrics ? { address: metrics.address } : undefined,
+    gateway,
     async close() {
       try {
         await metrics?.close();

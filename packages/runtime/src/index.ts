@@ -86,3 +86,5 @@ export type { RemotePluginStatus } from './host/remote/remote-plugin.js';
 export type { AddressPluginSpec, CommandPluginSpec, RemoteOptions, RemotePluginSpec } from './host/remote/spec.js';
 export { SeenIds } from './events/seen-ids.js';
 export { followBucket } from './kv/follow.js';
+export { TELEMETRY_PAYLOAD_TYPE, collectorMethod, decodeTelemetry, encodeTelemetry } from './gateway/telemetry-wire.js';
+export type { TelemetryRecord } from './gateway/telemetry-wire.js';

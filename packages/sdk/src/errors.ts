@@ -23,6 +23,11 @@ export const ErrorCode = {
   Unauthenticated: 'HS_ERR_UNAUTHENTICATED',
   Forbidden: 'HS_ERR_FORBIDDEN',
   Internal: 'HS_ERR_INTERNAL',
+  BadRequest: 'HS_ERR_BAD_REQUEST',
+  RequestTooLarge: 'HS_ERR_REQUEST_TOO_LARGE',
+  RouteNotFound: 'HS_ERR_ROUTE_NOT_FOUND',
+  UpstreamUnreachable: 'HS_ERR_UPSTREAM_UNREACHABLE',
+  UpstreamTimeout: 'HS_ERR_UPSTREAM_TIMEOUT',
 } as const;
 
 /** One of the stable error codes listed in `docs/errors.md`. */

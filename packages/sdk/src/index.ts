@@ -56,5 +56,34 @@ export type {
   UIPage,
   UIProvider,
 } from './plugin.js';
+export type {
+  Analytics,
+  App,
+  AuthRequest,
+  AuthResult,
+  AuthenticatedRequest,
+  BudgetUsage,
+  EndpointResponse,
+  EndpointSpec,
+  GatewayRequest,
+  HookBody,
+  HookHeaders,
+  PluginResponse,
+  ProxyLog,
+  ResponseChunk,
+  ResponseHeadersChange,
+  ResponseHeadersInfo,
+  StreamCompleteInfo,
+  User,
+} from './gateway/types.js';
+export type {
+  AuthHandler,
+  CustomEndpointHandler,
+  DataCollector,
+  PostAuthHandler,
+  PreAuthHandler,
+  ResponseHandler,
+  StreamCompleteHandler,
+} from './gateway/capabilities.js';
 export { serve } from './remote/serve.js';
 export type { ServeOptions, ServedPlugin } from './remote/serve.js';

@@ -16,6 +16,8 @@ export {
   unary,
 } from './remote/rpc.js';
 export { CAPABILITY, edgeInfoToWire, fromJson, toJson } from './remote/wire.js';
+export { GATEWAY_HOOKS, decodeGateway, encodeGateway, gatewayHooksOf, wireArgument } from './remote/gateway-wire.js';
+export type { GatewayHook } from './remote/gateway-wire.js';
 export type {
   WireConfigChange,
   WireConfigEntry,

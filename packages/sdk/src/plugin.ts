@@ -1,3 +1,4 @@
+import { gatewayCapabilities } from './gateway/capabilities.js';
 import type { ConfigChange, Context, PluginInfo } from './services.js';
 
 /** The base every plugin extends (or mirrors): a name, a version, and lifecycle hooks with empty defaults. */
@@ -181,4 +182,5 @@ export const capabilities = {
   isObjectHookHandler: (p: unknown): p is ObjectHookHandler => hasFn(p, 'onObjectChange'),
   isUIProvider: (p: unknown): p is UIProvider =>
     hasFn(p, 'getUIManifest') && hasFn(p, 'getAsset') && hasFn(p, 'handleRPC'),
+  ...gatewayCapabilities,
 } as const;

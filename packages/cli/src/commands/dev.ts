@@ -9,6 +9,7 @@ import { addEdge, authPaths, initAuthDir, type LogOptions } from '@hubspoke/runt
 import { ErrorCode, HubspokeError, type Event } from '@hubspoke/sdk';
 import { z } from 'zod';
 import { resolveExamples } from '../dev/examples.js';
+import { curlLines, putDevGatewayConfig, startFakeOpenAI, type FakeOpenAI } from '../dev/gateway.js';
 import { FlowObserver, describeFlow, formatFlow } from '../dev/flow.js';
 import { findNatsServer, startDevNatsServer, type DevNatsServer } from '../dev/nats-server.js';
 import { devUsage } from '../usage.js';
@@ -102,6 +103,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
   };
 
   let cp: ControlPlane | undefined;
+  let upstream: FakeOpenAI | undefined;
   const edges: EdgeNode[] = [];
   let failed = false;
   try {
@@ -148,6 +150,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
       console: { listen: '127.0.0.1:0' },
       ...(auth ? { credentials: auth.control } : {}),
     });
+    // Each edge serves a gateway in front of a small OpenAI-compatible fake upstream (dev/gateway.ts).
+    upstream = await startFakeOpenAI();
     const link = opts.leaf ? { leaf: { hubUrl: nats.leafUrl } } : { natsUrl: nats.url };
     const results = await Promise.allSettled(
       plan.map((e) =>
@@ -157,6 +161,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
           stateDir: join(dir, 'edges', e.edgeId),
           plugins: [new FlowObserver(onEvent), examples.edge],
           log,
+          gateway: { listen: '127.0.0.1:0' },
           ...(auth ? { credentials: auth.edge(e.edgeId) } : {}),
         }),
       ),
@@ -177,6 +182,10 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
       `  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`,
     );
 
+    const devKey = await putDevGatewayConfig(cp.config, upstream.url, edges);
+    out(`gateways      in front of a fake OpenAI-compatible upstream (${upstream.url}); try:`);
+    for (const e of edges) for (const l of curlLines(e.edgeId, e.gateway?.address ?? '', devKey)) out(l);
+
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<string>((resolve) => {
       if (opts.durationMs) timer = setTimeout(() => resolve(`${opts.durationMs} ms elapsed`), opts.durationMs);
@@ -190,6 +199,7 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
   } finally {
     await Promise.allSettled(edges.map((e) => e.close()));
     await cp?.close().catch(() => undefined);
+    await upstream?.close();
     await nats?.stop();
     await new Promise((resolve) => logStream.end(resolve));
   }

@@ -28,6 +28,7 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
   return runUntilSignal(async () => {
     const edge = await startEdgeNode({ ...(options as EdgeNodeOptions), log: { level: logLevel } });
     if (edge.metrics) process.stderr.write(`hubspoke edge: metrics on http://${edge.metrics.address}/metrics\n`);
+    if (edge.gateway) process.stderr.write(`hubspoke edge: gateway on http://${edge.gateway.address}/\n`);
     return edge;
   });
 }

@@ -78,6 +78,7 @@ export class EdgeConfig {
   private live = false;
   private stopped = false;
   private release!: () => void;
+  private readonly listeners: ((key: string) => void)[] = [];
 
   constructor(private readonly o: EdgeConfigOptions) {}
 
@@ -155,6 +156,11 @@ export class EdgeConfig {
     this.release?.();
     clearTimeout(this.timer);
     for (const s of this.subs) s.unsubscribe();
+  }
+
+  /** Calls `fn` with the key after every change to the effective view (the gateway recompiles its table here). */
+  onEffectiveChange(fn: (key: string) => void): void {
+    this.listeners.push(fn);
   }
 
   /** The highest revision applied. */
@@ -294,6 +300,7 @@ export class EdgeConfig {
       throw err;
     }
     this.rejected.delete(id);
+    if (effectiveChanged) for (const fn of this.listeners) fn(r.key);
     if (effectiveChanged && this.live && !r.key.startsWith(PLUGIN_PREFIX)) await this.tellAll(change);
     return true;
   }

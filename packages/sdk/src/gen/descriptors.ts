@@ -799,6 +799,15 @@ export const descriptors = {
                 "protocol": {
                   "type": "PluginProtocol",
                   "id": 9
+                },
+                "gatewayHooks": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 10
+                },
+                "gatewayEndpointsJson": {
+                  "type": "string",
+                  "id": 11
                 }
               }
             },
@@ -1018,6 +1027,46 @@ export const descriptors = {
                 }
               }
             },
+            "GatewayCall": {
+              "fields": {
+                "id": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "hook": {
+                  "type": "string",
+                  "id": 2
+                },
+                "json": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "GatewayReply": {
+              "fields": {
+                "id": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "json": {
+                  "type": "string",
+                  "id": 2
+                },
+                "error": {
+                  "type": "string",
+                  "id": 3
+                },
+                "more": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "chunk": {
+                  "type": "bytes",
+                  "id": 5
+                }
+              }
+            },
             "HealthReply": {
               "fields": {
                 "serving": {
@@ -1091,6 +1140,12 @@ export const descriptors = {
                 "Health": {
                   "requestType": "PluginEmpty",
                   "responseType": "HealthReply"
+                },
+                "Gateway": {
+                  "requestType": "GatewayCall",
+                  "requestStream": true,
+                  "responseType": "GatewayReply",
+                  "responseStream": true
                 }
               }
             },

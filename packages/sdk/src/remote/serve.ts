@@ -13,6 +13,8 @@ import { capabilities, type ObjectChange, type Plugin } from '../plugin.js';
 import type { Runtime } from '../direction.js';
 import type { Context } from '../services.js';
 import { wireEvent, wirePayload } from './event.js';
+import { gatewayStreamHandler } from './gateway-serve.js';
+import { gatewayHooksOf } from './gateway-wire.js';
 import { HandlerTable, HostCalls, deliveryScope, remoteServices } from './proxies.js';
 import {
   HOST_SERVICE,
@@ -89,6 +91,8 @@ function describe(plugin: Plugin): WireManifest {
     configSchemaJson: capabilities.isConfigProvider(plugin) ? JSON.stringify(plugin.getConfigSchema()) : '',
     capabilities: caps,
     protocol: PLUGIN_PROTOCOL,
+    gatewayHooks: gatewayHooksOf(plugin),
+    gatewayEndpointsJson: capabilities.isCustomEndpointHandler(plugin) ? JSON.stringify(plugin.getEndpoints()) : '',
   };
 }
 
@@ -275,6 +279,7 @@ export async function serve(
       if (!capabilities.isUIProvider(plugin)) throw new HubspokeError(ErrorCode.NotSupported, 'not a UIProvider');
       return { resultJson: toJson(await plugin.handleRPC(s.ctx, req.method, fromJson(req.payloadJson))) };
     }),
+    Gateway: gatewayStreamHandler(plugin, t, () => need().ctx),
     Shutdown: unary(t, async () => {
       const s = need();
       s.abort.abort(new HubspokeError(ErrorCode.Closed, `plugin ${plugin.info.name} is shutting down`));

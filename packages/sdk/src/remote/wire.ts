@@ -20,6 +20,10 @@ export interface WireManifest {
   configSchemaJson: string;
   capabilities: string[];
   protocol: number;
+  /** Gateway hooks by SDK method name (older plugins: absent). */
+  gatewayHooks?: string[];
+  /** `getEndpoints()` as JSON; empty when none. */
+  gatewayEndpointsJson?: string;
 }
 
 /** The optional capabilities a plugin can declare (`Manifest.capabilities`). */

@@ -45,6 +45,7 @@ import {
 } from '@hubspoke/sdk/internal';
 import type { Logger as Pino } from 'pino';
 import { PluginProcess } from './child.js';
+import { GatewayStream } from './gateway-stream.js';
 import { hostService } from './host-service.js';
 import { parseRemoteSpec, type RemoteOptions, type RemotePluginSpec } from './spec.js';
 
@@ -153,6 +154,7 @@ class RemotePlugin {
   private nextDelay: number;
   private upSince = 0;
   private closing: Promise<void> | undefined;
+  private gatewayStream: GatewayStream | undefined;
 
   constructor(spec: RemotePluginSpec, log: Pino) {
     this.o = parseRemoteSpec(spec);
@@ -275,6 +277,7 @@ class RemotePlugin {
       this.token = this.o.token;
       address = this.o.address;
     }
+    this.gatewayStream?.close();
     this.client = new PluginClient(address, credentials.createInsecure());
     const m = await this.call<WireManifest>('Describe', {}, this.o.startTimeoutMs, 'describe', true);
     if (m.protocol !== PLUGIN_PROTOCOL)
@@ -586,6 +589,7 @@ class RemotePlugin {
       this.notify();
       clearInterval(this.healthTimer);
       clearTimeout(this.restartTimer);
+      this.gatewayStream?.close();
       await this.proc?.stop(this.o.exitGraceMs);
       this.client?.close();
       await new Promise<void>((r) => {
@@ -734,6 +738,20 @@ class RemotePlugin {
         );
         return fromJson(r.resultJson);
       };
+    }
+    const hooks = m.gatewayHooks ?? [];
+    if (hooks.length > 0) {
+      const gs = (this.gatewayStream = new GatewayStream(
+        m.name,
+        () => this.client,
+        () => this.token,
+        ms,
+      ));
+      for (const hook of hooks) p[hook] = (_ctx: Context, arg: unknown) => gs.call(hook, arg);
+      if (m.gatewayEndpointsJson) {
+        const endpoints = JSON.parse(m.gatewayEndpointsJson) as unknown[];
+        p['getEndpoints'] = () => endpoints;
+      }
     }
     if (m.configSchemaJson) {
       const schema = JSON.parse(m.configSchemaJson) as Record<string, unknown>;
