@@ -70,11 +70,27 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     });
     try {
       // The hub stops answering while the edge forwards: what it stores gets no PubAck, so the outbox keeps it.
-      // The leaf's link to the restarted hub is up (its second "Leafnode connection created" in the hub's log).
-      await waitFor(() => (s.hub.logs().match(/Leafnode connection created/g) ?? []).length >= 2, {
-        timeoutMs: 15000,
-        message: 'the leaf links to the restarted hub',
-      });
+      // The leaf's link to the restarted hub is up: a message published at the leaf reaches a hub subscriber.
+      const [atHub, atLeaf] = await Promise.all([connect({ servers: s.hub.url }), connect({ servers: s.leaf.url })]);
+      try {
+        let linked = false;
+        const sub = atHub.subscribe('probe.link', {
+          callback: () => {
+            linked = true;
+          },
+        });
+        await atHub.flush();
+        await waitFor(
+          () => {
+            atLeaf.publish('probe.link');
+            return linked;
+          },
+          { timeoutMs: 30000, intervalMs: 200, message: 'the leaf links to the restarted hub' },
+        );
+        sub.unsubscribe();
+      } finally {
+        await Promise.all([atHub.close(), atLeaf.close()]);
+      }
       // Done again if the edge sent nothing while the hub was stopped (its link had no interest yet, say): the
       // point is a hub holding payloads that the outbox still holds too.
       const nc = await connect({ servers: s.hub.url });
