@@ -1,6 +1,7 @@
 // The plugin of bench/remote-plugin.ts: counts `load.*` events and says when it has seen `count`; on `kv.bench` it
 // times `n` sequential kv.get calls. Run as a process (HUBSPOKE_PLUGIN_TOKEN set), it serves itself.
-import { BasePlugin, Direction, serve, type Context, type SessionAware } from '@hubspoke/sdk';
+import { BasePlugin, Direction, type Context, type SessionAware } from '@hubspoke/sdk';
+import { serve } from '@hubspoke/sdk/serve';
 
 export class CounterPlugin extends BasePlugin implements SessionAware {
   private seen = 0;

@@ -2,7 +2,7 @@
 // The edge half of cache-sync: a tiny in-memory cache. Every second it looks a key up; on a miss it fills the entry
 // and tells the control plane (`cache.miss`, Up). When the control plane says a key changed
 // (`cache.invalidate`, Down), it evicts it, so the next lookup misses again. Its config (`plugin.cache-edge`, synced
-// from the control plane: `hubspoke config set plugin.cache-edge '{"lookupMs":250}' --admin ADDR`) sets how often it
+// from the control plane: `hubspoke config set plugin.cache-edge '{"lookupMs":250}' --admin ADDR --admin-token FILE`) sets how often it
 // looks up; a change is applied at once and announced as a Local `cache.config` event.
 import { BasePlugin, Direction } from '@hubspoke/sdk';
 

@@ -152,11 +152,11 @@ describe('admin API: payloads and replay', () => {
     );
     await assert.rejects(
       runReplay(site.admin, { filter: { edgeId: 'bad.edge' } }),
-      /HS_ERR_INVALID_NAME: edge id "bad.edge"/,
+      /HS_ERR_INVALID_ARGUMENT: Replay: filter.edge_id: "bad.edge" is not a name/,
     );
     await assert.rejects(
       runReplay(site.admin, { filter: { sinceUnixMs: 2000, untilUnixMs: 1000 } }),
-      /HS_ERR_INVALID_ARGUMENT: until .* must be after since/,
+      /HS_ERR_INVALID_ARGUMENT: Replay: filter.until_unix_ms: until .* must be after since/,
     );
   });
 
@@ -232,8 +232,14 @@ describe('admin API: payloads and replay', () => {
     assert.equal(bySeq.payload?.id, p0.id);
     await assert.rejects(site.admin.getPayload({ id: 'nope' }), (e: Error & { grpcCode?: number }) => e.grpcCode === 5);
     await assert.rejects(site.admin.getPayload({ streamSeq: 999_999 }), /no payload at stream_seq 999999/);
-    await assert.rejects(site.admin.getPayload({}), /HS_ERR_INVALID_ARGUMENT: give exactly one of id and stream_seq/);
-    await assert.rejects(site.admin.listPayloads({ limit: 20_000 }), /limit 20000 is out of range/);
+    await assert.rejects(
+      site.admin.getPayload({}),
+      /HS_ERR_INVALID_ARGUMENT: GetPayload: id: give exactly one of id and stream_seq/,
+    );
+    await assert.rejects(
+      site.admin.listPayloads({ limit: 20_000 }),
+      /HS_ERR_INVALID_ARGUMENT: ListPayloads: limit: 20000 is above 10000/,
+    );
     await assert.rejects(
       site.admin.listPayloads({}).then(() => site.admin.redrive({})),
       /give seqs, or all/,
@@ -331,7 +337,7 @@ describe('admin API: dead letters', () => {
     assert.deepEqual(await site.admin.drop({ seqs: [first] }), { dropped: [], missing: [first] });
     await assert.rejects(site.admin.drop({ seqs: [1], all: true }), /give seqs or all, not both/);
     await assert.rejects(site.admin.drop({ seqs: [1], filter: { edgeId: 'dr-a' } }), /a filter goes with all only/);
-    const dropped = await site.admin.drop({ all: true, filter: { namespace: 'us' } });
+    const dropped = await site.admin.drop({ all: true, confirm: 'all', filter: { namespace: 'us' } });
     assert.equal(dropped.dropped.length, 1);
     const left = (await site.admin.listDeadLetters({})).deadLetters;
     assert.deepEqual(

@@ -1,8 +1,8 @@
-// The ops commands end to end: `hubspoke control --admin 127.0.0.1:0` in a process of its own, an edge in this
+// The ops commands end to end: `hubspoke control --admin-listen 127.0.0.1:0` in a process of its own, an edge in this
 // process, and `hubspoke payloads|replay|dlq` run as a user runs them (the built CLI; `npx tsc -b` first).
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
 const MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
 const PLUGIN = fileURLToPath(new URL('./receiver-plugin.js', import.meta.url));
+/** The CLI's own folder for this file's runs: where `control` writes the token it makes, and the ops commands read it. */
+let configDir = '';
 
 interface Result {
   code: number;
@@ -27,7 +29,11 @@ function hubspoke(args: string[], env: Record<string, string | undefined> = {}):
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { env: { ...process.env, HUBSPOKE_ADMIN: undefined, ...env }, encoding: 'utf8', timeout: 30_000 },
+      {
+        env: { ...process.env, HUBSPOKE_ADMIN: undefined, HUBSPOKE_CONFIG_DIR: configDir, ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
       (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -40,7 +46,7 @@ interface Taken {
   deliveryCount: number;
 }
 
-describe('hubspoke payloads, replay and dlq against `hubspoke control --admin`', () => {
+describe('hubspoke payloads, replay and dlq against `hubspoke control --admin-listen`', () => {
   let hub: NatsServer;
   let dir: string;
   let control: ChildProcess;
@@ -58,11 +64,12 @@ describe('hubspoke payloads, replay and dlq against `hubspoke control --admin`',
   before(async () => {
     hub = await startNatsServer({ domain: 'hub' });
     dir = await mkdtemp(join(tmpdir(), 'hubspoke-cli-admin-'));
+    configDir = join(dir, 'config');
     control = spawn(
       process.execPath,
-      [MAIN, 'control', '--nats', hub.url, '--plugin', PLUGIN, '--admin', '127.0.0.1:0'],
+      [MAIN, 'control', '--nats', hub.url, '--plugin', PLUGIN, '--admin-listen', '127.0.0.1:0'],
       {
-        env: { ...process.env, HS_TEST_CURED: join(dir, 'cured') },
+        env: { ...process.env, HS_TEST_CURED: join(dir, 'cured'), HUBSPOKE_CONFIG_DIR: configDir },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -186,7 +193,6 @@ describe('hubspoke payloads, replay and dlq against `hubspoke control --admin`',
         /--plugin: plugin "nope" is not loaded on this control plane \(receivers: hubspoke-gateway, test-receiver\)/,
       ],
       [['replay', '--admin', admin, '--edge', 'a.b'], /--edge: "a\.b" is not a valid edge id/],
-      [['payloads'], /--admin: required/],
       [['payloads', '--admin', 'nowhere'], /--admin: "nowhere" is not host:port/],
       [['payloads', '--admin', admin, '--limit', '0'], /--limit: "0" is not a whole number from 1 to 10000/],
       [['dlq', 'redrive', '--admin', admin], /--seq or --all/],
@@ -202,5 +208,59 @@ describe('hubspoke payloads, replay and dlq against `hubspoke control --admin`',
     const down = await hubspoke(['payloads', '--admin', '127.0.0.1:1']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /HS_ERR_NOT_CONNECTED: cannot reach the admin API at 127\.0\.0\.1:1/);
+    assert.match(down.stderr, /hint: is the control plane running with its admin API\?/);
+  });
+
+  test('no token, or the wrong one: HS_ERR_UNAUTHENTICATED with a hint, never a stack trace', async () => {
+    const none = await hubspoke(['payloads', '--admin', admin], { HUBSPOKE_CONFIG_DIR: join(dir, 'empty') });
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(none.stderr, /^HS_ERR_UNAUTHENTICATED: no admin token for 127\.0\.0\.1:\d+: give --admin-token FILE/);
+    assert.match(none.stderr, /\n {2}hint: give the token/);
+    const wrong = await hubspoke(['edges', '--admin', admin], { HUBSPOKE_ADMIN_TOKEN: 'w'.repeat(43) });
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /^HS_ERR_UNAUTHENTICATED: ListEdges: the call carries no valid admin token/);
+    for (const r of [none, wrong]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('contexts: add (token file), select, ls; every ops command then needs neither address nor token', async () => {
+    const ctxDir = join(dir, 'ctx');
+    const tokenFile = join(dir, 'token.copy');
+    await writeFile(tokenFile, await readFile(join(configDir, 'admin.token'), 'utf8'));
+    const env = { HUBSPOKE_CONFIG_DIR: ctxDir };
+    const add = await hubspoke(
+      ['context', 'add', 'lab', '--admin', admin, '--admin-token', tokenFile, '--select'],
+      env,
+    );
+    assert.equal(add.code, 0, add.stderr);
+    const other = await hubspoke(
+      ['context', 'add', 'elsewhere', '--admin', '127.0.0.1:1', '--admin-token', tokenFile, '--json'],
+      env,
+    );
+    assert.equal(JSON.parse(other.stdout).name, 'elsewhere');
+    const ls = JSON.parse((await hubspoke(['context', 'ls', '--json'], env)).stdout) as {
+      name: string;
+      selected: boolean;
+      admin: string;
+    }[];
+    assert.deepEqual(
+      ls.map((c) => [c.name, c.selected, c.admin]),
+      [
+        ['elsewhere', false, '127.0.0.1:1'],
+        ['lab', true, admin],
+      ],
+    );
+    const edges = await hubspoke(['edges', '--json'], env);
+    assert.equal(edges.code, 0, edges.stderr);
+    assert.deepEqual(
+      (JSON.parse(edges.stdout) as { edgeId: string }[]).map((e) => e.edgeId),
+      ['cli-e'],
+    );
+    const cfg = await hubspoke(['config', 'ls', '--json'], env);
+    assert.equal(cfg.code, 0, cfg.stderr);
+    const picked = await hubspoke(['payloads', '--context', 'elsewhere'], env);
+    assert.match(picked.stderr, /HS_ERR_NOT_CONNECTED: cannot reach the admin API at 127\.0\.0\.1:1/);
+    const unknown = await hubspoke(['payloads', '--context', 'nope'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /context nope does not exist/);
   });
 });

@@ -1,4 +1,4 @@
-// `hubspoke edges` and `--metrics` end to end, through the built CLI (`npx tsc -b` first).
+// `hubspoke edges` (through the admin API) and `--metrics` end to end, through the built CLI (`npx tsc -b` first).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,13 +13,19 @@ import { testLog } from '../fixtures/fabric.js';
 import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
 const MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+let admin = '';
+let token = '';
 
 function hubspoke(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { env: { ...process.env, HUBSPOKE_NATS_URL: undefined }, encoding: 'utf8', timeout: 30_000 },
+      {
+        env: { ...process.env, HUBSPOKE_NATS_URL: undefined, HUBSPOKE_ADMIN: admin, HUBSPOKE_ADMIN_TOKEN: token },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
       (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -33,7 +39,9 @@ describe('hubspoke edges', () => {
   before(async () => {
     hub = await startNatsServer({ domain: 'hub' });
     dir = await mkdtemp(join(tmpdir(), 'hubspoke-edges-cli-'));
-    cp = await startControlPlane({ natsUrl: hub.url, log: testLog() });
+    cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), admin: {} });
+    admin = cp.admin?.address as string;
+    token = cp.admin?.token as string;
   });
   after(async () => {
     await cp?.close();
@@ -42,7 +50,7 @@ describe('hubspoke edges', () => {
   });
 
   test('lists edges as a table and as JSON; forget removes one', async () => {
-    const empty = await hubspoke(['edges', '--nats', hub.url]);
+    const empty = await hubspoke(['edges']);
     assert.equal(empty.code, 0, empty.stderr);
     const a = await startEdgeNode({
       natsUrl: hub.url,
@@ -66,13 +74,13 @@ describe('hubspoke edges', () => {
       await waitFor(async () => (await cp.edges.list()).find((e) => e.edgeId === 'cli-b')?.state === 'offline');
       // The bucket is written after each heartbeat; wait until the CLI sees b's farewell too.
       const listed = await waitFor(async () => {
-        const r = await hubspoke(['edges', '--nats', hub.url]);
+        const r = await hubspoke(['edges']);
         return /cli-b\s+us\s+offline/.test(r.stdout) ? r : undefined;
       });
       const lines = listed.stdout.trim().split('\n');
       assert.match(lines[0] ?? '', /^ID\s+NAMESPACE\s+STATE\s+LAST SEEN\s+CONFIG\s+OUTBOX\s+VERSION/);
       assert.match(lines[1] ?? '', /^cli-a\s+eu\s+online\s+\d+s ago\s+0\/0\s+0\s+0\.1\.0$/);
-      const json = await hubspoke(['edges', '--nats', hub.url, '--json']);
+      const json = await hubspoke(['edges', '--json']);
       const edges = JSON.parse(json.stdout) as EdgeInfo[];
       assert.deepEqual(
         edges.map((e) => [e.edgeId, e.state]),
@@ -81,13 +89,13 @@ describe('hubspoke edges', () => {
           ['cli-b', 'offline'],
         ],
       );
-      const forgot = await hubspoke(['edges', 'forget', 'cli-b', '--nats', hub.url]);
+      const forgot = await hubspoke(['edges', 'forget', 'cli-b']);
       assert.equal(forgot.code, 0, forgot.stderr);
       await waitFor(async () => (await cp.edges.list()).every((e) => e.edgeId !== 'cli-b'));
-      const again = await hubspoke(['edges', 'forget', 'cli-b', '--nats', hub.url]);
+      const again = await hubspoke(['edges', 'forget', 'cli-b']);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /cli-b is not in the registry/);
-      const bad = await hubspoke(['edges', '--nats', hub.url, '--bogus']);
+      const bad = await hubspoke(['edges', '--bogus']);
       assert.equal(bad.code, 2);
     } finally {
       await a.close();
@@ -97,7 +105,7 @@ describe('hubspoke edges', () => {
   test('hubspoke control --metrics ADDR serves /metrics and /readyz', async () => {
     const child = spawn(
       process.execPath,
-      [MAIN, 'control', '--nats', hub.url, '--metrics', '127.0.0.1:0', '--log-level', 'silent'],
+      [MAIN, 'control', '--nats', hub.url, '--metrics', '127.0.0.1:0', '--log-level', 'silent', '--no-admin'],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
@@ -110,6 +118,7 @@ describe('hubspoke edges', () => {
         message: err,
       });
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
+      assert.match(err, /no admin API \(--no-admin\)/);
       assert.match(await (await fetch(`${url}/metrics`)).text(), /hubspoke_edges\{/);
     } finally {
       child.kill('SIGTERM');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { connectNats, createRootLogger } from '@hubspoke/runtime';
-import { startNatsServer } from '../helpers/index.js';
+import { startNatsServer, waitFor } from '../helpers/index.js';
 
 const MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
 
@@ -32,7 +32,9 @@ test('auth init, edge add and edge revoke write what a hub includes; bad use exi
   const add = await hubspoke(['edge', 'add', 'edge-1', '--namespace', 'eu', '--dir', dir]);
   assert.equal(add.code, 0, add.stderr);
   assert.match(add.stdout, /edge edge-1 \(namespace eu\): credentials .*edges\/edge-1\.nk/);
-  assert.match(add.stdout, /nats-server --signal reload/);
+  assert.match(add.stdout, /--reload --hub-pid PID/);
+  assert.ok(existsSync(join(dir, 'admin.token')), 'auth init writes the admin token');
+  assert.match(readFileSync(join(dir, 'admin.token'), 'utf8'), /^[A-Za-z0-9_-]{43}\n$/);
   assert.equal((await hubspoke(['edge', 'add', 'edge-2', '--namespace', 'us', '--dir', dir])).code, 0);
 
   await hub.writeConfig('include ./auth/auth.conf');
@@ -42,13 +44,20 @@ test('auth init, edge add and edge revoke write what a hub includes; bad use exi
     { servers: hub.url, name: 't', credentials: join(dir, 'edges', 'edge-1.nk'), timeoutMs: 5000 },
     quiet,
   );
-  await nc.close();
+  const closed = nc.closed();
 
-  const revoke = await hubspoke(['edge', 'revoke', 'edge-1', '--dir', dir]);
+  // --reload signals the hub's own pid: `nats-server --signal reload` refuses when leaves run on the host.
+  const revoke = await hubspoke(['edge', 'revoke', 'edge-1', '--dir', dir, '--reload', '--hub-pid', String(hub.pid)]);
   assert.equal(revoke.code, 0, revoke.stderr);
+  assert.match(revoke.stdout, new RegExp(`the hub \\(pid ${hub.pid}\\) reloaded it`));
   assert.ok(!existsSync(join(dir, 'edges', 'edge-1.nk')));
-  assert.doesNotMatch(readFileSync(join(dir, 'auth.conf'), 'utf8'), /edge-1/);
-  await hub.reload();
+  assert.doesNotMatch(readFileSync(join(dir, 'auth.conf'), 'utf8'), /edge-1 /);
+  await waitFor(() => nc.isClosed(), { timeoutMs: 15_000, message: 'the reload cut the revoked edge off' });
+  await closed;
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(dir, 'auth.json'), 'utf8')).revoked), ['edge-1']);
+  const noPid = await hubspoke(['edge', 'revoke', 'edge-2', '--dir', dir, '--reload']);
+  assert.equal(noPid.code, 2);
+  assert.match(noPid.stderr, /--reload: needs the hub's pid/);
 
   for (const [args, pattern] of [
     [['auth', 'init', '--dir', dir], /already holds hubspoke credentials/],

@@ -124,12 +124,12 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
 
   test('the example plugin takes its config from the control plane: set through the admin API, applied by every edge; the console is served', async () => {
     const run = hubspoke(['dev', '--edges', '2']);
-    const line = await run.waitFor(/admin API\s+127\.0\.0\.1:\d+/, 30_000);
-    const admin = /127\.0\.0\.1:\d+/.exec(line)?.[0];
-    assert.ok(admin, run.output());
+    const line = await run.waitFor(/ edges --admin 127\.0\.0\.1:\d+ --admin-token \S+/, 30_000);
+    const [, admin, token] = / edges --admin (127\.0\.0\.1:\d+) --admin-token (\S+)/.exec(line) ?? [];
+    assert.ok(admin && token, run.output());
     const set = spawn(
       process.execPath,
-      [MAIN, 'config', 'set', 'plugin.cache-edge', '{"lookupMs":250}', '--admin', admin],
+      [MAIN, 'config', 'set', 'plugin.cache-edge', '{"lookupMs":250}', '--admin', admin, '--admin-token', token],
       { stdio: 'ignore' },
     );
     assert.equal(await new Promise((r) => set.once('exit', r)), 0);
@@ -148,6 +148,25 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
     await run.waitFor(/edge-us-1 ··local··\s+cache\.config\s+\{"lookupMs":250/, 20_000);
     run.child.kill('SIGINT');
     assert.equal((await run.exit).code, 0, run.output());
+  });
+
+  test('--json: stdout is one JSON object per flow, the header goes to stderr', async () => {
+    const child = spawn(process.execPath, [MAIN, 'dev', '--json', '--edges', '1', '--duration-ms', '4000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /hubspoke dev: a NATS hub/);
+    const flows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; event: { topic: string } });
+    assert.ok(flows.length > 0, stderr);
+    assert.ok(flows.every((f) => ['up', 'down', 'local'].includes(f.kind) && typeof f.event.topic === 'string'));
   });
 
   test('each edge serves a gateway in front of the fake upstream; the printed curl command works', async () => {

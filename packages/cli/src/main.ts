@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { ErrorCode, isHubspokeError } from '@hubspoke/sdk';
 import { authCommand } from './commands/auth.js';
 import { configCommand } from './commands/config.js';
+import { contextCommand } from './commands/context.js';
+import { newCommand } from './commands/new.js';
+import { errorReport } from './errors.js';
 import { controlCommand } from './commands/control.js';
 import { devCommand } from './commands/dev.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -40,6 +43,10 @@ async function run(argv: readonly string[]): Promise<number> {
       return authCommand(rest);
     case 'config':
       return configCommand(rest);
+    case 'context':
+      return contextCommand(rest);
+    case 'new':
+      return newCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);
@@ -70,7 +77,7 @@ function exitCodeOf(err: unknown): number {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (err) {
-  process.stderr.write(`${isHubspokeError(err) ? (err as Error).message : String((err as Error)?.stack ?? err)}\n`);
+  process.stderr.write(errorReport(err, process.argv[2], process.env));
   process.exitCode = exitCodeOf(err);
 }
 // Nodes are closed by now; a stray handle (a library timer, a socket) must not keep the process alive. But

@@ -19,6 +19,8 @@ export interface SettingDef {
   readonly list?: boolean;
   /** A path: relative paths in the config file are taken from the file's folder, others from the cwd. */
   readonly path?: boolean;
+  /** A switch: the flag takes no value (`--no-admin`); the variable takes true/false/1/0. */
+  readonly boolean?: boolean;
   readonly arg: string;
   readonly help: string;
 }
@@ -80,6 +82,21 @@ const COMMON: readonly SettingDef[] = [
     help: 'fatal|error|warn|info|debug|trace|silent (default info)',
   },
   {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'HUBSPOKE_LOG_FORMAT',
+    arg: 'F',
+    help: 'auto|json|pretty: pretty (coloured lines) when stdout is a terminal, JSON otherwise (default auto)',
+  },
+  {
+    key: 'json',
+    flag: 'json',
+    env: 'HUBSPOKE_LOG_JSON',
+    boolean: true,
+    arg: '',
+    help: 'JSON log lines whatever stdout is (same as --log-format json)',
+  },
+  {
     key: 'metrics',
     flag: 'metrics',
     env: 'HUBSPOKE_METRICS_LISTEN',
@@ -94,10 +111,42 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
     ...COMMON,
     {
       key: 'admin',
-      flag: 'admin',
+      flag: 'admin-listen',
       env: 'HUBSPOKE_ADMIN_LISTEN',
       arg: 'ADDR',
-      help: 'serve the admin API (gRPC, no TLS) on host:port, port 0 = a free one; default: not served',
+      help: 'serve the admin API (gRPC) on host:port, port 0 = a free one (default 127.0.0.1:7411)',
+    },
+    {
+      key: 'adminToken',
+      flag: 'admin-token',
+      env: 'HUBSPOKE_ADMIN_TOKEN_FILE',
+      path: true,
+      arg: 'FILE',
+      help: `file holding the admin token (D/admin.token of hubspoke auth init); else HUBSPOKE_ADMIN_TOKEN, else one made once in the CLI's folder (${'$'}XDG_CONFIG_HOME/hubspoke/admin.token)`,
+    },
+    {
+      key: 'adminTlsCert',
+      flag: 'admin-tls-cert',
+      env: 'HUBSPOKE_ADMIN_TLS_CERT',
+      path: true,
+      arg: 'PATH',
+      help: 'serve the admin API over TLS: its certificate (PEM), with --admin-tls-key',
+    },
+    {
+      key: 'adminTlsKey',
+      flag: 'admin-tls-key',
+      env: 'HUBSPOKE_ADMIN_TLS_KEY',
+      path: true,
+      arg: 'PATH',
+      help: "the admin API's TLS private key (PEM)",
+    },
+    {
+      key: 'noAdmin',
+      flag: 'no-admin',
+      env: 'HUBSPOKE_NO_ADMIN',
+      boolean: true,
+      arg: '',
+      help: 'serve no admin API (the ops commands then cannot reach this control plane)',
     },
     {
       key: 'adminTokenFile',
@@ -105,7 +154,7 @@ export const SETTINGS: Readonly<Record<NodeKind, readonly SettingDef[]>> = {
       env: 'HUBSPOKE_ADMIN_TOKEN_FILE',
       path: true,
       arg: 'PATH',
-      help: 'a file holding the admin token (auth init writes D/admin.token): the admin API and the console ask for it',
+      help: 'the same as --admin-token FILE (the admin API and the console ask for that token)',
     },
     {
       key: 'console',
@@ -169,6 +218,10 @@ const cliShape = {
     ])
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  json: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
+    .default(false),
   tlsCa: z.string().min(1).optional(),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -209,6 +262,12 @@ export const controlSettingsSchema = controlPlaneOptionsSchema.omit({ log: true,
       controlPlaneOptionsSchema.shape.admin.unwrap(),
     ])
     .optional(),
+  adminToken: z.string().min(1).optional(),
+  adminTlsCert: z.string().min(1).optional(),
+  adminTlsKey: z.string().min(1).optional(),
+  noAdmin: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
+    .default(false),
   // `--console ADDR` gives the address alone; the config file may give the runtime's `{ listen }`.
   console: z
     .union([
@@ -305,7 +364,8 @@ function readArgs(kind: NodeKind, argv: readonly string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
   };
-  for (const flag of defs.keys()) options[flag] = { type: 'string', multiple: true };
+  for (const [flag, def] of defs)
+    options[flag] = def?.boolean ? { type: 'boolean' } : { type: 'string', multiple: true };
   // Not strict: every unknown flag and missing value is collected and reported at once, not just the first.
   const { tokens } = parseArgs({
     args: [...argv],
@@ -322,6 +382,9 @@ function readArgs(kind: NodeKind, argv: readonly string[]): ParsedArgs {
       out.help = true;
     } else if (!defs.has(t.name)) {
       out.problems.push(`${t.rawName}: unknown flag (hubspoke ${kind} --help lists the flags)`);
+    } else if (defs.get(t.name)?.boolean) {
+      if (t.value !== undefined) out.problems.push(`${t.rawName}: takes no value`);
+      else out.values.set(t.name, ['true']);
     } else if (t.value === undefined || t.value === '') {
       out.problems.push(`${t.rawName}: needs a value`);
     } else {

@@ -20,12 +20,16 @@ export function mainUsage(): string {
       ['payloads', 'lists the edge payloads kept at the hub, or shows one (admin API)'],
       ['replay', 'offers stored payloads again, flagged as replays; --dry-run counts only (admin API)'],
       ['dlq', 'dead letters: ls, redrive, drop (admin API)'],
-      ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID'],
-      ['config', 'the config store: set, get, ls, rm (admin API); changes reach the edges at once'],
-      ['auth init', "creates the control plane's credentials and the hub's auth.conf (--dir D)"],
-      ['edge add|revoke', "issues an edge's credentials and permissions, or removes them (--dir D)"],
+      ['edges', 'the edge registry: state, last seen, config revision, outbox depth; --watch; forget ID (admin API)'],
+      ['config', 'the config store: set [--wait], get, ls, rm (admin API); changes reach the edges at once'],
+      ['context', 'add|select|ls|show|rm: named admin connections (address + token), as the nats CLI has'],
+      ['auth init', "creates the control plane's credentials, the admin token and the hub's auth.conf (--dir D)"],
+      ['edge add|revoke', "issues an edge's credentials and permissions, or removes them (--dir D [--reload])"],
+      ['new plugin NAME', 'scaffolds a plugin folder with a test that runs (npm test)'],
     ]) +
-    '\n`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
+    '\nOps commands (edges, payloads, replay, dlq, config) call the admin API: --admin ADDR (default 127.0.0.1:7411)\n' +
+    'and the token (--admin-token FILE, HUBSPOKE_ADMIN_TOKEN), or a context. Every command takes --json.\n' +
+    '`hubspoke <command> --help` describes each command. `hubspoke --version` prints the version.\n'
   );
 }
 
@@ -54,7 +58,7 @@ export function nodeUsage(kind: NodeKind): string {
 /** `hubspoke dev --help`. */
 export function devUsage(): string {
   return (
-    'Usage: hubspoke dev [--edges N] [--quiet] [--no-leaf] [--no-auth] [--duration-ms N]\n\n' +
+    'Usage: hubspoke dev [--edges N] [--quiet] [--json] [--no-leaf] [--no-auth] [--duration-ms N]\n\n' +
     'Starts on this machine, in a temporary folder: a nats-server with JetStream (free loopback ports), a control\n' +
     'plane and N edges (default 2: edge-eu-1 in namespace eu, edge-us-1 in namespace us) running the cache-sync\n' +
     'example plugins, and prints one line per event that crosses the fabric. Ctrl-C stops everything and removes\n' +
@@ -62,6 +66,7 @@ export function devUsage(): string {
     table([
       ['--edges N', 'how many edges, 1-8 (default 2), alternating namespaces eu and us'],
       ['--quiet', 'no flow lines: only the header and the counts at the end'],
+      ['--json', 'one JSON object per flow on stdout; the rest on stderr'],
       ['--no-leaf', 'edges connect straight to the hub (default: each starts a leaf nats-server of its own)'],
       ['--no-auth', 'no authorization (default: generated credentials, each edge confined to its own subjects)'],
       ['--duration-ms N', 'stop by itself after N ms (for tests and demos)'],

@@ -24,6 +24,7 @@ import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { createAdminOps, type AdminOps } from './admin/operations.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { adminTokenSchema, generateAdminToken } from './admin/token.js';
 import { startConsoleServer, type ConsoleServer } from './console/server.js';
 import { openConfig, type ConfigParts } from './config/setup.js';
 import { GatewayTelemetryReceiver } from './gateway/telemetry-receiver.js';
@@ -62,13 +63,14 @@ export interface ControlPlaneOptions {
   /** Edge payloads: retention (the replay window), dedup, retries, dead letters. */
   payloads?: Partial<PayloadOptions>;
   /**
-   * The admin gRPC API (proto/hubspoke/v1/admin.proto): payloads, replay, dead letters. No TLS: keep it on
-   * loopback. `listen` is `host:port`; port 0 picks a free one. `token` is the admin token (the console's login).
-   * @default none (no admin server); `listen` defaults to '127.0.0.1:0'
+   * The admin gRPC API (proto/hubspoke/v1/admin.proto): edges, config, payloads, replay, dead letters. Every
+   * call must carry `token` (`authorization: Bearer <token>`), else UNAUTHENTICATED; the console logs in with the
+   * same token. `listen` is `host:port`; port 0 picks a free one. `tls` serves it over TLS (PEM files).
+   * @default none (no admin server); `listen` defaults to '127.0.0.1:0'; `token` to a random one (`cp.admin.token`)
    */
-  admin?: { listen?: string; token?: string };
+  admin?: { listen?: string; token?: string; tls?: { cert: string; key: string } };
   /**
-   * The ops console over HTTP (docs/console.md); needs `admin.token`, which is its login. `listen` is `host:port`.
+   * The ops console over HTTP (docs/console.md); needs `admin`, whose token is its login. `listen` is `host:port`.
    * @default none (no console); `listen` defaults to '127.0.0.1:0' (loopback)
    */
   console?: { listen?: string };
@@ -88,7 +90,11 @@ export const controlPlaneOptionsSchema = z
     admin: z
       .object({
         listen: z.string().min(1).default('127.0.0.1:0'),
-        token: z.string().min(16, 'the admin token must have at least 16 characters').optional(),
+        token: adminTokenSchema.optional(),
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1) })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -108,8 +114,8 @@ export interface ControlPlane {
   readonly events: EventsService;
   /** Edge payload dispatch: counters, and whether this replica dispatches (it does when a receiver is loaded). */
   readonly payloads: PayloadDispatch;
-  /** The admin API's bound address, when `admin` was given. */
-  readonly admin: { address: string } | undefined;
+  /** The admin API's bound address and the token its calls need, when `admin` was given. */
+  readonly admin: { address: string; token: string } | undefined;
   /** The edge registry: every edge heard from, its state judged from missed heartbeats. */
   readonly edges: EdgesHandle;
   /** The config store: objects by namespace and global, pushed to the edges that should see them. */
@@ -125,7 +131,8 @@ export interface ControlPlane {
 /** Starts a control plane; resolves once connected and every plugin's `onSessionReady` has run. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const o = parseConfig(controlPlaneOptionsSchema, options, 'control plane');
-  if (o.console && o.admin?.token === undefined) {
+  const adminToken = o.admin ? (o.admin.token ?? generateAdminToken()) : undefined;
+  if (o.console && adminToken === undefined) {
     throw new HubspokeError(
       ErrorCode.ConfigInvalid,
       'control plane configuration is invalid: console: needs admin.token (the console logs in with the admin token)',
@@ -178,7 +185,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               config: c.service,
             });
           }
-          if (o.admin && ops) admin = await startAdminServer({ listen: o.admin.listen, ops, log: ctx.log });
+          if (o.admin && ops) {
+            admin = await startAdminServer({
+              listen: o.admin.listen,
+              token: adminToken as string,
+              tls: o.admin.tls,
+              ops,
+              limits: ctx.limits,
+              log: ctx.log,
+            });
+          }
         },
         stopping: async () => {
           await scheduler.stop();
@@ -214,7 +230,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     try {
       consoleServer = await startConsoleServer({
         listen: o.console.listen,
-        token: o.admin?.token as string,
+        token: adminToken as string,
         ops,
         host: node.host,
         flow: { events: node.counters, dispatch: p.counters },
@@ -237,7 +253,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     node,
     events: node.eventsFor('control'),
     payloads: payloads as PayloadDispatch,
-    admin: admin ? { address: admin.address } : undefined,
+    admin: admin ? { address: admin.address, token: adminToken as string } : undefined,
     edges,
     config: (config as ConfigParts).service,
     metrics: metrics ? { address: metrics.address } : undefined,

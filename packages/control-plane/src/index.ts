@@ -1,6 +1,7 @@
 export { startControlPlane, controlPlaneOptionsSchema } from './control-plane.js';
 export type { ControlPlane, ControlPlaneOptions } from './control-plane.js';
 export { AdminClient } from './admin/client.js';
+export { adminTokenMatches, generateAdminToken } from './admin/token.js';
 export { readEdgeRegistry, forgetEdge } from './registry/reader.js';
 export type { EdgesHandle } from './registry/setup.js';
 export type { RegistryCounters } from './registry/registry.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
+import { ErrorCode, HubspokeError, Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
   commonOptionsShape,
   createRootLogger,
@@ -76,6 +76,14 @@ export interface EdgeNodeOptions {
   /** Serve `/metrics`, `/healthz` and `/readyz` over HTTP. @default none; `listen` defaults to '127.0.0.1:0' */
   metrics?: MetricsOptions;
   /**
+   * Through a managed leaf whose link to the hub is up: how long start waits for a control plane to answer
+   * before it fails with `HS_ERR_NO_CONTROL_PLANE` (nothing this edge sends would arrive). A leaf without
+   * credentials fails after the first 5 s: it joined the hub's global account `$G`, where no control plane is.
+   * 0 turns the check off. An edge whose hub is down is never stopped (it starts from its last-known-good config).
+   * @default 30000
+   */
+  controlPlaneWaitMs?: number;
+  /**
    * Serve HTTP as a gateway (docs/gateway.md): routes, apps and users from the synced config, request-path plugins
    * in front of upstreams, telemetry to the control plane. @default none; `listen` defaults to '127.0.0.1:0'
    */
@@ -114,6 +122,7 @@ export const edgeNodeOptionsSchema = z
       .default({ maxMessages: 100_000, maxBytes: 1024 * 1024 * 1024 }),
     sendWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
     heartbeatMs: z.number().int().min(100).max(60_000).default(5000),
+    controlPlaneWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
     gateway: gatewayOptionsSchema.optional(),
   })
   .strict();
@@ -143,6 +152,44 @@ export interface EdgeNode {
   readonly gateway: Gateway | undefined;
   /** Stops handlers, shuts plugins down, drains NATS; resolves when nothing is left running. */
   close(): Promise<void>;
+}
+
+/**
+ * The leaf is linked to the hub but no control plane answered: without credentials the leaf sits in the hub's
+ * `$G` account, where none ever will; with them, wait up to `waitMs` (a control plane restarting) before failing.
+ * @throws HubspokeError `HS_ERR_NO_CONTROL_PLANE` naming `--creds`
+ */
+async function awaitControlPlane(
+  config: EdgeConfig,
+  leaf: ManagedLeaf,
+  edgeId: string,
+  namespace: string,
+  credentials: string | undefined,
+  waitMs: number,
+): Promise<void> {
+  const issue = `hubspoke edge add ${edgeId} --namespace ${namespace} --dir D writes D/edges/${edgeId}.nk`;
+  if (credentials === undefined) {
+    throw new HubspokeError(
+      ErrorCode.NoControlPlane,
+      `edge ${edgeId}: its leaf node reached the hub but no control plane answers: without credentials the leaf ` +
+        `joins the hub's global account $G, where a hub with authorization has nothing; give the edge its nkey seed ` +
+        `with --creds (${issue}); the leaf's log: ${leaf.logFile}`,
+    );
+  }
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (await config.probe(Math.min(5000, Math.max(100, deadline - Date.now())))) {
+      void config.sync();
+      return;
+    }
+    if (!leaf.hubLinked()) return; // the hub went away meanwhile: last-known-good, as for a hub that is down
+    await new Promise((r) => setTimeout(r, 500)); // "no responders" comes back at once
+  }
+  throw new HubspokeError(
+    ErrorCode.NoControlPlane,
+    `edge ${edgeId}: no control plane answered in ${waitMs} ms although its leaf is linked to the hub: is one running ` +
+      `on this hub, and are --creds this edge's (${issue})? The leaf's log: ${leaf.logFile}`,
+  );
 }
 
 /** Starts an edge node; resolves once connected and every plugin's `onSessionReady` has run. */
@@ -203,7 +250,18 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
         edgeId: o.edgeId,
         onOutcome: () => hb?.beatNow(),
       }));
-      await config.start();
+      const answered = await config.start();
+      if (!answered && leaf && o.controlPlaneWaitMs > 0 && leaf.hubLinked()) {
+        try {
+          await awaitControlPlane(config, leaf, o.edgeId, o.namespace, o.credentials, o.controlPlaneWaitMs);
+        } catch (err) {
+          // Nothing returned yet to close these: undo what this setup started.
+          config.stop();
+          down.stop();
+          await p.close();
+          throw err;
+        }
+      }
       hb = new Heartbeat({
         nc: ctx.nc,
         log: ctx.log,

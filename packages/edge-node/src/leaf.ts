@@ -65,6 +65,8 @@ export interface ManagedLeaf {
   readonly logFile: string;
   /** The last lines the current (or last) nats-server wrote. */
   output(): string;
+  /** Whether its link to the hub is up, as its log says (the last leafnode connection created was not closed). */
+  hubLinked(): boolean;
   /** Stops it for good (SIGTERM, SIGKILL after 5 s); resolves once it has exited. Idempotent. */
   close(): Promise<void>;
 }
@@ -376,6 +378,15 @@ export async function startManagedLeaf(opts: ManagedLeafOptions): Promise<Manage
     url,
     domain,
     logFile,
+    hubLinked() {
+      let text = '';
+      try {
+        text = readFileSync(logFile, 'utf8').slice(-256 * 1024);
+      } catch {
+        return false;
+      }
+      return text.lastIndexOf('Leafnode connection created') > text.lastIndexOf('Leafnode connection closed');
+    },
     get pid() {
       return current?.pid;
     },

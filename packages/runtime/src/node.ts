@@ -3,6 +3,7 @@ import {
   DEFAULT_LIMITS,
   ErrorCode,
   HubspokeError,
+  isHubspokeError,
   Runtime,
   type EventsService,
   type KVService,
@@ -175,7 +176,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
         onReconnect: (fn) => void reconnectListeners.push(fn),
       })
       .catch((cause: unknown) => {
-        if (cause instanceof HubspokeError) throw cause;
+        if (isHubspokeError(cause)) throw cause;
         throw new HubspokeError(
           ErrorCode.JetStreamUnavailable,
           `cannot open the node's JetStream state: ${(cause as Error)?.message ?? String(cause)} (is JetStream enabled on the server?)`,
@@ -196,7 +197,7 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
     await p.ready?.();
   } catch (err) {
     await close().catch(() => undefined);
-    throw err instanceof HubspokeError ? err : new HubspokeError(ErrorCode.Internal, String(err), { cause: err });
+    throw isHubspokeError(err) ? err : new HubspokeError(ErrorCode.Internal, String(err), { cause: err });
   }
   log.info(
     { runtime: id.runtime, namespace: id.namespace, server: nc.getServer(), plugins: host.list().map((h) => h.name) },

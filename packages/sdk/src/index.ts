@@ -85,5 +85,3 @@ export type {
   ResponseHandler,
   StreamCompleteHandler,
 } from './gateway/capabilities.js';
-export { serve } from './remote/serve.js';
-export type { ServeOptions, ServedPlugin } from './remote/serve.js';

@@ -8,13 +8,24 @@ export {
   PLUGIN_PROTOCOL,
   PLUGIN_SERVICE,
   bearer,
+  bearerToken,
   callUnary,
   fromServiceError,
   hasToken,
   serviceDefinition,
   toStatus,
+  tokensEqual,
   unary,
 } from './remote/rpc.js';
+export {
+  GRPC_STATUS_OF_CODE,
+  GrpcStatus,
+  MAX_STATUS_DETAILS,
+  clip,
+  codeOfStatus,
+  parseStatusDetails,
+  statusOfError,
+} from './remote/status.js';
 export { CAPABILITY, edgeInfoToWire, fromJson, toJson } from './remote/wire.js';
 export { GATEWAY_HOOKS, decodeGateway, encodeGateway, gatewayHooksOf, wireArgument } from './remote/gateway-wire.js';
 export type { GatewayHook } from './remote/gateway-wire.js';

@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveContext, selectContext } from '../ops/contexts.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PayloadInfo, ReplayProgress } from '@hubspoke/control-plane';
 import {
   ADMIN_FLAG,
   FILTER_FLAGS,
-  adminAddress,
+  adminConnectionOf,
   filterOf,
   parseFlags,
   parseTime,
@@ -79,15 +83,35 @@ describe('ops command flags', () => {
     assert.match(order.message, /--until: must be after --since/);
   });
 
-  test('--admin, else HUBSPOKE_ADMIN; required, and host:port', () => {
-    const none = parseFlags('payloads', [], DEFS);
-    assert.equal(adminAddress(parseFlags('payloads', ['--admin', 'h:1'], DEFS), { HUBSPOKE_ADMIN: 'e:2' }), 'h:1');
-    assert.equal(adminAddress(none, { HUBSPOKE_ADMIN: 'e:2' }), 'e:2');
-    assert.match(codeAndMessage(() => adminAddress(none, {})).message, /--admin: required/);
-    assert.match(
-      codeAndMessage(() => adminAddress(none, { HUBSPOKE_ADMIN: 'e' })).message,
-      /HUBSPOKE_ADMIN: "e" is not host:port/,
-    );
+  test('--admin, else HUBSPOKE_ADMIN, else a context, else 127.0.0.1:7411; a token is required', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubspoke-conn-'));
+    try {
+      const none = parseFlags('payloads', [], DEFS);
+      const env = { HUBSPOKE_CONFIG_DIR: dir, HUBSPOKE_ADMIN_TOKEN: 't'.repeat(20) };
+      const addr = (f: ReturnType<typeof parseFlags>, e: Record<string, string>) => adminConnectionOf(f, e).address;
+      assert.equal(addr(parseFlags('payloads', ['--admin', 'h:1'], DEFS), { ...env, HUBSPOKE_ADMIN: 'e:2' }), 'h:1');
+      assert.equal(addr(none, { ...env, HUBSPOKE_ADMIN: 'e:2' }), 'e:2');
+      assert.equal(addr(none, env), '127.0.0.1:7411');
+      assert.match(
+        codeAndMessage(() => adminConnectionOf(none, { ...env, HUBSPOKE_ADMIN: 'e' })).message,
+        /HUBSPOKE_ADMIN: "e" is not host:port/,
+      );
+      const noToken = codeAndMessage(() => adminConnectionOf(none, { HUBSPOKE_CONFIG_DIR: dir }));
+      assert.equal(noToken.code, 'HS_ERR_UNAUTHENTICATED');
+      assert.match(noToken.message, /no admin token for 127\.0\.0\.1:7411/);
+      writeFileSync(join(dir, 'tok'), '# a comment\nfile-token-0123456789\n');
+      saveContext({ HUBSPOKE_CONFIG_DIR: dir }, 'lab', { admin: 'lab:7411', tokenFile: join(dir, 'tok') });
+      selectContext({ HUBSPOKE_CONFIG_DIR: dir }, 'lab');
+      const c = adminConnectionOf(none, { HUBSPOKE_CONFIG_DIR: dir });
+      assert.deepEqual([c.address, c.token, c.from], ['lab:7411', 'file-token-0123456789', 'context lab']);
+      const flagged = adminConnectionOf(parseFlags('payloads', ['--admin', 'x:1'], DEFS), {
+        HUBSPOKE_CONFIG_DIR: dir,
+        HUBSPOKE_ADMIN_TOKEN: 'from-env-0123456789',
+      });
+      assert.deepEqual([flagged.address, flagged.token], ['x:1', 'from-env-0123456789'], 'flags and env win');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a request the server refuses becomes a usage error naming the flag; other failures stay', () => {

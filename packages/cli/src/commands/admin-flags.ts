@@ -1,8 +1,9 @@
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
 import { AdminClient, type DeadLetterFilter } from '@hubspoke/control-plane';
+import { adminConnection, OPS_ENV, type AdminConnection } from '../ops/connection.js';
 
 /** The variable that gives `--admin` to the ops commands. */
-export const ADMIN_ENV = 'HUBSPOKE_ADMIN';
+export const ADMIN_ENV = OPS_ENV.admin;
 
 /** One flag of an ops command. */
 export interface FlagDef {
@@ -13,7 +14,18 @@ export interface FlagDef {
 
 /** The flags every admin command has. */
 export const ADMIN_FLAG: Record<string, FlagDef> = {
-  admin: { kind: 'string', arg: 'ADDR', help: `the control plane's admin API, host:port  [${ADMIN_ENV}]` },
+  admin: {
+    kind: 'string',
+    arg: 'ADDR',
+    help: `the control plane's admin API, host:port (default: the context's, else 127.0.0.1:7411)  [${ADMIN_ENV}]`,
+  },
+  'admin-token': {
+    kind: 'string',
+    arg: 'FILE|-',
+    help: `file holding the admin token (D/admin.token of hubspoke auth init); - reads stdin  [${OPS_ENV.token}: the token]`,
+  },
+  'admin-ca': { kind: 'string', arg: 'FILE', help: `the CA (PEM) of an admin API served over TLS  [${OPS_ENV.ca}]` },
+  context: { kind: 'string', arg: 'NAME', help: `a stored context (hubspoke context ls)  [${OPS_ENV.context}]` },
 };
 
 /** The flags that select payloads. */
@@ -105,15 +117,22 @@ export function parseTime(text: string, now: number): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** The admin address: `--admin`, else `HUBSPOKE_ADMIN`. @throws usage error when neither is given or it is malformed */
-export function adminAddress(f: ParsedFlags, env: Readonly<Record<string, string | undefined>>): string {
-  const flag = f.strings.get('admin');
-  const addr = flag ?? (env[ADMIN_ENV]?.trim() || undefined);
-  const from = flag !== undefined ? '--admin' : ADMIN_ENV;
-  if (addr === undefined)
-    throw usageError(`--admin: required (the control plane's admin address, host:port; or set ${ADMIN_ENV})`);
-  if (!/^(unix:.+|[^\s/]+:\d{1,5})$/.test(addr)) throw usageError(`${from}: ${JSON.stringify(addr)} is not host:port`);
-  return addr;
+/** The admin API and token the flags, the environment, a context or the defaults give (ops/connection.ts). */
+export function adminConnectionOf(f: ParsedFlags, env: Readonly<Record<string, string | undefined>>): AdminConnection {
+  return adminConnection(
+    {
+      admin: f.strings.get('admin'),
+      adminToken: f.strings.get('admin-token'),
+      adminCa: f.strings.get('admin-ca'),
+      context: f.strings.get('context'),
+    },
+    env,
+  );
+}
+
+/** A client of the connection's admin API. */
+export function adminClient(c: AdminConnection): AdminClient {
+  return new AdminClient(c.address, { token: c.token, ...(c.tlsCa ? { tlsCa: c.tlsCa } : {}) });
 }
 
 /** The filter the flags give; `withPlugin` reads `--plugin` into it too (dead letters: the receiver that failed). */
@@ -151,12 +170,16 @@ export function filterOf(f: ParsedFlags, now: number, withPlugin = false): DeadL
 }
 
 const FLAG_OF: readonly (readonly [RegExp, string])[] = [
-  [/^plugin /, '--plugin'],
-  [/^edge id /, '--edge'],
-  [/^namespace /, '--namespace'],
-  [/^until /, '--until'],
-  [/^since /, '--since'],
-  [/^limit /, '--limit'],
+  [/^(filter\.)?plugin[ :]/, '--plugin'],
+  [/^(edge id |filter\.edge_id:|edge_id:)/, '--edge'],
+  [/^(namespace |(filter\.)?namespace:)/, '--namespace'],
+  [/^(until |filter\.until_unix_ms:)/, '--until'],
+  [/^(since |filter\.since_unix_ms:)/, '--since'],
+  [/^filter\.correlation_id:/, '--correlation-id'],
+  [/^limit[ :]/, '--limit'],
+  [/^after_seq:/, '--after'],
+  [/^seqs:/, '--seq'],
+  [/^id:/, '--id'],
 ];
 
 /**
@@ -166,7 +189,7 @@ const FLAG_OF: readonly (readonly [RegExp, string])[] = [
 export function usageIfRefused(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   if (code !== ErrorCode.InvalidArgument && code !== ErrorCode.InvalidName) return err;
-  const why = (err as Error).message.replace(/^HS_ERR_[A-Z_]+: /, '');
+  const why = (err as Error).message.replace(/^HS_ERR_[A-Z_]+: /, '').replace(/^[A-Z][A-Za-z]+: /, '');
   const flag = FLAG_OF.find(([re]) => re.test(why))?.[1];
   return usageError(flag ? `${flag}: ${why}` : why);
 }
@@ -232,8 +255,8 @@ export function toJson(value: unknown): string {
 }
 
 /** Runs `fn` with an admin client, turning a request the server refuses into a usage error; closes the client. */
-export async function withAdmin<T>(address: string, fn: (admin: AdminClient) => Promise<T>): Promise<T> {
-  const admin = new AdminClient(address);
+export async function withAdmin<T>(conn: AdminConnection, fn: (admin: AdminClient) => Promise<T>): Promise<T> {
+  const admin = adminClient(conn);
   try {
     return await fn(admin);
   } catch (err) {

@@ -1,7 +1,10 @@
 import type { ConfigObject } from '@hubspoke/control-plane';
+import type { AdminClient } from '@hubspoke/control-plane';
+import { edgeFromWire } from './edges.js';
 import {
   ADMIN_FLAG,
-  adminAddress,
+  intFlag,
+  adminConnectionOf,
   flagTable,
   parseFlags,
   table,
@@ -20,13 +23,18 @@ const FLAGS: Record<string, FlagDef> = {
   ...ADMIN_FLAG,
   ...SCOPE_FLAG,
   prefix: { kind: 'string', arg: 'P', help: 'ls: keys starting with P' },
-  json: { kind: 'boolean', help: 'ls, get: JSON output' },
+  wait: {
+    kind: 'boolean',
+    help: 'set, rm: wait until every edge in scope applied it; exit 1 naming those that rejected it or did not answer',
+  },
+  'timeout-ms': { kind: 'string', arg: 'N', help: 'how long --wait waits (default 30000)' },
+  json: { kind: 'boolean', help: 'JSON output' },
 };
 
 /** `hubspoke config --help`. */
 export function configUsage(): string {
   return (
-    'Usage: hubspoke config set KEY JSON [--namespace NS] --admin ADDR\n' +
+    'Usage: hubspoke config set KEY JSON [--namespace NS] [--wait [--timeout-ms N]] --admin ADDR\n' +
     '       hubspoke config get KEY [--namespace NS] [--json] --admin ADDR\n' +
     '       hubspoke config ls [--namespace NS] [--prefix P] [--json] --admin ADDR\n' +
     '       hubspoke config rm KEY [--namespace NS] --admin ADDR\n\n' +
@@ -64,6 +72,64 @@ function parseJson(key: string, text: string): string {
 
 const scopeName = (o: ConfigObject): string => o.namespace || '(global)';
 
+/** Where each edge in scope stands with one revision. */
+export interface EdgeOutcome {
+  edgeId: string;
+  namespace: string;
+  outcome: 'applied' | 'rejected' | 'no answer';
+  error?: string;
+}
+
+/**
+ * Polls ListEdges until every edge in scope (the namespace's, or all; offline ones left out: they apply it when
+ * they return) has applied `revision`, or rejected it (its lastError names `<key>@<revision>`), or the time is up.
+ */
+export async function waitForEdges(
+  a: AdminClient,
+  key: string,
+  revision: number,
+  namespace: string | undefined,
+  timeoutMs: number,
+): Promise<EdgeOutcome[]> {
+  const deadline = Date.now() + timeoutMs;
+  const mark = `${key}@${revision}`;
+  for (;;) {
+    const edges = (await a.listEdges()).edges
+      .map(edgeFromWire)
+      .filter((e) => e.state !== 'offline' && (namespace === undefined || e.namespace === namespace));
+    const out: EdgeOutcome[] = edges.map((e) => {
+      const base = { edgeId: e.edgeId, namespace: e.namespace };
+      if (e.lastError?.includes(mark)) return { ...base, outcome: 'rejected', error: e.lastError };
+      // Shadowed for this edge (a namespace object of the same key): its latest is below, and it has that.
+      const done =
+        e.appliedRevision >= revision ||
+        (e.latestRevision < revision &&
+          e.appliedRevision >= e.latestRevision &&
+          Date.now() > deadline - timeoutMs + 2000);
+      return { ...base, outcome: done ? 'applied' : 'no answer' };
+    });
+    if (out.every((o) => o.outcome !== 'no answer') || Date.now() >= deadline) return out;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function reportWait(out: readonly EdgeOutcome[], key: string, revision: number, json: boolean): number {
+  const bad = out.filter((o) => o.outcome !== 'applied');
+  if (!json) {
+    process.stderr.write(
+      `${out.length - bad.length}/${out.length} edge(s) in scope applied ${key}@${revision}\n` +
+        bad.map((o) => `  ${o.edgeId} (${o.namespace}): ${o.outcome}${o.error ? `: ${o.error}` : ''}\n`).join(''),
+    );
+  }
+  if (bad.length > 0) {
+    process.stderr.write(
+      `hubspoke config: ${bad.filter((o) => o.outcome === 'rejected').length} rejected, ${bad.filter((o) => o.outcome === 'no answer').length} did not answer: ${bad.map((o) => o.edgeId).join(', ')}\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
 /** `hubspoke config set|get|ls|rm`, through the control plane's admin API. */
 export async function configCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const f = parseFlags('config', argv, FLAGS);
@@ -78,19 +144,27 @@ export async function configCommand(argv: readonly string[], env: NodeJS.Process
     case 'set': {
       const [key, text] = args(f, sub, ['KEY', 'JSON']) as [string, string];
       const valueJson = parseJson(key, text);
-      const address = adminAddress(f, env);
-      return withAdmin(address, async (a) => {
+      const conn = adminConnectionOf(f, env);
+      const timeoutMs = intFlag(f, 'timeout-ms', 1, 3_600_000) ?? 30_000;
+      return withAdmin(conn, async (a) => {
         const { revision } = await a.putConfig({ key, valueJson, ...scope });
-        process.stdout.write(
-          `${key} = ${valueJson}  (revision ${revision}${scope.namespace ? `, namespace ${scope.namespace}` : ', global'})\n`,
-        );
+        const waited = f.booleans.has('wait')
+          ? await waitForEdges(a, key, revision, scope.namespace, timeoutMs)
+          : undefined;
+        if (json)
+          process.stdout.write(`${toJson({ key, ...scope, revision, ...(waited ? { edges: waited } : {}) })}\n`);
+        else
+          process.stdout.write(
+            `${key} = ${valueJson}  (revision ${revision}${scope.namespace ? `, namespace ${scope.namespace}` : ', global'})\n`,
+          );
+        if (waited) return reportWait(waited, key, revision, json);
         return 0;
       });
     }
     case 'get': {
       const [key] = args(f, sub, ['KEY']) as [string];
-      const address = adminAddress(f, env);
-      return withAdmin(address, async (a) => {
+      const conn = adminConnectionOf(f, env);
+      return withAdmin(conn, async (a) => {
         const r = await a.getConfig({ key, ...scope });
         if (!r.found || !r.object) {
           process.stderr.write(
@@ -106,9 +180,9 @@ export async function configCommand(argv: readonly string[], env: NodeJS.Process
     }
     case 'ls': {
       args(f, sub, []);
-      const address = adminAddress(f, env);
+      const conn = adminConnectionOf(f, env);
       const prefix = f.strings.get('prefix');
-      return withAdmin(address, async (a) => {
+      return withAdmin(conn, async (a) => {
         const r = await a.listConfig({ ...scope, ...(prefix === undefined ? {} : { prefix }) });
         if (json) process.stdout.write(`${toJson(r.objects)}\n`);
         else if (r.objects.length === 0) process.stderr.write('no config objects match\n');
@@ -126,8 +200,8 @@ export async function configCommand(argv: readonly string[], env: NodeJS.Process
     }
     case 'rm': {
       const [key] = args(f, sub, ['KEY']) as [string];
-      const address = adminAddress(f, env);
-      return withAdmin(address, async (a) => {
+      const conn = adminConnectionOf(f, env);
+      return withAdmin(conn, async (a) => {
         const { deleted } = await a.deleteConfig({ key, ...scope });
         if (deleted) process.stdout.write(`removed ${key}\n`);
         else process.stderr.write(`hubspoke config: ${key} was not set\n`);

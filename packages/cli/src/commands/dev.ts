@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
+import { generateAdminToken, startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { addEdge, authPaths, initAuthDir, type LogOptions } from '@hubspoke/runtime';
 import { ErrorCode, HubspokeError, type Event } from '@hubspoke/sdk';
@@ -21,6 +20,7 @@ const devOptionsSchema = z
     quiet: z.boolean().default(false),
     leaf: z.boolean().default(true),
     auth: z.boolean().default(true),
+    json: z.boolean().default(false),
     durationMs: z.coerce.number().int().min(1).max(86_400_000).optional(),
   })
   .strict();
@@ -35,6 +35,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
         quiet: { type: 'boolean' },
         'no-leaf': { type: 'boolean' },
         'no-auth': { type: 'boolean' },
+        json: { type: 'boolean' },
         'duration-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -49,6 +50,7 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
     quiet: values.quiet,
     leaf: values['no-leaf'] !== true,
     auth: values['no-auth'] !== true,
+    json: values.json === true,
     durationMs: values['duration-ms'],
   });
   if (!r.success) {
@@ -57,6 +59,14 @@ function parseDevArgs(argv: readonly string[]): z.output<typeof devOptionsSchema
     throw new HubspokeError(ErrorCode.ConfigInvalid, `hubspoke dev: ${problems.join('; ')}`);
   }
   return r.data;
+}
+
+/** The admin token of a dev run: the auth folder's, else one written beside the logs (read by the hints). */
+function devAdminToken(dir: string, authFile: string | undefined): string {
+  if (authFile) return readFileSync(authFile, 'utf8').trim();
+  const token = generateAdminToken();
+  writeFileSync(join(dir, 'admin.token'), `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 /** edge-eu-1, edge-us-1, edge-eu-2, …: namespaces alternate. */
@@ -78,7 +88,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(devUsage());
     return 0;
   }
-  const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
+  // --json: stdout carries one JSON object per flow, everything else goes to stderr.
+  const out = (line = ''): boolean => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
   const examples = resolveExamples(process.env);
   const bin = findNatsServer(process.env);
   const dir = mkdtempSync(join(tmpdir(), 'hubspoke-dev-'));
@@ -99,7 +110,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const flow = describeFlow(nodeId, ev);
     if (!flow) return;
     counts[flow.kind]++;
-    if (!opts.quiet) out(formatFlow(flow, color));
+    if (opts.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...flow })}\n`);
+    else if (!opts.quiet) out(formatFlow(flow, color));
   };
 
   let cp: ControlPlane | undefined;
@@ -141,7 +153,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     out();
 
     const started = Date.now();
-    const consoleToken = randomBytes(18).toString('base64url');
+    // One token for the admin API and the console's login: the auth folder's, or one written beside the logs.
+    const consoleToken = devAdminToken(dir, auth?.adminToken);
     cp = await startControlPlane({
       natsUrl: nats.url,
       plugins: [new FlowObserver(onEvent), examples.control],
@@ -170,17 +183,15 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     out(`ready in ${Date.now() - started} ms`);
-    const admin = cp.admin?.address ?? '';
-    const self = basename(process.argv[1] ?? '') === 'main.js' ? `node ${process.argv[1]}` : 'hubspoke';
+    const admin = `--admin ${cp.admin?.address ?? ''} --admin-token ${auth?.adminToken ?? join(dir, 'admin.token')}`;
+    const self = /^(main|hubspoke)\.js$/.test(basename(process.argv[1] ?? '')) ? `node ${process.argv[1]}` : 'hubspoke';
     out(`ops console   http://${cp.console?.address ?? ''}/  (log in with the admin token ${consoleToken})`);
-    out(`admin API     ${admin} (gRPC, loopback): in another terminal, change how often the edges look up:`);
-    out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --admin ${admin}`);
+    out(`admin API     ${cp.admin?.address} (gRPC, loopback, token required): in another terminal:`);
+    out(`  ${self} config set plugin.cache-edge '{"lookupMs":250}' --wait ${admin}`);
     out(
-      `  ${self} config set plugin.cache-edge '{"lookupMs":5}' --admin ${admin}   (below the minimum: edges reject it)`,
+      `  ${self} config set plugin.cache-edge '{"lookupMs":5}' --wait ${admin}   (below the minimum: edges reject it)`,
     );
-    out(
-      `  ${self} edges --nats ${nats.url}${auth ? ` --creds ${auth.control}` : ''}   (config applied/latest, errors)`,
-    );
+    out(`  ${self} edges ${admin}   (config applied/latest, errors)`);
 
     const devKey = await putDevGatewayConfig(cp.config, upstream.url, edges);
     out(`gateways      in front of a fake OpenAI-compatible upstream (${upstream.url}); try:`);

@@ -2,7 +2,7 @@ import type { DeadLetter } from '@hubspoke/control-plane';
 import {
   ADMIN_FLAG,
   FILTER_FLAGS,
-  adminAddress,
+  adminConnectionOf,
   filterOf,
   flagTable,
   intFlag,
@@ -91,12 +91,12 @@ async function ls(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<numb
   const f = parseFlags('dlq ls', argv, LS_FLAGS);
   if (f.help) return help();
   noPositionals(f);
-  const address = adminAddress(f, env);
+  const conn = adminConnectionOf(f, env);
   const filter = filterOf(f, Date.now(), true);
   const limit = intFlag(f, 'limit', 1, 10_000);
   const after = intFlag(f, 'after', 1, Number.MAX_SAFE_INTEGER);
   const json = f.booleans.has('json');
-  return withAdmin(address, async (admin) => {
+  return withAdmin(conn, async (admin) => {
     const r = await admin.listDeadLetters({
       filter,
       ...(limit ? { limit } : {}),
@@ -112,7 +112,7 @@ async function act(what: 'redrive' | 'drop', argv: readonly string[], env: NodeJ
   const f = parseFlags(`dlq ${what}`, argv, ACT_FLAGS);
   if (f.help) return help();
   noPositionals(f);
-  const address = adminAddress(f, env);
+  const conn = adminConnectionOf(f, env);
   const seqs = seqsOf(f);
   const all = f.booleans.has('all');
   const filter = filterOf(f, Date.now(), true);
@@ -122,8 +122,8 @@ async function act(what: 'redrive' | 'drop', argv: readonly string[], env: NodeJ
   if (filtered && !all)
     throw usageError('--edge, --namespace, --since, --until, --correlation-id, --plugin: go with --all only');
   const json = f.booleans.has('json');
-  return withAdmin(address, async (admin) => {
-    const req = all ? { all: true, filter } : { seqs };
+  return withAdmin(conn, async (admin) => {
+    const req = all ? { all: true, confirm: 'all' as const, filter } : { seqs };
     let missing: number[];
     if (what === 'redrive') {
       const r = await admin.redrive(req);

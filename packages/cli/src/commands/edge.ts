@@ -1,5 +1,6 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
 import { startEdgeNode, type EdgeNodeOptions } from '@hubspoke/edge-node';
+import { logOutput } from '../log-output.js';
 import { resolveSettings, tlsOption } from '../settings.js';
 import { edgeAuthCommand } from './auth.js';
 import { nodeUsage } from '../usage.js';
@@ -14,7 +15,7 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(nodeUsage('edge'));
     return 0;
   }
-  const { logLevel, leafHub, tlsCa, tlsCert, tlsKey, ...options } = r.options;
+  const { logLevel, logFormat, json, leafHub, tlsCa, tlsCert, tlsKey, ...options } = r.options;
   const tls = tlsOption({ ...options, tlsCa, tlsCert, tlsKey });
   if (tls) Object.assign(options, { tls });
   if (leafHub !== undefined) {
@@ -26,7 +27,10 @@ export async function edgeCommand(argv: readonly string[]): Promise<number> {
   // The runtime's own schema validated these; its optional fields are typed `T | undefined` (zod `.optional()`),
   // which exactOptionalPropertyTypes will not pass as `T?`, but zod leaves absent keys absent.
   return runUntilSignal(async () => {
-    const edge = await startEdgeNode({ ...(options as EdgeNodeOptions), log: { level: logLevel } });
+    const edge = await startEdgeNode({
+      ...(options as EdgeNodeOptions),
+      log: logOutput(logLevel, json ? 'json' : logFormat),
+    });
     if (edge.metrics) process.stderr.write(`hubspoke edge: metrics on http://${edge.metrics.address}/metrics\n`);
     if (edge.gateway) process.stderr.write(`hubspoke edge: gateway on http://${edge.gateway.address}/\n`);
     return edge;

@@ -1,26 +1,41 @@
-import { parseArgs } from 'node:util';
-import { readEdgeRegistry, forgetEdge } from '@hubspoke/control-plane';
-import { connectNats, createRootLogger } from '@hubspoke/runtime';
-import { ErrorCode, HubspokeError, isName, type EdgeInfo } from '@hubspoke/sdk';
+import { existsSync } from 'node:fs';
+import { readAuthState } from '@hubspoke/runtime';
+import { isName, type EdgeInfo } from '@hubspoke/sdk';
+import {
+  ADMIN_FLAG,
+  adminConnectionOf,
+  flagTable,
+  parseFlags,
+  toJson,
+  usageError,
+  withAdmin,
+  type FlagDef,
+} from './admin-flags.js';
 import { shutdownSignal } from './run-node.js';
 
-type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
-
 const WATCH_MS = 2000;
+
+const FLAGS: Record<string, FlagDef> = {
+  ...ADMIN_FLAG,
+  'auth-dir': {
+    kind: 'string',
+    arg: 'D',
+    help: 'the auth folder (hubspoke auth init): edges revoked there show as revoked  [HUBSPOKE_AUTH_DIR]',
+  },
+  watch: { kind: 'boolean', help: `redraw every ${WATCH_MS / 1000} s until Ctrl-C` },
+  json: { kind: 'boolean', help: 'the EdgeInfo list as JSON' },
+};
 
 /** `hubspoke edges --help`. */
 export function edgesUsage(): string {
   return (
-    'Usage: hubspoke edges [--nats URL] [--creds PATH] [--watch] [--json]\n' +
-    '       hubspoke edges forget ID [--nats URL] [--creds PATH]\n\n' +
-    "Lists the edges in the control plane's registry (read from the hub's KV bucket hs-edges): state judged from\n" +
-    'missed heartbeats (stale after 2.5 intervals, offline after 3.5), last seen, config revision applied/latest,\n' +
-    'outbox depth, version. Offline edges stay listed until forgotten; a forgotten edge reappears if it beats again.\n\n' +
-    '  --nats URL     the hub  [HUBSPOKE_NATS_URL]\n' +
-    "  --creds PATH   nkey seed with hub rights (the control plane's)  [HUBSPOKE_CREDS]\n" +
-    `  --watch        redraw every ${WATCH_MS / 1000} s until Ctrl-C\n` +
-    '  --json         the EdgeInfo list as JSON\n' +
-    '  -h, --help     this help\n'
+    'Usage: hubspoke edges [--admin ADDR] [--admin-token FILE] [--watch] [--json]\n' +
+    '       hubspoke edges forget ID [--admin ADDR] [--admin-token FILE]\n\n' +
+    "Lists the edges in the control plane's registry, through its admin API (ListEdges): state judged from\n" +
+    'missed heartbeats (stale after 2.5 intervals, offline after 3.5; revoked when the auth folder revoked it),\n' +
+    'last seen, config revision applied/latest, outbox depth, version, last error. Offline edges stay listed until\n' +
+    'forgotten; a forgotten edge reappears if it beats again.\n\n' +
+    flagTable(FLAGS)
   );
 }
 
@@ -33,8 +48,11 @@ export function ago(t: Date, now: number): string {
   return `${Math.round(s / 86_400)}d ago`;
 }
 
+/** An edge as `hubspoke edges` shows it: its registry entry, `revoked` when the auth folder says so. */
+export type ListedEdge = Omit<EdgeInfo, 'state'> & { state: EdgeInfo['state'] | 'revoked' };
+
 /** The table `hubspoke edges` prints. */
-export function edgesTable(edges: readonly EdgeInfo[], now: number): string {
+export function edgesTable(edges: readonly ListedEdge[], now: number): string {
   const header = ['ID', 'NAMESPACE', 'STATE', 'LAST SEEN', 'CONFIG', 'OUTBOX', 'VERSION', 'ERROR'];
   const rows = edges.map((e) => [
     e.edgeId,
@@ -55,71 +73,71 @@ export function edgesTable(edges: readonly EdgeInfo[], now: number): string {
   return line(header) + rows.map(line).join('') + (edges.length === 0 ? '(no edges registered)\n' : '');
 }
 
-function usage(message: string): HubspokeError {
-  return new HubspokeError(ErrorCode.ConfigInvalid, `hubspoke edges: ${message}`);
+/** An EdgeInfo of the admin API (wire form) as the SDK's. */
+export function edgeFromWire(w: Record<string, unknown>): EdgeInfo {
+  const n = (k: string): number => Number(w[k] ?? 0);
+  const err = String(w['lastError'] ?? '');
+  return {
+    edgeId: String(w['edgeId'] ?? ''),
+    namespace: String(w['namespace'] ?? ''),
+    state: String(w['state'] ?? 'offline') as EdgeInfo['state'],
+    firstSeen: new Date(n('firstSeenUnixMs')),
+    lastSeen: new Date(n('lastSeenUnixMs')),
+    version: String(w['version'] ?? ''),
+    appliedRevision: n('appliedRevision'),
+    latestRevision: n('latestRevision'),
+    outboxDepth: n('outboxDepth'),
+    reconnects: n('reconnects'),
+    ...(err ? { lastError: err } : {}),
+  };
 }
 
-async function hub(url: string | undefined, creds: string | undefined): Promise<NatsConnection> {
-  if (!url) throw usage('--nats: required (the hub, e.g. nats://127.0.0.1:4222; or set HUBSPOKE_NATS_URL)');
-  return connectNats(
-    {
-      servers: url.split(',').map((s) => s.trim()),
-      name: 'hubspoke-edges-cli',
-      timeoutMs: 5000,
-      ...(creds ? { credentials: creds } : {}),
-    },
-    createRootLogger('cli', { level: 'silent' }),
+/** Marks the edges the auth folder revoked (and that were not added again). */
+export function markRevoked(edges: readonly EdgeInfo[], authDir: string | undefined): ListedEdge[] {
+  if (!authDir || !existsSync(authDir)) return [...edges];
+  const state = readAuthState(authDir);
+  return edges.map((e) =>
+    state.revoked?.[e.edgeId] && !state.edges[e.edgeId]
+      ? { ...e, state: 'revoked' as const, lastError: e.lastError ?? `revoked ${state.revoked[e.edgeId]?.at}` }
+      : e,
   );
 }
 
 /** `hubspoke edges`: the registry as a table (or JSON), once or every 2 s; `forget ID` removes one. */
-export async function edgesCommand(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        nats: { type: 'string' },
-        creds: { type: 'string' },
-        watch: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw usage(`${(err as Error).message} (hubspoke edges --help lists the flags)`);
-  }
-  const { values: v, positionals } = parsed;
-  if (v.help) {
+export async function edgesCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const f = parseFlags('edges', argv, FLAGS);
+  if (f.help) {
     process.stdout.write(edgesUsage());
     return 0;
   }
-  const [sub, id, ...extra] = positionals;
-  if (sub !== undefined && sub !== 'forget') throw usage(`${JSON.stringify(sub)}: unexpected argument`);
+  const [sub, id, ...extra] = f.positionals;
+  const watch = f.booleans.has('watch');
+  const json = f.booleans.has('json');
+  if (sub !== undefined && sub !== 'forget')
+    throw usageError(`hubspoke edges: ${JSON.stringify(sub)}: unexpected argument`);
   if (sub === 'forget' && (id === undefined || !isName(id)))
-    throw usage('forget: needs an edge id (1-64 of [A-Za-z0-9_-])');
-  if (extra.length > 0) throw usage(`${JSON.stringify(extra[0])}: unexpected argument`);
-  if (sub === 'forget' && (v.watch || v.json)) throw usage('forget takes no --watch or --json');
-  const nc = await hub(v.nats ?? process.env['HUBSPOKE_NATS_URL'], v.creds ?? process.env['HUBSPOKE_CREDS']);
-  try {
+    throw usageError('hubspoke edges forget: needs an edge id (1-64 of [A-Za-z0-9_-])');
+  if (extra.length > 0) throw usageError(`hubspoke edges: ${JSON.stringify(extra[0])}: unexpected argument`);
+  if (sub === 'forget' && watch) throw usageError('hubspoke edges forget takes no --watch');
+  const authDir = f.strings.get('auth-dir') ?? (env['HUBSPOKE_AUTH_DIR']?.trim() || undefined);
+  const conn = adminConnectionOf(f, env);
+  return withAdmin(conn, async (admin) => {
     if (sub === 'forget') {
-      const found = await forgetEdge(nc, id as string);
-      process.stdout.write(found ? `forgot ${id}\n` : '');
-      if (!found) process.stderr.write(`hubspoke edges: ${id} is not in the registry\n`);
-      return found ? 0 : 1;
+      const { forgotten } = await admin.forgetEdge(id as string);
+      if (json) process.stdout.write(`${toJson({ edgeId: id, forgotten })}\n`);
+      else if (forgotten) process.stdout.write(`forgot ${id}\n`);
+      if (!forgotten) process.stderr.write(`hubspoke edges: ${id} is not in the registry\n`);
+      return forgotten ? 0 : 1;
     }
     const show = async (): Promise<void> => {
-      const edges = await readEdgeRegistry(nc);
-      const out = v.json ? `${JSON.stringify(edges, null, 2)}\n` : edgesTable(edges, Date.now());
+      const edges = markRevoked((await admin.listEdges()).edges.map(edgeFromWire), authDir);
+      const out = json ? `${JSON.stringify(edges, null, 2)}\n` : edgesTable(edges, Date.now());
       process.stdout.write(
-        v.watch
-          ? `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${WATCH_MS / 1000} s, Ctrl-C stops)\n\n${out}`
-          : out,
+        watch ? `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${WATCH_MS / 1000} s, Ctrl-C stops)\n\n${out}` : out,
       );
     };
     await show();
-    if (!v.watch) return 0;
+    if (!watch) return 0;
     let stop = false;
     const stopped = shutdownSignal().then(() => (stop = true));
     while (!stop) {
@@ -127,7 +145,5 @@ export async function edgesCommand(argv: readonly string[]): Promise<number> {
       if (!stop) await show();
     }
     return 0;
-  } finally {
-    await nc.close();
-  }
+  });
 }

@@ -2,7 +2,7 @@ import type { PayloadInfo } from '@hubspoke/control-plane';
 import {
   ADMIN_FLAG,
   FILTER_FLAGS,
-  adminAddress,
+  adminConnectionOf,
   filterOf,
   flagTable,
   intFlag,
@@ -97,7 +97,7 @@ export async function payloadsCommand(argv: readonly string[], env = process.env
     return 0;
   }
   noPositionals(f);
-  const address = adminAddress(f, env);
+  const conn = adminConnectionOf(f, env);
   const filter = filterOf(f, Date.now());
   const limit = intFlag(f, 'limit', 1, 10_000);
   const after = intFlag(f, 'after', 1, Number.MAX_SAFE_INTEGER);
@@ -105,7 +105,7 @@ export async function payloadsCommand(argv: readonly string[], env = process.env
   const seq = intFlag(f, 'seq', 1, Number.MAX_SAFE_INTEGER);
   if (id !== undefined && seq !== undefined) throw usageError('--id, --seq: give one of them');
   const json = f.booleans.has('json');
-  return withAdmin(address, async (admin) => {
+  return withAdmin(conn, async (admin) => {
     if (id !== undefined || seq !== undefined) {
       const { payload } = await admin.getPayload(id !== undefined ? { id } : { streamSeq: seq as number });
       if (payload) process.stdout.write(json ? `${toJson(payload)}\n` : payloadDetail(payload));

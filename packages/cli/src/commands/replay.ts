@@ -3,7 +3,8 @@ import { isName } from '@hubspoke/sdk';
 import {
   ADMIN_FLAG,
   FILTER_FLAGS,
-  adminAddress,
+  adminClient,
+  adminConnectionOf,
   filterOf,
   flagTable,
   noPositionals,
@@ -62,7 +63,7 @@ export async function replayCommand(argv: readonly string[], env = process.env):
     return 0;
   }
   noPositionals(f);
-  const address = adminAddress(f, env);
+  const conn = adminConnectionOf(f, env);
   const filter = filterOf(f, Date.now());
   const plugin = f.strings.get('plugin');
   if (plugin !== undefined && !isName(plugin))
@@ -70,7 +71,7 @@ export async function replayCommand(argv: readonly string[], env = process.env):
   const dryRun = f.booleans.has('dry-run');
   const json = f.booleans.has('json');
   const tty = process.stderr.isTTY === true;
-  const admin = new AdminClient(address);
+  const admin = adminClient(conn);
   const ac = new AbortController();
   const onSigint = (): void => ac.abort();
   process.once('SIGINT', onSigint);

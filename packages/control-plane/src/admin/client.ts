@@ -1,4 +1,5 @@
 import {
+  Metadata,
   credentials,
   makeClientConstructor,
   type CallOptions,
@@ -33,11 +34,20 @@ export interface ConfigObject {
   revision: number;
 }
 
-type Unary = (req: unknown, opts: CallOptions, cb: (err: ServiceError | null, res: unknown) => void) => void;
-type Streaming = (req: unknown, opts: CallOptions) => ClientReadableStream<unknown>;
+type Unary = (
+  req: unknown,
+  md: Metadata,
+  opts: CallOptions,
+  cb: (err: ServiceError | null, res: unknown) => void,
+) => void;
+type Streaming = (req: unknown, md: Metadata, opts: CallOptions) => ClientReadableStream<unknown>;
 
 /** Options of {@link AdminClient}. */
 export interface AdminClientOptions {
+  /** The admin token, sent with every call as `authorization: Bearer <token>`. @default none (calls are refused) */
+  token?: string;
+  /** TLS: the CA (PEM text or a Buffer) that signed the server's certificate; without it, plain HTTP/2. @default none */
+  tlsCa?: string | Buffer;
   /** Deadline of each unary call (a list or a redrive of many may scan a long stream). @default 60000 */
   timeoutMs?: number;
 }
@@ -49,6 +59,7 @@ export interface AdminClientOptions {
 export class AdminClient {
   private readonly client: Client;
   private readonly timeoutMs: number;
+  private readonly metadata: Metadata;
 
   constructor(
     readonly address: string,
@@ -56,16 +67,19 @@ export class AdminClient {
   ) {
     const Ctor = makeClientConstructor(adminServiceDefinition(), ADMIN_SERVICE);
     // A page of bodies is kept under 16 MiB by the server; gRPC's own default would refuse above 4 MiB.
-    this.client = new Ctor(address, credentials.createInsecure(), {
+    const channel = o.tlsCa === undefined ? credentials.createInsecure() : credentials.createSsl(Buffer.from(o.tlsCa));
+    this.client = new Ctor(address, channel, {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
     this.timeoutMs = o.timeoutMs ?? 60_000;
+    this.metadata = new Metadata();
+    if (o.token !== undefined) this.metadata.set('authorization', `Bearer ${o.token}`);
   }
 
   private call<Res>(method: string, req: object): Promise<Res> {
     const fn = (this.client as unknown as Record<string, Unary>)[method] as Unary;
     return new Promise<Res>((resolve, reject) => {
-      fn.call(this.client, req, { deadline: Date.now() + this.timeoutMs }, (err, res) =>
+      fn.call(this.client, req, this.metadata, { deadline: Date.now() + this.timeoutMs }, (err, res) =>
         err ? reject(fromServiceError(err, this.address)) : resolve(res as Res),
       );
     });
@@ -124,7 +138,7 @@ export class AdminClient {
    */
   async *replay(req: ReplayRequest, signal?: AbortSignal): AsyncGenerator<ReplayProgress> {
     const fn = (this.client as unknown as Record<string, Streaming>)['Replay'] as Streaming;
-    const stream = fn.call(this.client, req, {});
+    const stream = fn.call(this.client, req, this.metadata, {});
     const cancel = (): void => stream.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     let failure: HubspokeError | undefined;

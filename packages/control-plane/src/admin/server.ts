@@ -1,17 +1,21 @@
+import { readFileSync } from 'node:fs';
 import {
   Server,
   ServerCredentials,
+  type Metadata,
+  type StatusObject,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
-import { edgeInfoToWire } from '@hubspoke/sdk/internal';
+import { ErrorCode, HubspokeError, type Limits } from '@hubspoke/sdk';
+import { edgeInfoToWire, hasToken } from '@hubspoke/sdk/internal';
 import type { Logger as Pino } from 'pino';
 import { toStatus } from './errors.js';
 import { parseValueJson, type AdminOps } from './operations.js';
-import { adminServiceDefinition } from './service.js';
+import { strictAdminServiceDefinition, undecodable } from './service.js';
+import { checkRequest } from './validate.js';
 import type {
   DropRequest,
   GetPayloadRequest,
@@ -26,8 +30,14 @@ import type {
 export interface AdminServerOptions {
   /** `host:port` to listen on; port 0 picks a free one. */
   listen: string;
+  /** The token every call must carry (`authorization: Bearer <token>`). */
+  token: string;
+  /** TLS: the server's certificate and key (PEM files). @default none (plain HTTP/2) */
+  tls?: { cert: string; key: string } | undefined;
   /** The operations it answers with (the console calls the same ones). */
   ops: AdminOps;
+  /** Publishing limits: the longest correlation id a filter may name. */
+  limits: Readonly<Limits>;
   log: Pino;
 }
 
@@ -46,15 +56,37 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-function unary<Req, Res>(log: Pino, name: string, fn: (req: Req) => Promise<Res>) {
+/** Why a call may not run: no token, bytes that are not the request, a bad field. Checked before any work. */
+function refusal(o: AdminServerOptions, method: string, call: { metadata: Metadata; request: unknown }): unknown {
+  if (!hasToken(call.metadata, o.token)) {
+    return new HubspokeError(
+      ErrorCode.Unauthenticated,
+      `${method}: the call carries no valid admin token (metadata authorization: Bearer <token>; hubspoke: --admin-token FILE or HUBSPOKE_ADMIN_TOKEN)`,
+    );
+  }
+  const bad = undecodable(call.request);
+  if (bad !== undefined) return new HubspokeError(ErrorCode.InvalidArgument, `${method}: ${bad}`);
+  try {
+    checkRequest(method, call.request, o.limits);
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+function failed(log: Pino, name: string, err: unknown): Partial<StatusObject> {
+  const s = toStatus(err);
+  log.warn({ call: name, code: s.code, err: s.details }, 'admin call failed');
+  return s;
+}
+
+function unary<Req, Res>(o: AdminServerOptions, log: Pino, name: string, fn: (req: Req) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>): void => {
+    const refused = refusal(o, name, call);
+    if (refused !== undefined) return done(failed(log, name, refused));
     fn(call.request).then(
       (res) => done(null, res),
-      (err: unknown) => {
-        const s = toStatus(err);
-        log.warn({ call: name, code: s.code, err: s.details }, 'admin call failed');
-        done(s);
-      },
+      (err: unknown) => done(failed(log, name, err)),
     );
   };
 }
@@ -66,16 +98,16 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
 
   const ops = o.ops;
   const impl: UntypedServiceImplementation = {
-    ListEdges: unary(log, 'ListEdges', async () => ({
+    ListEdges: unary(o, log, 'ListEdges', async () => ({
       edges: (await ops.listEdges()).map(edgeInfoToWire),
     })),
-    ForgetEdge: unary(log, 'ForgetEdge', async (req: { edgeId: string }) => ({
+    ForgetEdge: unary(o, log, 'ForgetEdge', async (req: { edgeId: string }) => ({
       forgotten: await ops.forgetEdge(req.edgeId),
     })),
-    PutConfig: unary(log, 'PutConfig', async (req: ConfigRequest) => ({
+    PutConfig: unary(o, log, 'PutConfig', async (req: ConfigRequest) => ({
       revision: await ops.putConfig(req.key, req.namespace, parseValueJson(req.key, req.valueJson ?? '')),
     })),
-    GetConfig: unary(log, 'GetConfig', async (req: ConfigRequest) => {
+    GetConfig: unary(o, log, 'GetConfig', async (req: ConfigRequest) => {
       const e = await ops.getConfig(req.key, req.namespace);
       if (!e) return { found: false };
       return {
@@ -83,10 +115,10 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
         object: { key: e.key, namespace: req.namespace, valueJson: JSON.stringify(e.value), revision: e.revision },
       };
     }),
-    DeleteConfig: unary(log, 'DeleteConfig', async (req: ConfigRequest) => ({
+    DeleteConfig: unary(o, log, 'DeleteConfig', async (req: ConfigRequest) => ({
       deleted: await ops.deleteConfig(req.key, req.namespace),
     })),
-    ListConfig: unary(log, 'ListConfig', async (req: ConfigRequest) => ({
+    ListConfig: unary(o, log, 'ListConfig', async (req: ConfigRequest) => ({
       objects: (await ops.listConfig(req.namespace, req.prefix ?? '')).map((e) => ({
         key: e.key,
         namespace: req.namespace,
@@ -94,12 +126,17 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
         revision: e.revision,
       })),
     })),
-    ListPayloads: unary(log, 'ListPayloads', (req: ListPayloadsRequest) => ops.listPayloads(req)),
-    GetPayload: unary(log, 'GetPayload', (req: GetPayloadRequest) => ops.getPayload(req)),
-    ListDeadLetters: unary(log, 'ListDeadLetters', (req: ListDeadLettersRequest) => ops.listDeadLetters(req)),
-    Redrive: unary(log, 'Redrive', (req: RedriveRequest) => ops.redrive(req)),
-    Drop: unary(log, 'Drop', (req: DropRequest) => ops.drop(req)),
+    ListPayloads: unary(o, log, 'ListPayloads', (req: ListPayloadsRequest) => ops.listPayloads(req)),
+    GetPayload: unary(o, log, 'GetPayload', (req: GetPayloadRequest) => ops.getPayload(req)),
+    ListDeadLetters: unary(o, log, 'ListDeadLetters', (req: ListDeadLettersRequest) => ops.listDeadLetters(req)),
+    Redrive: unary(o, log, 'Redrive', (req: RedriveRequest) => ops.redrive(req)),
+    Drop: unary(o, log, 'Drop', (req: DropRequest) => ops.drop(req)),
     Replay: (call: ServerWritableStream<ReplayRequest, ReplayProgress>) => {
+      const refused = refusal(o, 'Replay', call);
+      if (refused !== undefined) {
+        call.emit('error', failed(log, 'Replay', refused));
+        return;
+      }
       const ac = new AbortController();
       replays.add(ac);
       call.on('cancelled', () => ac.abort());
@@ -107,22 +144,29 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
         .replay(call.request, (p) => void call.write(p), ac.signal)
         .then(
           () => call.end(),
-          (err: unknown) => {
-            const s = toStatus(err);
-            log.warn({ call: 'Replay', code: s.code, err: s.details }, 'admin call failed');
-            call.emit('error', s);
-          },
+          (err: unknown) => call.emit('error', failed(log, 'Replay', err)),
         )
         .finally(() => replays.delete(ac));
     },
   };
 
-  const server = new Server();
-  server.addService(adminServiceDefinition(), impl);
+  // Requests are bounded before they are decoded: the largest is a 1 MiB config value.
+  const server = new Server({ 'grpc.max_receive_message_length': 2 * 1024 * 1024 });
+  server.addService(strictAdminServiceDefinition(), impl);
+  let creds: ServerCredentials;
+  try {
+    creds = o.tls
+      ? ServerCredentials.createSsl(null, [
+          { cert_chain: readFileSync(o.tls.cert), private_key: readFileSync(o.tls.key) },
+        ])
+      : ServerCredentials.createInsecure();
+  } catch (cause) {
+    throw new HubspokeError(ErrorCode.ConfigInvalid, `admin.tls: ${(cause as Error).message}`, { cause });
+  }
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(o.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(o.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (cause) {
     throw new HubspokeError(
@@ -132,7 +176,7 @@ export async function startAdminServer(o: AdminServerOptions): Promise<AdminServ
     );
   }
   const address = /:\d+$/.test(o.listen) ? o.listen.replace(/:\d+$/, `:${port}`) : o.listen;
-  log.info({ address }, 'admin API listening (gRPC, no TLS, no authentication)');
+  log.info({ address, tls: o.tls !== undefined }, 'admin API listening (gRPC, token required)');
   let closed: Promise<void> | undefined;
   return {
     address,

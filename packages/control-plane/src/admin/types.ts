@@ -110,10 +110,12 @@ export interface ListDeadLettersReply {
   truncated: boolean;
 }
 
-/** Exactly one of `seqs` and `all`; `filter` with `all` only. Drop takes the same. */
+/** Exactly one of `seqs` and `all` (with `confirm: 'all'`); `filter` with `all` only. Drop takes the same. */
 export interface RedriveRequest {
   seqs?: number[];
   all?: boolean;
+  /** `'all'` with `all: true`, else the call is refused: `all` alone selects nothing. */
+  confirm?: 'all';
   filter?: DeadLetterFilter;
 }
 

@@ -19,6 +19,8 @@ import type { Logger as Pino } from 'pino';
 export const CONFIG_BUCKET = 'hs-config';
 
 /** How much of a snapshot goes in one reply message. */
+/** Every edge request (see start()). */
+const REQUESTS = 'hs.req.>';
 const CHUNK_BYTES = 256 * 1024;
 
 /** Counters of the config store on this replica; they only rise. */
@@ -101,12 +103,16 @@ export class ConfigStore {
     });
   }
 
-  /** Answers snapshot requests (queue group: one replica answers each). */
+  /**
+   * Answers snapshot requests (queue group: one replica answers each). Subscribed as `hs.req.>` and filtered
+   * here: nats-server 2.9 does not propagate a `hs.req.*.*.config` interest to a leaf node whose permissions
+   * allow only `hs.req.<ns>.<edge>.>`, so an edge behind its leaf with credentials was never answered.
+   */
   start(): void {
-    this.sub = this.nc.subscribe(configSubjects.requestAll, {
-      queue: 'hs-control',
+    this.sub = this.nc.subscribe(REQUESTS, {
+      queue: 'hs-control-config',
       callback: (err, msg) => {
-        if (!err) this.answer(msg);
+        if (!err && msg.subject.endsWith('.config') && msg.subject.split('.').length === 5) this.answer(msg);
       },
     });
   }

@@ -1,6 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
+import { tokensEqual } from '@hubspoke/sdk/internal';
 
 /** The session cookie's name. */
 export const COOKIE = 'hs_console';
@@ -17,11 +18,12 @@ export interface Session {
   expires: number;
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/** Compares a token with the expected one in constant time (both hashed first: lengths leak nothing either). */
+/**
+ * Compares a token with the expected one in constant time (both hashed first: lengths leak nothing either). The
+ * one comparison the admin API uses too (`tokensEqual`, behind `adminTokenMatches`).
+ */
 export function tokenMatches(expected: string, given: string): boolean {
-  return timingSafeEqual(digest(expected), digest(given));
+  return tokensEqual(given, expected);
 }
 
 function cookieOf(req: IncomingMessage): string | undefined {

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, HubspokeError, isHubspokeError } from '@hubspoke/sdk';
-import { AdminError } from '../admin/errors.js';
 
 /** The largest JSON body the console accepts (a config value, a plugin RPC payload). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -40,6 +39,7 @@ const STATUS: Partial<Record<string, number>> = {
   [ErrorCode.InvalidKey]: 400,
   [ErrorCode.ConfigInvalid]: 400,
   [ErrorCode.ConfigRejected]: 409,
+  [ErrorCode.NotFound]: 404,
   [ErrorCode.NotSupported]: 501,
   [ErrorCode.NotConnected]: 503,
   [ErrorCode.JetStreamUnavailable]: 503,
@@ -47,7 +47,6 @@ const STATUS: Partial<Record<string, number>> = {
 };
 
 function statusOf(err: unknown): number {
-  if (err instanceof AdminError) return 409;
   if (!isHubspokeError(err)) return 500;
   return STATUS[err.code] ?? 500;
 }

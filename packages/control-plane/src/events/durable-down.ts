@@ -31,10 +31,12 @@ export class DurableDown {
       const ack = await this.publisher.publish(keptSubject(e.namespace, e.edgeId, e.topic), e.data, { msgId: e.id });
       this.ctx.nc.publish(e.subject, appendEnvelopeFields(e.data, { sequence: ack.seq }));
     };
-    this.sub = this.ctx.nc.subscribe('hs.req.*.*.down', {
-      queue: 'hs-control',
+    // `hs.req.>` filtered here, not `hs.req.*.*.down`: nats-server 2.9 does not propagate that interest to a leaf
+    // node whose permissions allow only `hs.req.<ns>.<edge>.>` (an edge behind its own leaf, with credentials).
+    this.sub = this.ctx.nc.subscribe('hs.req.>', {
+      queue: 'hs-control-down',
       callback: (err, msg) => {
-        if (!err)
+        if (!err && msg.subject.endsWith('.down') && msg.subject.split('.').length === 5)
           void this.answer(msg).catch((e: unknown) =>
             this.ctx.log.warn({ err: String(e) }, 'durable Down catch-up failed'),
           );

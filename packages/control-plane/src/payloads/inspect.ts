@@ -1,8 +1,6 @@
 import { ErrorCode, HubspokeError, assertName, decodeEnvelope, type Limits } from '@hubspoke/sdk';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { status } from '@grpc/grpc-js';
-import { AdminError } from '../admin/errors.js';
 import type {
   GetPayloadReply,
   GetPayloadRequest,
@@ -243,7 +241,7 @@ export async function listPayloads(
 /**
  * One payload, by stream sequence or by id (a search of the whole stream, oldest first: a redriven copy
  * has the id of its original).
- * @throws AdminError NOT_FOUND when there is none
+ * @throws HubspokeError `HS_ERR_NOT_FOUND` when there is none
  */
 export async function getPayload(
   js: JetStreamClient,
@@ -261,12 +259,7 @@ export async function getPayload(
       if (/no message found|not found/i.test(String(err))) return null;
       throw err;
     });
-    if (!m)
-      throw new AdminError(
-        status.NOT_FOUND,
-        ErrorCode.InvalidArgument,
-        `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`,
-      );
+    if (!m) throw new HubspokeError(ErrorCode.NotFound, `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`);
     return {
       payload: payloadInfo(
         { subject: m.subject, seq: m.seq, data: m.data, headers: m.header, receivedUnixMs: m.time.getTime() },
@@ -279,9 +272,5 @@ export async function getPayload(
     const info = payloadInfo(stored(m), limits, true);
     if (info.id === id) return { payload: info };
   }
-  throw new AdminError(
-    status.NOT_FOUND,
-    ErrorCode.InvalidArgument,
-    `no payload with id ${JSON.stringify(id)} in ${PAYLOAD_STREAM}`,
-  );
+  throw new HubspokeError(ErrorCode.NotFound, `no payload with id ${JSON.stringify(id)} in ${PAYLOAD_STREAM}`);
 }

@@ -1,11 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
 import { ErrorCode, HubspokeError, appendEnvelopeFields, decodeEnvelope, type Limits } from '@hubspoke/sdk';
 import type { HostedPlugin, PluginHost } from '@hubspoke/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
-import { AdminError } from '../admin/errors.js';
 import type { ReplayFailure, ReplayProgress, ReplayRequest } from '../admin/types.js';
 import { checkTimes, edgeOfSubject, filterSubject, scan } from './inspect.js';
 import { offerPayload, receiversOf, toEdgePayload } from './offer.js';
@@ -53,7 +51,7 @@ export const replayCopyId = (originalId: string, replayId: string): string => `$
 
 /**
  * The receivers a replay offers to: every one, in load order, or the one named.
- * @throws AdminError INVALID_ARGUMENT naming a plugin that is not loaded or receives no payloads
+ * @throws HubspokeError `HS_ERR_INVALID_ARGUMENT` naming a plugin that is not loaded or receives no payloads
  */
 export function replayReceivers(host: PluginHost, plugin: string | undefined): HostedPlugin[] {
   const all = receiversOf(host);
@@ -92,8 +90,7 @@ export async function replay(
   const dryRun = req.dryRun === true;
   const receivers = replayReceivers(d.host, req.plugin);
   if (!dryRun && receivers.length === 0) {
-    throw new AdminError(
-      status.FAILED_PRECONDITION,
+    throw new HubspokeError(
       ErrorCode.NotSupported,
       'this control plane loads no EdgePayloadReceiver: there is nobody to offer a replay to (a dry run works)',
     );

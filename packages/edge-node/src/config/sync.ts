@@ -100,8 +100,11 @@ export class EdgeConfig {
     },
   };
 
-  /** Loads what was applied before, subscribes to pushes, and asks for a snapshot (waiting up to 5 s). */
-  async start(): Promise<void> {
+  /**
+   * Loads what was applied before, subscribes to pushes, and asks for a snapshot (waiting up to 5 s); resolves
+   * to whether the control plane answered.
+   */
+  async start(): Promise<boolean> {
     for (const k of await this.o.kv.list('')) {
       const v = await this.o.kv.get(k);
       if (!v) continue;
@@ -143,6 +146,7 @@ export class EdgeConfig {
         'the control plane did not answer for the config snapshot: starting with the last config applied here; catching up when it answers',
       );
     }
+    return ok;
   }
 
   /** From now on, changes are offered to plugins' `onConfigChange` (called once the plugins are initialized). */
@@ -425,6 +429,17 @@ export class EdgeConfig {
     }
     for (const id of [...this.rejected.keys()]) if (!seen.has(id)) this.rejected.delete(id);
     if (changed) this.o.onOutcome();
+  }
+
+  /**
+   * Whether a control plane answers a snapshot request now (what it sends is not applied: the next sync does
+   * that). For start, before the plugins run, when a change would wait for them.
+   */
+  probe(waitMs: number): Promise<boolean> {
+    return this.request(waitMs).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** One snapshot request: the records, or undefined when the digest matched. Rejects when nobody answers. */

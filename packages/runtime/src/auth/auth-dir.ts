@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
 import { edgePermissions, type SubjectPermissions } from './permissions.js';
@@ -22,6 +23,8 @@ export interface AuthState {
   version: 1;
   control: { publicKey: string };
   edges: Record<string, EdgeAuth>;
+  /** Edges revoked (until added again), so that `hubspoke edges` can say so. */
+  revoked?: Record<string, { namespace: string; at: string }>;
 }
 
 /** The files of an auth folder. */
@@ -31,6 +34,8 @@ export interface AuthPaths {
   control: string;
   /** What the hub's nats-server config includes. */
   conf: string;
+  /** The admin API's token (the control plane's `--admin-token`, and the ops commands'). */
+  adminToken: string;
   state: string;
   edgesDir: string;
   edge(edgeId: string): string;
@@ -42,6 +47,7 @@ export function authPaths(dir: string): AuthPaths {
     dir,
     control: join(dir, 'control.nk'),
     conf: join(dir, 'auth.conf'),
+    adminToken: join(dir, 'admin.token'),
     state: join(dir, STATE_FILE),
     edgesDir: join(dir, 'edges'),
     edge: (edgeId) => join(dir, 'edges', `${edgeId}.nk`),
@@ -142,13 +148,14 @@ function save(dir: string, state: AuthState): void {
  */
 export function initAuthDir(dir: string): AuthPaths {
   const paths = authPaths(dir);
-  if (existsSync(paths.state) || existsSync(paths.control)) {
+  if (existsSync(paths.state) || existsSync(paths.control) || existsSync(paths.adminToken)) {
     throw invalid(`${dir} already holds hubspoke credentials (auth.json / control.nk): not overwritten`);
   }
   mkdirSync(paths.edgesDir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const control = createUserKey();
   writePrivate(paths.control, seedFile(control.seed, 'the control plane'));
+  writePrivate(paths.adminToken, `${randomBytes(32).toString('base64url')}\n`);
   save(dir, { version: 1, control: { publicKey: control.publicKey }, edges: {} });
   return paths;
 }
@@ -170,6 +177,7 @@ export function addEdge(dir: string, edgeId: string, namespace: string): { seedF
   mkdirSync(paths.edgesDir, { recursive: true, mode: 0o700 });
   const key = createUserKey();
   writePrivate(paths.edge(edgeId), seedFile(key.seed, `edge ${edgeId} (namespace ${namespace})`));
+  if (state.revoked) delete state.revoked[edgeId];
   state.edges[edgeId] = {
     namespace,
     publicKey: key.publicKey,
@@ -186,6 +194,7 @@ export function revokeEdge(dir: string, edgeId: string): { namespace: string } {
   const had = state.edges[edgeId];
   if (!had) throw invalid(`edge ${JSON.stringify(edgeId)} has no credentials in ${dir}`);
   delete state.edges[edgeId];
+  state.revoked = { ...state.revoked, [edgeId]: { namespace: had.namespace, at: new Date().toISOString() } };
   save(dir, state);
   rmSync(authPaths(dir).edge(edgeId), { force: true });
   return { namespace: had.namespace };

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, HubspokeError, assertName, capabilities, type Plugin } from '@hubspoke/sdk';
 import { pino, type Logger as Pino } from 'pino';
@@ -31,15 +33,62 @@ function fail(source: string, why: string, cause?: unknown): HubspokeError {
   return new HubspokeError(ErrorCode.Plugin, `plugin ${source}: ${why}`, cause === undefined ? undefined : { cause });
 }
 
+/** Where tsx's ESM API is, seen from the plugin's folder, else from the working folder; undefined when neither has it. */
+function findTsx(path: string): string | undefined {
+  for (const from of [path, join(process.cwd(), 'noop.js')]) {
+    try {
+      // The package.json (not `tsx/esm/api`, which require() resolves to its CommonJS build).
+      const pkgFile = createRequire(from).resolve('tsx/package.json');
+      const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
+        exports?: Record<string, { import?: { default?: string } | string }>;
+      };
+      const entry = pkg.exports?.['./esm/api']?.import;
+      const rel = typeof entry === 'string' ? entry : entry?.default;
+      if (rel) return join(dirname(pkgFile), rel);
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Imports a plugin module. A TypeScript one (.ts, .mts, .cts) loads as is when Node can (a tsx loader is active,
+ * or Node 22.6+ strips types), else through tsx's `tsImport` when tsx is installed beside the plugin or in the
+ * working folder; otherwise it fails with a coded error that says how to make it load.
+ */
+async function importPlugin(path: string, source: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (!/\.[cm]?ts$/.test(path) || code !== 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw fail(source, `cannot be imported: ${(cause as Error).message}`, cause);
+    }
+  }
+  const tsx = findTsx(path);
+  if (tsx === undefined) {
+    throw fail(
+      source,
+      'is TypeScript, and this Node cannot load it: install tsx beside it (npm install --save-dev tsx), ' +
+        'compile it to .js, or on Node 22.6+ run with --experimental-strip-types (default from Node 23.6)',
+    );
+  }
+  try {
+    const api = (await import(pathToFileURL(tsx).href)) as {
+      tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>>;
+    };
+    return await api.tsImport(url, import.meta.url);
+  } catch (cause) {
+    throw fail(source, `cannot be imported (through tsx): ${(cause as Error).message}`, cause);
+  }
+}
+
 async function instantiate(src: PluginSource, source: string): Promise<Plugin> {
   let value: unknown = src;
   if (typeof src === 'string') {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(resolve(src)).href)) as Record<string, unknown>;
-    } catch (cause) {
-      throw fail(source, `cannot be imported: ${(cause as Error).message}`, cause);
-    }
+    const mod = await importPlugin(resolve(src), source);
     value = mod['default'];
     if (value === undefined)
       throw fail(source, 'the module has no default export (export the plugin class or an instance)');

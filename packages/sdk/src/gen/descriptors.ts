@@ -412,6 +412,10 @@ export const descriptors = {
                 "filter": {
                   "type": "DeadLetterFilter",
                   "id": 3
+                },
+                "confirm": {
+                  "type": "string",
+                  "id": 4
                 }
               }
             },
@@ -459,6 +463,10 @@ export const descriptors = {
                 "filter": {
                   "type": "DeadLetterFilter",
                   "id": 3
+                },
+                "confirm": {
+                  "type": "string",
+                  "id": 4
                 }
               }
             },

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   Metadata,
   status,
@@ -10,8 +10,9 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
-import { ErrorCode, HubspokeError, isHubspokeError } from '../errors.js';
+import { ErrorCode, HubspokeError } from '../errors.js';
 import { descriptors } from '../gen/descriptors.js';
+import { parseStatusDetails, statusOfError } from './status.js';
 
 /** Full names of the two services of proto/hubspoke/v1/plugin.proto. */
 export const PLUGIN_SERVICE = 'hubspoke.v1.Plugin';
@@ -56,48 +57,43 @@ export function bearer(token: string): Metadata {
   return m;
 }
 
-/** True when the call carries exactly this token (compared in constant time). */
-export function hasToken(md: Metadata, token: string): boolean {
-  const got = md.get('authorization')[0];
-  if (typeof got !== 'string') return false;
-  const a = Buffer.from(got);
-  const b = Buffer.from(`Bearer ${token}`);
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * True when `presented` equals `expected`, compared in constant time (for their common length): a wrong token
+ * takes as long to refuse whichever of its characters differ. An empty expected token matches nothing.
+ */
+export function tokensEqual(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return expected.length > 0 && timingSafeEqual(a, b) && presented === expected;
 }
 
-const BY_CODE: Partial<Record<string, status>> = {
-  [ErrorCode.InvalidArgument]: status.INVALID_ARGUMENT,
-  [ErrorCode.InvalidName]: status.INVALID_ARGUMENT,
-  [ErrorCode.InvalidTopic]: status.INVALID_ARGUMENT,
-  [ErrorCode.InvalidKey]: status.INVALID_ARGUMENT,
-  [ErrorCode.MetadataInvalid]: status.INVALID_ARGUMENT,
-  [ErrorCode.PayloadTooLarge]: status.INVALID_ARGUMENT,
-  [ErrorCode.ConfigInvalid]: status.INVALID_ARGUMENT,
-  [ErrorCode.ScopeDenied]: status.PERMISSION_DENIED,
-  [ErrorCode.NotConnected]: status.UNAVAILABLE,
-  [ErrorCode.OutboxFull]: status.RESOURCE_EXHAUSTED,
-  [ErrorCode.Closed]: status.UNAVAILABLE,
-  [ErrorCode.NotSupported]: status.UNIMPLEMENTED,
-};
+/** The token of an `authorization: Bearer <token>` value; undefined when it is not one. */
+export function bearerToken(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^Bearer ([^\s]+)$/.exec(value.trim());
+  return m?.[1];
+}
+
+/** True when the call carries exactly this token (compared in constant time). */
+export function hasToken(md: Metadata, token: string): boolean {
+  const got = bearerToken(md.get('authorization')[0]);
+  return got !== undefined && tokensEqual(got, token);
+}
 
 /** The gRPC status of an error; the message keeps its `HS_ERR_*` code in front so the other side can rebuild it. */
 export function toStatus(err: unknown): Partial<StatusObject> {
-  if (isHubspokeError(err)) {
-    return { code: BY_CODE[err.code] ?? status.INTERNAL, details: (err as Error).message };
-  }
-  return { code: status.UNKNOWN, details: `${ErrorCode.Plugin}: ${(err as Error)?.message ?? String(err)}` };
+  return statusOfError(err, { status: status.UNKNOWN, code: ErrorCode.Plugin });
 }
 
 /** A failed call as a hubspoke error: the code the other side put in front, else `fallback`, with `what` in front. */
 export function fromServiceError(err: ServiceError, fallback: ErrorCode, what: string): HubspokeError {
   const details = err.details || err.message;
-  const m = /^(HS_ERR_[A-Z_]+): ([\s\S]*)$/.exec(details);
-  if (m && (Object.values(ErrorCode) as string[]).includes(m[1] as string)) {
-    return new HubspokeError(m[1] as ErrorCode, m[2] as string, { cause: err });
-  }
+  const coded = parseStatusDetails(details);
+  if (coded) return new HubspokeError(coded.code, coded.message, { cause: err });
   const why =
     err.code === status.DEADLINE_EXCEEDED ? 'no answer in time' : `${status[err.code] ?? err.code}: ${details}`;
-  return new HubspokeError(fallback, `${what}: ${why}`, { cause: err });
+  const code = err.code === status.UNAUTHENTICATED ? ErrorCode.Unauthenticated : fallback;
+  return new HubspokeError(code, `${what}: ${why}`, { cause: err });
 }
 
 /** A unary handler that checks the token, runs `fn` and answers with its result or its error's status. */
@@ -110,7 +106,7 @@ export function unary<Req, Res>(
     if (t === undefined || !hasToken(call.metadata, t)) {
       done({
         code: status.UNAUTHENTICATED,
-        details: `${ErrorCode.Plugin}: the call does not carry this session's token (unauthenticated)`,
+        details: `${ErrorCode.Unauthenticated}: the call does not carry this session's token`,
       });
       return;
     }

@@ -13,6 +13,7 @@ import {
   Direction,
   ErrorCode,
   HubspokeError,
+  isHubspokeError,
   assertName,
   eventToEnvelope,
   type ConfigChange,
@@ -214,9 +215,7 @@ class RemotePlugin {
       }
     } catch (err) {
       await this.close();
-      throw err instanceof HubspokeError && err.code === ErrorCode.Plugin
-        ? err
-        : this.fail((err as Error).message, err);
+      throw isHubspokeError(err, ErrorCode.Plugin) ? err : this.fail((err as Error).message, err);
     }
     this.log = this.log.child({ plugin: this.manifest.name });
     return this.proxy();
