@@ -230,7 +230,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       plugins: [sender],
       stateDir: join(dir, 'dc'),
     });
-    const admin = new AdminClient(cp.admin?.address as string);
+    const admin = new AdminClient(cp.admin?.address as string, { token: cp.admin?.token as string });
     const nc = await connect({ servers: hub.url });
     try {
       for (let n = 0; n < 3; n++) await sender.send({ n });
