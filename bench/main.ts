@@ -3,7 +3,7 @@
 //                                   [--only name,...] [--out FILE] [--cpu-prof]
 // Starts its own nats-server on free ports (never 4222), runs each scenario's variants in worker processes
 // (bench/worker.ts), prints a table of medians and writes a JSON result (default bench-results/<timestamp>.json).
-// Scenarios: up1, up10, down, local, memory, durable, edges, gateway, cluster. See docs/performance.md.
+// Scenarios: up1, up10, down, local, memory, durable, replicas, edges, gateway, cluster. See docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -22,6 +22,7 @@ import { durable } from './scenarios/durable.js';
 import { edges } from './scenarios/edges.js';
 import { gateway } from './scenarios/gateway.js';
 import { memory } from './scenarios/memory.js';
+import { replicas } from './scenarios/replicas.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   up1: (o) => dirUp(o, 1),
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Row[]>> = {
   local: dirLocal,
   memory,
   durable,
+  replicas,
   edges,
   gateway,
   cluster,

@@ -58,6 +58,14 @@ export class Worker {
     });
   }
 
+  /** SIGKILLs the process (a fault: nothing is closed) and resolves once it is gone. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.kill('SIGKILL');
+    await gone;
+  }
+
   /** Asks the role to close, then the process to exit; kills it after 10 s. */
   async close(): Promise<void> {
     if (this.exited) return;

@@ -5,6 +5,9 @@
 //   control       a control plane whose one EdgePayloadReceiver returns true (and counts)
 //   raw-pub       the raw twin's publisher: `js.publish()` or a pipelined core publish parsing PubAcks on one inbox
 //   raw-consume   the raw twin's consumer: a durable pull consumer, consume() with an ack() per message
+//   raw-leaf-pub  the leaf-topology twin's publisher: pipelined publishes into a stream of a leaf nats-server
+//   raw-leaf-consume  its consumer at the hub: a hub stream sourcing the leaf's stream (cross-domain), consumed
+//                 like raw-consume. The same topology as an edge behind a leaf, without hubspoke
 // Senders keep at most `window` sends in flight (the next starts when one settles); every payload carries the
 // sender's clock (lib/util.ts), so receivers measure send → handled. Each command reports this process's CPU
 // time over the round, and the edge-leaf kind its leaf nats-server's too (/proc).
@@ -27,10 +30,14 @@ import { connect, createInbox, type NatsConnection, type Subscription } from '@n
 import type { Commands } from '../worker.js';
 import { now, readStamp, stampedPayload, Tally } from '../lib/util.js';
 
-type Kind = 'edge-leaf' | 'edge-direct' | 'control' | 'raw-pub' | 'raw-consume';
+type Kind = 'edge-leaf' | 'edge-direct' | 'control' | 'raw-pub' | 'raw-consume' | 'raw-leaf-pub' | 'raw-leaf-consume';
 
 export const RAW_STREAM = 'HSBENCH';
 const RAW_SUBJECT = 'hsbench.pay.e';
+/** The leaf twin: the leaf's stream (JetStream domain RAW_LEAF_DOMAIN) and the hub stream sourcing it. */
+export const RAW_LEAF_DOMAIN = 'rawleaf';
+const LEAF_STREAM = 'HSBENCH_LEAF';
+const LEAF_SUBJECT = 'hsbench.leaf.e';
 const LOG = { level: process.env['HUBSPOKE_LOG_LEVEL'] ?? 'error' };
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined when unreadable. */
@@ -64,6 +71,8 @@ class BenchReceiver extends BasePlugin implements EdgePayloadReceiver {
   tally: Tally | undefined;
   /** Latency measured on edgeTimestamp (ms resolution) instead of the payload's stamp, as a cross-check. */
   edgeTsLat: number[] = [];
+  /** When each payload was handled here ({@link now}), for the takeover measurement. */
+  hitTimes: number[] = [];
   constructor() {
     super({ name: 'bench-receiver', version: '1.0.0' });
   }
@@ -73,6 +82,7 @@ class BenchReceiver extends BasePlugin implements EdgePayloadReceiver {
       if (this.edgeTsLat.length < t.expected) this.edgeTsLat.push(Date.now() - p.edgeTimestamp.getTime());
       t.hit(readStamp(p.payload));
     }
+    this.hitTimes.push(now());
     return true;
   }
 }
@@ -166,8 +176,15 @@ export function create(): Commands {
       nc = await connect({ servers: a.url });
       js = jetstream(nc);
       jsm = await jetstreamManager(nc);
-      if (kind === 'raw-consume') {
-        await jsm.streams.add({ name: RAW_STREAM, subjects: ['hsbench.pay.>'], num_replicas: a.replicas ?? 1 });
+      if (kind === 'raw-leaf-pub') {
+        await jsm.streams.add({ name: LEAF_STREAM, subjects: [LEAF_SUBJECT] });
+      }
+      if (kind === 'raw-consume' || kind === 'raw-leaf-consume') {
+        await jsm.streams.add(
+          kind === 'raw-consume'
+            ? { name: RAW_STREAM, subjects: ['hsbench.pay.>'], num_replicas: a.replicas ?? 1 }
+            : { name: RAW_STREAM, sources: [{ name: LEAF_STREAM, external: { api: `$JS.${RAW_LEAF_DOMAIN}.API` } }] },
+        );
         await jsm.consumers.add(RAW_STREAM, {
           durable_name: 'bench',
           ack_policy: AckPolicy.Explicit,
@@ -251,9 +268,10 @@ export function create(): Commands {
           },
         });
         await conn.flush();
+        const subject = kind === 'raw-leaf-pub' ? LEAF_SUBJECT : RAW_SUBJECT;
         r = await windowed(a.count, a.window, a.rate, (done) => {
           waiting.push(done);
-          conn.publish(RAW_SUBJECT, stampedPayload(a.size), { reply: inbox });
+          conn.publish(subject, stampedPayload(a.size), { reply: inbox });
         });
         sub.unsubscribe();
       }
@@ -263,6 +281,12 @@ export function create(): Commands {
         cpuSeconds: selfCpu() - c0,
         leafCpuSeconds: l0 !== undefined && l1 !== undefined ? l1 - l0 : undefined,
       };
+    },
+
+    /** Control planes: the first time a payload was handled here at or after `t` ({@link now}), and how many. */
+    async hitsAfter(a: { t: number }) {
+      const after = receiver.hitTimes.filter((x) => x >= a.t);
+      return { first: after[0], count: after.length, total: receiver.hitTimes.length };
     },
 
     /** Edge senders: CPU of the leaf since the last send started, and what is still in the outbox. */
@@ -276,7 +300,8 @@ export function create(): Commands {
 
     async close() {
       await consumeMsgs?.close().catch(() => undefined);
-      if (kind === 'raw-consume') await jsm.streams.delete(RAW_STREAM).catch(() => undefined);
+      if (kind === 'raw-consume' || kind === 'raw-leaf-consume')
+        await jsm.streams.delete(RAW_STREAM).catch(() => undefined);
       await nc?.close();
       await edge?.close();
       await control?.close();

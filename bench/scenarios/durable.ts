@@ -10,10 +10,10 @@ import type { BenchOptions } from '../lib/options.js';
 import type { Row } from '../lib/result.js';
 import { Worker } from '../lib/rpc.js';
 import { median, type TallyResult } from '../lib/util.js';
-import { procCpuSeconds } from '../roles/durable.js';
+import { procCpuSeconds, RAW_LEAF_DOMAIN } from '../roles/durable.js';
 import { startNatsServer } from '../../test/helpers/index.js';
 
-type Variant = 'edge-leaf' | 'edge-direct' | 'raw';
+type Variant = 'edge-leaf' | 'edge-direct' | 'raw' | 'raw-leaf';
 type Mode = 'js' | 'pipelined';
 
 interface Round {
@@ -55,13 +55,24 @@ async function runDurable(
   pacedRates: (best: number) => number[],
 ): Promise<VariantStats> {
   await using hub = await startNatsServer({ domain: 'hub', leafListen: true });
-  const fabric = variant !== 'raw';
+  const fabric = variant === 'edge-leaf' || variant === 'edge-direct';
+  // The leaf twin's leaf: a nats-server of its own with JetStream, linked to the hub like an edge's leaf.
+  await using rawLeaf =
+    variant === 'raw-leaf'
+      ? await startNatsServer({ domain: RAW_LEAF_DOMAIN, leafRemotes: [hub.leafUrl as string] })
+      : undefined;
   const recv = new Worker('durable', `${label}-${fabric ? 'control' : 'consume'}`);
   const snd = new Worker('durable', `${label}-${fabric ? 'edge' : 'pub'}`);
   try {
-    // The control plane first: it creates HS_PAYLOADS and the dispatch consumer the edge's payloads go to.
-    await recv.call('setup', { kind: fabric ? 'control' : 'raw-consume', url: hub.url });
-    await snd.call('setup', { kind: fabric ? variant : 'raw-pub', url: hub.url, hubLeafUrl: hub.leafUrl });
+    // The publisher's stream first when it is a leaf's (the hub stream sources it); otherwise the control plane
+    // first: it creates HS_PAYLOADS the edge's payloads go to.
+    if (rawLeaf) await snd.call('setup', { kind: 'raw-leaf-pub', url: rawLeaf.url });
+    await recv.call('setup', {
+      kind: fabric ? 'control' : variant === 'raw-leaf' ? 'raw-leaf-consume' : 'raw-consume',
+      url: hub.url,
+    });
+    if (!rawLeaf)
+      await snd.call('setup', { kind: fabric ? variant : 'raw-pub', url: hub.url, hubLeafUrl: hub.leafUrl });
     const round = async (count: number, mode: Mode | undefined, rate?: number): Promise<Round> => {
       const hub0 = procCpuSeconds(hub.pid);
       await recv.call('arm', { count });
@@ -103,7 +114,11 @@ async function runDurable(
         ...(r.edgeTsP50 === undefined ? {} : { edgeTsP50: r.edgeTsP50, edgeTsP99: r.edgeTsP99 }),
       };
     };
-    const modes: (Mode | undefined)[] = fabric ? [undefined] : ['pipelined', 'js'];
+    const modes: (Mode | undefined)[] = fabric
+      ? [undefined]
+      : variant === 'raw-leaf'
+        ? ['pipelined']
+        : ['pipelined', 'js'];
     for (const m of modes) await round(Math.min(plan.count, 5000), m);
     const rounds: Record<string, Round[]> = {};
     for (let i = 0; i < plan.repeats; i++) {
@@ -154,6 +169,9 @@ export async function durable(o: BenchOptions): Promise<Row[]> {
   const pacedAt = [leaf.paced[0]?.rate ?? 0, direct.paced[0]?.rate ?? 0];
   // The twin paced at the fabric rows' rates, so each latency compares at the same load.
   const raw = await runDurable('raw', plan, 'durable-raw', () => pacedAt);
+  // The same topology as an edge behind a leaf (a leaf stream sourced into a hub stream), without hubspoke.
+  const rawLeaf = await runDurable('raw-leaf', plan, 'durable-raw-leaf', () => []);
+  const rawLeafRate = median((rawLeaf.rounds['pipelined'] ?? []).map((r) => r.rate));
 
   const rawMed = (k: string) => median((raw.rounds[k] ?? []).map((r) => r.rate));
   const twinBest = rawMed(raw.best);
@@ -211,5 +229,17 @@ export async function durable(o: BenchOptions): Promise<Row[]> {
     ];
   };
   rows.push(...fabricRows('edge through a leaf', leaf, 0), ...fabricRows('edge direct to the hub', direct, 1));
+  const leafRate = median((leaf.rounds['fabric'] ?? []).map((r) => r.rate));
+  rows.push({
+    scenario: 'durable payloads, edge through a leaf',
+    metric: `throughput vs the same topology raw (leaf stream sourced into a hub stream, ack-consumed)`,
+    unit: 'msg/s',
+    fabric: leafRate,
+    twins: { 'raw leaf → hub (sourced)': rawLeafRate },
+    ratios: { 'raw leaf twin': leafRate / rawLeafRate },
+    targets: [{ name: '≥50% raw leaf twin', pass: leafRate >= 0.5 * rawLeafRate }],
+    detail: { rawLeaf: rawLeaf.rounds },
+    note: `CPU per 1,000 payloads (median round): raw leaf twin ${cpuNote(medianRound(rawLeaf.rounds['pipelined'] ?? []))}`,
+  });
   return rows;
 }

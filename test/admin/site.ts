@@ -14,7 +14,7 @@ import { Sender, type Receiver } from '../fixtures/receiver.js';
 import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
 /** Small retry settings: a poison payload is dead-lettered after 2 offers, within a fraction of a second. */
-export const fastPayloads = { maxDeliveries: 2, backoffInitialMs: 20, backoffMaxMs: 100, ackWaitMs: 2000 };
+export const fastPayloads = { maxDeliveries: 2, backoffInitialMs: 20, backoffMaxMs: 100 };
 
 /** A hub, a control plane with receivers and the admin API on a free loopback port, and edges sending to it. */
 export interface AdminSite extends AsyncDisposable {

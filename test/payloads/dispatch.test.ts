@@ -13,7 +13,7 @@ import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
 const body = (p: { payload: Uint8Array }) => JSON.parse(Buffer.from(p.payload).toString()) as { n: number };
 
-const fast = { maxDeliveries: 3, backoffInitialMs: 20, backoffMaxMs: 100, ackWaitMs: 2000 };
+const fast = { maxDeliveries: 3, backoffInitialMs: 20, backoffMaxMs: 100 };
 
 describe('edge payloads, edge connected straight to the hub', () => {
   let hub: NatsServer;
@@ -128,7 +128,7 @@ describe('edge payloads, edge connected straight to the hub', () => {
     failing.decide = () => {
       throw new Error('not yet');
     };
-    const slow = { maxDeliveries: 10, backoffInitialMs: 300, backoffMaxMs: 300, ackWaitMs: 2000 };
+    const slow = { maxDeliveries: 10, backoffInitialMs: 300, backoffMaxMs: 300 };
     const cp1 = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [failing], payloads: slow });
     const sender = new Sender();
     const edge = await startEdgeNode({

@@ -1,5 +1,5 @@
 import { subjects, type JetStreamPublisher } from '@hubspoke/runtime';
-import type { JsMsg } from '@nats-io/jetstream';
+import type { Middleware } from './pipeline.js';
 
 /** Why a payload was dead-lettered. */
 export interface DeadLetterInfo {
@@ -20,16 +20,46 @@ const header = (s: string) => s.replace(/[\r\n]+/g, ' ').slice(0, 1024);
 export class DeadLetters {
   constructor(private readonly publisher: JetStreamPublisher) {}
 
-  async put(ns: string, edge: string, m: JsMsg, info: DeadLetterInfo): Promise<void> {
-    await this.publisher.publish(subjects.deadLetter(ns, edge), m.data, {
-      msgId: `dlq-${m.seq}`,
+  async put(ns: string, edge: string, seq: number, data: Uint8Array, info: DeadLetterInfo): Promise<void> {
+    await this.publisher.publish(subjects.deadLetter(ns, edge), data, {
+      msgId: `dlq-${seq}`,
       headers: {
         'Hs-Dlq-Reason': header(info.reason) || 'unknown',
         'Hs-Dlq-Plugin': header(info.plugin) || '-',
         'Hs-Dlq-Attempts': String(info.attempts),
-        'Hs-Dlq-Stream-Seq': String(m.seq),
+        'Hs-Dlq-Stream-Seq': String(seq),
         'Hs-Dlq-At': new Date().toISOString(),
       },
     });
   }
+}
+
+/**
+ * Puts what the steps inside rejected into the dead-letter stream (retrying the write until it lands or the
+ * replica stops), so that the edge's next payload goes on at once.
+ */
+export function deadLetterStep(
+  sink: Pick<DeadLetters, 'put'>,
+  hooks: {
+    stopping(): boolean;
+    sleep(ms: number): Promise<void>;
+    onDeadLetter(info: DeadLetterInfo & { id?: string }): void;
+  },
+): Middleware {
+  return (next) => async (d) => {
+    const r = await next(d);
+    if (r.kind !== 'reject') return r;
+    const info = { reason: r.reason, plugin: r.plugin, attempts: r.attempts };
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        await sink.put(d.ns, d.edge, d.seq, d.data, info);
+        break;
+      } catch {
+        if (hooks.stopping()) return { kind: 'stopped' };
+        await hooks.sleep(wait);
+      }
+    }
+    hooks.onDeadLetter({ ...info, ...(d.env ? { id: d.env.id } : {}) });
+    return { kind: 'dead-lettered', ...info };
+  };
 }

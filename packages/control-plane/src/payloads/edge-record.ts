@@ -1,18 +1,45 @@
 import type { KV } from '@nats-io/kv';
-import type { JetStreamPublisher } from '@hubspoke/runtime';
+import { JetStreamPublishError, type JetStreamPublisher } from '@hubspoke/runtime';
 import { DISPATCH_BUCKET } from './streams.js';
 
-/** The last outbox position of an edge whose payload was handled (or dead-lettered), per outbox epoch. */
+/**
+ * Where dispatch stands for one edge. Written by the edge's owner only, with the revision it read (compare and
+ * set), so it only moves forward and a replica that lost the edge cannot overwrite the new owner's progress.
+ */
 export interface EdgeRecord {
+  /** Every payload of the edge at or before this `HS_PAYLOADS` sequence was dealt with: where reading resumes. */
+  streamSeq: number;
+  /** The outbox (its persistent id) and the last outbox position dealt with: a copy seen again is a duplicate. */
   epoch: string;
   seq: number;
+  /** The outbox before, for copies of its payloads still in flight when the edge got a new outbox. */
+  prev?: { epoch: string; seq: number };
+  /**
+   * Payloads after `streamSeq` up to `through` may have been offered already (written before offering them):
+   * the one at `first` `offered` times, the others at most once. A new owner counts `deliveryCount` on from there.
+   */
+  claim?: { through: number; first: number; offered: number };
 }
 
-/**
- * The durable record that makes dispatch exactly-once per edge beyond any dedup window: a payload whose
- * outbox sequence is at or below the record was dealt with already. It lives in a KV bucket at the hub and is
- * written after each payload, pipelined (the JetStream ack of the payload waits for the write).
- */
+/** A record with the revision it was read at (0: none yet). */
+export interface VersionedRecord {
+  record: EdgeRecord | undefined;
+  revision: number;
+}
+
+/** Another replica wrote the record since it was read: this replica no longer owns the edge. */
+export class RecordConflict extends Error {}
+
+const WRONG_LAST_SEQUENCE = 10071;
+
+export function parseRecord(raw: unknown): EdgeRecord | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Partial<EdgeRecord>;
+  if (typeof r.epoch !== 'string' || typeof r.seq !== 'number') return undefined;
+  return { ...r, streamSeq: typeof r.streamSeq === 'number' ? r.streamSeq : 0 } as EdgeRecord;
+}
+
+/** The per-edge records in the `hs-dispatch` bucket. */
 export class EdgeRecords {
   constructor(
     private readonly kv: KV,
@@ -23,22 +50,31 @@ export class EdgeRecords {
     return `edge.${ns}.${edge}`;
   }
 
-  async read(ns: string, edge: string): Promise<EdgeRecord | undefined> {
+  async read(ns: string, edge: string): Promise<VersionedRecord> {
     const e = await this.kv.get(this.key(ns, edge));
-    if (!e || e.operation !== 'PUT') return undefined;
+    if (!e) return { record: undefined, revision: 0 };
+    if (e.operation !== 'PUT') return { record: undefined, revision: e.revision };
     try {
-      const r = e.json<EdgeRecord>();
-      return typeof r.seq === 'number' && typeof r.epoch === 'string' ? r : undefined;
+      return { record: parseRecord(e.json<unknown>()), revision: e.revision };
     } catch {
-      return undefined;
+      return { record: undefined, revision: e.revision };
     }
   }
 
-  /** Writes the record; resolves once JetStream has it. */
-  write(ns: string, edge: string, r: EdgeRecord): Promise<unknown> {
-    return this.publisher.publish(
-      `$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`,
-      new TextEncoder().encode(JSON.stringify(r)),
-    );
+  /** Writes `r` if the record is still at `revision`; resolves to the new revision, or rejects with RecordConflict. */
+  async write(ns: string, edge: string, r: EdgeRecord, revision: number): Promise<number> {
+    try {
+      const ack = await this.publisher.publish(
+        `$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`,
+        new TextEncoder().encode(JSON.stringify(r)),
+        { headers: { 'Nats-Expected-Last-Subject-Sequence': String(revision) } },
+      );
+      return ack.seq;
+    } catch (err) {
+      if (err instanceof JetStreamPublishError && err.jsErrCode === WRONG_LAST_SEQUENCE) {
+        throw new RecordConflict(`the dispatch record of ${ns}/${edge} moved on (another replica owns the edge)`);
+      }
+      throw err;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { capabilities, type EdgePayload, type EdgePayloadReceiver, type Envelope } from '@hubspoke/sdk';
 import { handlerScope, pluginCall, type HostedPlugin, type PluginHost } from '@hubspoke/runtime';
+import type { Delivery, Handler } from './pipeline.js';
 
 /** What came of offering a payload to the receivers. */
 export type Outcome =
@@ -59,4 +60,36 @@ export async function offerPayload(
     }
   }
   return { kind: 'none' };
+}
+
+/**
+ * The innermost step: one round of offers. A receiver that throws (or times out) asks for a retry; every receiver
+ * returning false rejects it for good. `noReceiver` is called (and the delivery stopped) when none is loaded.
+ */
+export function offerHandler(
+  receivers: () => readonly HostedPlugin[],
+  timeoutMs: number,
+  hooks: { onOffer(): void; noReceiver(d: Delivery): void },
+): Handler {
+  return async (d) => {
+    const env = d.env as Envelope;
+    const list = receivers();
+    if (list.length === 0) {
+      hooks.noReceiver(d);
+      return { kind: 'stopped' };
+    }
+    hooks.onOffer();
+    const payload = toEdgePayload(env, d.ns, d.edge, d.receivedNanos, d.nextOffer);
+    const outcome = await offerPayload(list, payload, env, timeoutMs);
+    if (outcome.kind === 'handled') return { kind: 'handled', plugin: outcome.plugin, deliveryCount: d.nextOffer };
+    if (outcome.kind === 'none') {
+      return {
+        kind: 'reject',
+        reason: 'no receiver handled it (every acceptEdgePayload returned false)',
+        plugin: '',
+        attempts: d.nextOffer,
+      };
+    }
+    return { kind: 'reject', reason: outcome.error, plugin: outcome.plugin, attempts: d.nextOffer, retry: true };
+  };
 }

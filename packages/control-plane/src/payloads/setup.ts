@@ -2,9 +2,10 @@ import { JetStreamPublisher, OPEN_RETRY_MS, ensureKvBucket, withJetStream, type 
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { z } from 'zod';
 import { DurableDown } from '../events/durable-down.js';
-import { OfferCounts } from './attempts.js';
+import { randomUUID } from 'node:crypto';
 import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispatcher.js';
 import { EdgeRecords } from './edge-record.js';
+import { Ownership } from './ownership.js';
 import { DISPATCH_BUCKET, DOWN_STREAM, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
 
 /** Options of edge payload handling at the control plane (`replicas` comes from `jetstream.replicas`). */
@@ -27,8 +28,8 @@ export const payloadOptionsSchema = z
     backoffInitialMs: z.number().int().min(1).default(100),
     backoffMaxMs: z.number().int().min(1).default(5000),
     offerTimeoutMs: z.number().int().min(10).default(30_000),
-    ackWaitMs: z.number().int().min(500).default(30_000),
-    holdMs: z.number().int().min(0).default(30_000),
+    leaseMs: z.number().int().min(300).max(60_000).default(3000),
+    discoverMs: z.number().int().min(50).max(60_000).default(500),
   })
   .strict()
   .prefault({});
@@ -56,29 +57,20 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     log: ctx.log,
   });
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
-  const offers = new OfferCounts(kv);
-  // Through a cluster electing a leader (a node lost), opening is tried again; a failed try leaves no watch.
-  await withJetStream(
-    `KV bucket ${DISPATCH_BUCKET}`,
-    () =>
-      offers.open().catch((err: unknown) => {
-        offers.close();
-        throw err;
-      }),
-    OPEN_RETRY_MS,
-  );
+  const ownership = new Ownership(kv, randomUUID().slice(0, 8), o.leaseMs, ctx.log);
   const dispatcher = new Dispatcher(
     jsm,
     js,
     ctx.host,
     new EdgeRecords(kv, publisher),
-    offers,
+    ownership,
     publisher,
     ctx.limits,
     ctx.log,
     o,
     (env) => ctx.fabric.deliverRemote(env),
   );
+  ctx.onReconnect(() => dispatcher.reconnected());
   const down = new DurableDown(ctx, jsm, js, publisher);
   await withJetStream(`stream ${DOWN_STREAM}`, () => down.open(), OPEN_RETRY_MS);
   down.start();
@@ -95,11 +87,15 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
       dispatcher.onLatency = fn;
     },
     async start() {
-      active = await withJetStream('the dispatch consumer', () => dispatcher.start(), OPEN_RETRY_MS);
+      // Through a cluster electing a leader (a node lost), opening is tried again; a failed try leaves no watch.
+      await withJetStream(`KV bucket ${DISPATCH_BUCKET}`, () => ownership.open(), OPEN_RETRY_MS);
+      active = await withJetStream('payload dispatch', () => dispatcher.start(), OPEN_RETRY_MS);
     },
-    stop: () => dispatcher.stop(),
+    async stop() {
+      await dispatcher.stop();
+      await ownership.close();
+    },
     close: () => {
-      offers.close();
       down.stop();
       publisher.close();
     },

@@ -6,7 +6,8 @@ export const PAYLOAD_STREAM = 'HS_PAYLOADS';
 export const DLQ_STREAM = 'HS_DLQ';
 /** Durable Down events, kept so that an edge that was away gets what it missed. */
 export const DOWN_STREAM = 'HS_DOWN';
-export const DISPATCH_CONSUMER = 'hs-dispatch';
+/** The durable consumer every replica shared before edges had owners: only its ack floor is read, once. */
+export const LEGACY_DISPATCH_CONSUMER = 'hs-dispatch';
 export const DISPATCH_BUCKET = 'hs-dispatch';
 
 /** Retention and dedup of the hub's payload streams. */

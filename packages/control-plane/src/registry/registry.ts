@@ -27,6 +27,7 @@ export interface RegistryCounters {
 }
 
 const HEARTBEATS = subjects.heartbeatAll;
+const HEARTBEAT_QUEUE = 'hs-registry';
 /** The first wait before telling an out-of-date edge again to ask for its snapshot; doubles up to the max. */
 const RESYNC_FIRST_MS = 2000;
 const RESYNC_MAX_MS = 60_000;
@@ -45,9 +46,9 @@ const MIN_SWEEP_MS = 20;
 const MAX_SWEEP_MS = 1000;
 
 /**
- * The edge registry of one control-plane replica. Every replica subscribes to every heartbeat (a plain
- * subscription, not a queue group) and writes what it heard to the shared KV bucket; a watch on the bucket keeps
- * a mirror in memory, so each replica sees what the others wrote, and `forget` from anywhere. An edge's identity
+ * The edge registry of one control-plane replica. The replicas take heartbeats in a queue group: the one that
+ * gets a heartbeat writes it to the shared KV bucket (one write per heartbeat, however many replicas); a watch on
+ * the bucket keeps a mirror in memory, so each replica sees what the others wrote, and `forget` from anywhere. An edge's identity
  * is its heartbeat's subject, which NATS permissions confine to that edge; a body naming another edge is refused.
  * State is judged here from arrival times, and each replica raises `system.edge.online` / `system.edge.offline`
  * as Local events for its own plugins when the state it judges changes.
@@ -91,7 +92,9 @@ export class EdgeRegistry {
   /** Starts taking heartbeats and judging; events go out through `events` (Local, on this replica). */
   async start(events: EventsService): Promise<void> {
     this.events = events;
+    // A queue group: each heartbeat reaches one replica, which writes it once; the others see it in their watch.
     this.sub = this.nc.subscribe(HEARTBEATS, {
+      queue: HEARTBEAT_QUEUE,
       callback: (err, msg) => {
         if (!err) this.onHeartbeat(msg);
       },
@@ -171,6 +174,8 @@ export class EdgeRegistry {
     } else if (r.firstSeen < mine.firstSeen) {
       mine.firstSeen = r.firstSeen;
     }
+    // A heartbeat another replica took: judge it now rather than at the next sweep.
+    if (this.events && !this.stopped) this.judge(e.key, this.records.get(e.key) as EdgeRecord, Date.now());
   }
 
   private onHeartbeat(msg: Msg): void {

@@ -8,6 +8,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
 
 /** Bounds of the edge outbox. When full, new payloads are refused with `HS_ERR_OUTBOX_FULL`. */
 export interface OutboxLimits {
@@ -19,11 +20,19 @@ export interface OutboxLimits {
 
 export const OUTBOX_STREAM = 'HS_OUTBOX';
 const FULL_CODES = new Set([10077, 10078, 10047]); // maximum messages / bytes exceeded, insufficient resources
+const EPOCH_PREFIX = 'hubspoke outbox ';
+
+/** The outbox's identity kept in its stream's description, or undefined when it has none yet. */
+export function epochOf(description: string | undefined): string | undefined {
+  return description?.startsWith(EPOCH_PREFIX) ? description.slice(EPOCH_PREFIX.length) || undefined : undefined;
+}
 
 /**
  * The edge's outbox: a JetStream stream in the edge's own domain (its leaf), on a subject that never leaves
  * the site. A payload is durable once its PubAck comes back; the forwarder sends it on and purges it after
- * the hub's PubAck. Its creation time names the outbox (the epoch): a new outbox restarts the sequence.
+ * the hub's PubAck. An id made once, when the stream is created, and kept in the stream's description names
+ * the outbox (the epoch): a new outbox restarts the sequence. Not the stream's `created` time: nats-server 2.9
+ * rewrites it on every `streams.update`, and in-flight payloads then came back under a new epoch as new ones.
  */
 export class Outbox {
   private lastSeq = 0;
@@ -64,12 +73,21 @@ export class Outbox {
     let info;
     try {
       info = await jsm.streams.info(OUTBOX_STREAM);
-      info = await jsm.streams.update(OUTBOX_STREAM, { ...info.config, ...config });
-    } catch {
-      info = await jsm.streams.add(config);
+    } catch (err) {
+      if (!/stream not found/i.test(String(err))) throw err;
+      info = await jsm.streams.add({ ...config, description: `${EPOCH_PREFIX}${randomUUID()}` });
     }
+    // An outbox made before the epoch was kept gets one now; the sequence goes on (payloads from before it that
+    // are still in flight may be offered again once, flagged by nothing: only on this one upgrade).
+    const description = info.config.description;
+    const epoch = epochOf(description) ?? randomUUID();
+    info = await jsm.streams.update(OUTBOX_STREAM, {
+      ...info.config,
+      ...config,
+      description: `${EPOCH_PREFIX}${epoch}`,
+    });
     const first = info.state.messages === 0 ? info.state.last_seq + 1 : info.state.first_seq;
-    return new Outbox(jsm, publisher, subject, info.created, first, info.state.last_seq);
+    return new Outbox(jsm, publisher, subject, epoch, first, info.state.last_seq);
   }
 
   /** Payloads stored here and not yet acknowledged by the hub. */

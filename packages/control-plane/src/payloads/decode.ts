@@ -1,0 +1,29 @@
+import { decodeEnvelope, type Limits } from '@hubspoke/sdk';
+import type { Middleware } from './pipeline.js';
+
+/**
+ * Decodes the envelope and checks it against the subject it came on (an edge's identity is its subject, which
+ * NATS permissions confine to that edge). What does not decode or names another edge is rejected: dead-lettered
+ * by the step outside, and the edge's stream moves on past it (never a stall of the next payload).
+ */
+export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Middleware {
+  return (next) => async (d) => {
+    try {
+      d.env = decodeEnvelope(d.data, { kind: 'payload', limits });
+    } catch (err) {
+      onRejected();
+      return { kind: 'reject', reason: (err as Error).message, plugin: '', attempts: 0 };
+    }
+    if (d.env.namespace !== d.ns || d.env.edgeId !== d.edge) {
+      onRejected();
+      const why = `envelope names ${d.env.namespace}/${d.env.edgeId}, subject ${d.ns}/${d.edge}`;
+      return {
+        kind: 'reject',
+        reason: `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`,
+        plugin: '',
+        attempts: 0,
+      };
+    }
+    return next(d);
+  };
+}

@@ -1,0 +1,287 @@
+import { performance } from 'node:perf_hooks';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { subjects } from '@hubspoke/runtime';
+import type { Logger as Pino } from 'pino';
+import { dedupStep, type OutboxPosition } from './dedup.js';
+import { EdgeReader } from './edge-reader.js';
+import { RecordConflict, type EdgeRecord, type EdgeRecords } from './edge-record.js';
+import type { Ownership } from './ownership.js';
+import { compose, type Delivery, type Handler, type Middleware, type Result } from './pipeline.js';
+import { PAYLOAD_STREAM } from './streams.js';
+
+/** What a lane needs from its dispatcher. */
+export interface LaneDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  records: EdgeRecords;
+  ownership: Ownership;
+  /** The steps outside dedup (dead letters, decode) and inside it (durable events, retry) and the offer. */
+  outer: readonly Middleware[];
+  inner: readonly Middleware[];
+  offer: Handler;
+  log: Pino;
+  stopping(): boolean;
+  onDuplicate(): void;
+  onResult(r: Result, d: Delivery): void;
+  /** Where a lane without a record starts (the old shared consumer's ack floor), or 0. */
+  legacyFloor: number;
+}
+
+/** Queue bounds: past HIGH the reader pauses, below LOW it reads on. */
+const HIGH = 2048;
+const LOW = 256;
+const MAX_CLAIM = 64;
+/** A claim used up faster than this doubles the next one; slower, the next claims one payload. */
+const FAST_CLAIM_MS = 20;
+const IDLE_CHECK_MS = 1000;
+const IDLE_COMMIT_MS = 100;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * One owned edge: reads its payloads in stream order and runs each through the pipeline, one at a time (a
+ * payload that fails holds back the later ones of its edge only). Its record (cursor, outbox position, claim)
+ * is written by compare-and-set: before offering payloads it has not claimed yet, and when it runs dry.
+ * A write that finds the record moved on means another replica owns the edge: the lane stops at once.
+ */
+export class Lane {
+  private readonly queue: JsMsg[] = [];
+  private readonly reader: EdgeReader;
+  private readonly handler: Handler;
+  private rec: EdgeRecord = { streamSeq: 0, epoch: '', seq: 0 };
+  private revision = 0;
+  /** What the record in KV says now (the last write that landed). */
+  private persisted: EdgeRecord = this.rec;
+  /** `deliveryCount` of payloads a replica before this one may have offered (from its claim). */
+  private inherited: EdgeRecord['claim'];
+  private lastQueued = 0;
+  private paused = false;
+  private running = false;
+  private writes: Promise<void> = Promise.resolve();
+  private claimSize = 1;
+  private claimedAt = 0;
+  private lastActivity = performance.now();
+  private lastCheck = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  dead = false;
+
+  constructor(
+    readonly ns: string,
+    readonly edge: string,
+    private readonly deps: LaneDeps,
+  ) {
+    this.reader = new EdgeReader(
+      deps.js,
+      subjects.payload(ns, edge),
+      (m) => this.onMessage(m),
+      (err) => {
+        if (!this.dead) deps.log.debug({ err: String(err), edge }, 'payload reader ended; restarted from the record');
+        if (!this.dead) setTimeout(() => void this.restartReader(), 500).unref();
+      },
+    );
+    const position = {
+      get: (): OutboxPosition => this.rec,
+      set: (p: OutboxPosition) => {
+        this.rec = { ...this.rec, epoch: p.epoch, seq: p.seq, ...(p.prev ? { prev: p.prev } : {}) };
+      },
+    };
+    this.handler = compose([...deps.outer, dedupStep(position, deps.onDuplicate), ...deps.inner], deps.offer);
+  }
+
+  /** Reads the record and starts reading after it. */
+  async open(): Promise<void> {
+    const { record, revision } = await this.deps.records.read(this.ns, this.edge);
+    this.revision = revision;
+    if (record) this.rec = { ...record };
+    if (!record || record.streamSeq === 0) this.rec.streamSeq = Math.max(this.rec.streamSeq, this.deps.legacyFloor);
+    this.inherited = record?.claim;
+    delete this.rec.claim;
+    this.persisted = record ?? this.rec;
+    this.lastQueued = this.rec.streamSeq;
+    await this.reader.start(this.rec.streamSeq + 1);
+  }
+
+  /** Stops reading and dispatching (the edge went to another replica, or this one stops). */
+  stop(): void {
+    this.dead = true;
+    clearTimeout(this.idleTimer);
+    this.reader.stop();
+    this.queue.length = 0;
+  }
+
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Writes the cursor of what was dealt with (at a clean stop: the next owner starts there). */
+  async flush(): Promise<void> {
+    await this.writes;
+    const moved = this.rec.streamSeq !== this.persisted.streamSeq || this.persisted.claim !== undefined;
+    if (!this.dead && moved) await this.commit(false).catch(() => undefined);
+  }
+
+  /**
+   * Called by the dispatcher when the stream has something for this edge: a reader that went quiet (nats.js's
+   * ordered consumer can, after a hub restart) while the stream holds more than it delivered is started again.
+   */
+  async check(): Promise<void> {
+    const now = performance.now();
+    if (this.dead || this.paused || this.running || now - this.lastActivity < IDLE_CHECK_MS) return;
+    if (now - this.lastCheck < IDLE_CHECK_MS) return;
+    this.lastCheck = now;
+    try {
+      const last = await this.deps.jsm.streams.getMessage(PAYLOAD_STREAM, {
+        last_by_subj: subjects.payload(this.ns, this.edge),
+      });
+      if (last && last.seq > this.lastQueued && !this.dead) await this.restartReader();
+    } catch {
+      // the hub is away: the next check tries again
+    }
+  }
+
+  /** After a reconnect: the reader starts again from what was queued (an ordered consumer of a restarted hub may go quiet). */
+  resume(): void {
+    if (!this.dead && !this.paused) void this.restartReader();
+  }
+
+  private async restartReader(): Promise<void> {
+    if (this.dead) return;
+    this.lastActivity = performance.now();
+    await this.reader.start(this.lastQueued + 1);
+  }
+
+  private onMessage(m: JsMsg): void {
+    if (this.dead || m.seq <= this.lastQueued) return;
+    this.lastActivity = performance.now();
+    this.lastQueued = m.seq;
+    this.queue.push(m);
+    if (this.queue.length >= HIGH && !this.paused) {
+      this.paused = true;
+      this.reader.stop();
+    }
+    if (!this.running) void this.run();
+  }
+
+  private nextOfferOf(seq: number): number {
+    const c = this.inherited;
+    if (!c || seq > c.through) return 1;
+    return seq === c.first ? c.offered + 1 : 2;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.dead && !this.deps.stopping()) {
+        const m = this.queue[0] as JsMsg;
+        const d: Delivery = {
+          ns: this.ns,
+          edge: this.edge,
+          seq: m.seq,
+          data: m.data,
+          receivedNanos: m.info.timestampNanos,
+          nextOffer: this.nextOfferOf(m.seq),
+          beforeOffer: (count) => this.beforeOffer(m.seq, count),
+        };
+        const r = await this.handler(d);
+        if (r.kind === 'stopped') break;
+        this.queue.shift();
+        this.rec.streamSeq = m.seq;
+        this.lastActivity = performance.now();
+        this.deps.onResult(r, d);
+        if (this.paused && this.queue.length < LOW) {
+          this.paused = false;
+          void this.restartReader();
+        }
+      }
+      if (!this.dead && this.queue.length === 0) this.scheduleIdleCommit();
+    } catch (err) {
+      this.deps.log.error({ err, edge: this.edge }, 'payload lane failed; the edge is given up for another replica');
+      this.stop();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /**
+   * Once the lane ran dry for IDLE_COMMIT_MS: writes the cursor and drops the claim (no offer state is left).
+   * A payload arriving meanwhile carries the cursor in its claim write instead: at a trickle, one write each.
+   */
+  private scheduleIdleCommit(): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.dead || this.running || this.queue.length > 0) return;
+      if (this.rec.streamSeq === this.persisted.streamSeq && !this.persisted.claim) return;
+      this.writes = this.writes.then(() => this.commit(false)).catch(() => undefined);
+    }, IDLE_COMMIT_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Makes sure the record says this payload may be offered `count` times before the offer is made. */
+  private async beforeOffer(seq: number, count: number): Promise<void> {
+    for (;;) {
+      if (this.dead || this.deps.stopping()) throw new RecordConflict('the lane stopped');
+      if (this.deps.ownership.owns(this.ns, this.edge)) break;
+      if (!this.deps.ownership.holds(this.ns, this.edge)) {
+        this.stop();
+        throw new RecordConflict('another replica owns the edge');
+      }
+      await sleep(100); // this replica's lease is not renewed (the hub is away): no offer until it is
+    }
+    await this.writes;
+    const c = this.persisted.claim;
+    const covered = c !== undefined && seq <= c.through && (count === 1 || (c.first === seq && c.offered >= count));
+    if (covered) return;
+    let through = seq;
+    if (count === 1) {
+      const now = performance.now();
+      this.claimSize = now - this.claimedAt < FAST_CLAIM_MS ? Math.min(this.claimSize * 2, MAX_CLAIM) : 1;
+      this.claimedAt = now;
+      const last = this.queue[Math.min(this.claimSize, this.queue.length) - 1];
+      through = Math.max(seq, last?.seq ?? seq);
+    } else if (c && c.through > seq) {
+      through = c.through;
+    }
+    // Payloads a dead replica may have offered stay claimed, so a third owner still counts them as repeats.
+    if (this.inherited && this.inherited.through > through) through = this.inherited.through;
+    this.rec.claim = { through, first: seq, offered: count };
+    const p = this.commit(true);
+    this.writes = p.catch(() => undefined);
+    await p;
+  }
+
+  /**
+   * Writes the record (with the claim, or without once the lane ran dry: then only what a dead replica may
+   * have offered stays claimed); a conflict stops the lane.
+   */
+  private async commit(withClaim: boolean): Promise<void> {
+    const r: EdgeRecord = { ...this.rec };
+    const old = this.inherited;
+    if (!withClaim) {
+      // Keep a claim while it covers payloads not dealt with yet (a stop in the middle of retries): the next
+      // owner goes on counting from it.
+      const own = this.rec.claim;
+      const keep = own && own.through > r.streamSeq ? own : old && old.through > r.streamSeq ? old : undefined;
+      if (keep) r.claim = keep;
+      else delete r.claim;
+    }
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      if (this.dead && withClaim) throw new RecordConflict('lane stopped');
+      try {
+        this.revision = await this.deps.records.write(this.ns, this.edge, r, this.revision);
+        this.persisted = r;
+        if (!withClaim && old && old.through <= r.streamSeq) this.inherited = undefined;
+        if (!r.claim) delete this.rec.claim;
+        return;
+      } catch (err) {
+        if (err instanceof RecordConflict) {
+          this.deps.log.warn({ edge: this.edge }, err.message);
+          this.stop();
+          throw err;
+        }
+        if (this.deps.stopping() && !withClaim) return;
+        await sleep(wait);
+      }
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { AdminClient, startControlPlane } from '@hubspoke/control-plane';
+import { startEdgeNode } from '@hubspoke/edge-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { testLog } from '../fixtures/fabric.js';
+import { startNodeProcess } from '../fixtures/proc.js';
+import { Receiver, Sender } from '../fixtures/receiver.js';
+import { Tally } from '../fixtures/tally.js';
+import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+
+/** A receiver that tallies every offer and accepts (unless `refuse` says otherwise). */
+function tallying(tally: Tally, refuse: (n: number, deliveryCount: number) => boolean | 'throw' = () => false) {
+  const r = new Receiver();
+  r.decide = (p) => {
+    const { n } = JSON.parse(Buffer.from(p.payload).toString()) as { n: number };
+    tally.offer(p.edgeId, n, p.deliveryCount);
+    const no = refuse(n, p.deliveryCount);
+    if (no === 'throw') throw new Error(`refused ${n}`);
+    if (no) return false;
+    tally.handle(p.edgeId, n);
+    return true;
+  };
+  return r;
+}
+
+// Each payload id once, whatever the fault: the edge's outbox keeps its identity across restarts, and the
+// per-edge record at the hub drops copies even after JetStream's dedup window (set to 1 s here to take it out of play).
+describe('each payload once through edge, leaf, hub and control-plane faults', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hubspoke-identity-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function site(edgeId: string): Promise<{ hub: NatsServer; leaf: NatsServer } & AsyncDisposable> {
+    const hub = await startNatsServer({ domain: 'hub', leafListen: true });
+    const leaf = await startNatsServer({ domain: `edge-${edgeId}`, leafRemotes: [hub.leafUrl as string] });
+    return {
+      hub,
+      leaf,
+      async [Symbol.asyncDispose]() {
+        await leaf[Symbol.asyncDispose]();
+        await hub[Symbol.asyncDispose]();
+      },
+    };
+  }
+
+  test('an edge SIGKILLed with 900 in its outbox, restarted twice (the second time its leaf killed too): each once, in order', async () => {
+    await using s = await site('rs');
+    const env = { NATS_URL: s.leaf.url, EDGE_ID: 'rs', NAMESPACE: 'eu', STATE_DIR: join(dir, 'rs') };
+    await s.hub.stop();
+    const first = startNodeProcess('edge-sender', { ...env, COUNT: '900' });
+    await first.waitForLine(/^sent 900$/, 60000);
+    await first.kill();
+    await s.hub.restart();
+    const tally = new Tally();
+    const cp = await startControlPlane({
+      natsUrl: s.hub.url,
+      log: testLog(),
+      plugins: [tallying(tally)],
+      payloads: { dedupWindowMs: 1000 },
+    });
+    try {
+      // The hub stops answering while the edge forwards: what it stores gets no PubAck, so the outbox keeps it.
+      // The leaf's link to the restarted hub is up: a message published at the leaf reaches a hub subscriber.
+      const [atHub, atLeaf] = await Promise.all([connect({ servers: s.hub.url }), connect({ servers: s.leaf.url })]);
+      try {
+        let linked = false;
+        const sub = atHub.subscribe('probe.link', {
+          callback: () => {
+            linked = true;
+          },
+        });
+        await atHub.flush();
+        await waitFor(
+          () => {
+            atLeaf.publish('probe.link');
+            return linked;
+          },
+          { timeoutMs: 30000, intervalMs: 200, message: 'the leaf links to the restarted hub' },
+        );
+        sub.unsubscribe();
+      } finally {
+        await Promise.all([atHub.close(), atLeaf.close()]);
+      }
+      // Done again if the edge sent nothing while the hub was stopped (its link had no interest yet, say): the
+      // point is a hub holding payloads that the outbox still holds too.
+      const nc = await connect({ servers: s.hub.url });
+      const stored = async () =>
+        (await (await jetstreamManager(nc)).streams.info('HS_PAYLOADS').catch(() => undefined))?.state.messages ?? 0;
+      try {
+        for (let attempt = 1; (await stored()) === 0; attempt++) {
+          assert.ok(attempt <= 3, 'the hub stored nothing forwarded while it was stopped, three times');
+          process.kill(s.hub.pid as number, 'SIGSTOP');
+          const second = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
+          try {
+            await second.waitForLine(/^ready$/, 30000);
+            await sleep(500);
+          } finally {
+            await second.kill();
+            process.kill(s.hub.pid as number, 'SIGCONT');
+          }
+          await sleep(1000);
+        }
+      } finally {
+        await nc.close();
+      }
+      await waitFor(() => tally.handledCount >= 1, { timeoutMs: 20000, message: 'what the hub stored is handled' });
+      await s.leaf.kill('SIGKILL');
+      await s.leaf.restart();
+      await sleep(1200); // past JetStream's dedup window: copies sent again are stored again
+      const third = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
+      await waitFor(() => tally.handledCount >= 900, {
+        timeoutMs: 30000,
+        message: `handled ${tally.handledCount}/900`,
+      });
+      await sleep(1500); // late copies would show up now
+      await third.kill();
+      assert.ok(cp.payloads.counters.duplicates > 0, 'copies of handled payloads reached the hub again');
+      assert.deepEqual(tally.summary({ rs: 900 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.equal(tally.flagged, 0, 'nothing offered twice: copies are recognised by their outbox position');
+    } finally {
+      await cp.close();
+    }
+  });
+
+  test('the outbox id is made once and kept in the stream description: the same after restarts and updates', async () => {
+    await using s = await site('oid');
+    const open = () =>
+      startEdgeNode({
+        natsUrl: s.leaf.url,
+        edgeId: 'oid',
+        namespace: 'eu',
+        log: testLog(),
+        plugins: [],
+        stateDir: join(dir, 'oid'),
+      });
+    const nc = await connect({ servers: s.leaf.url });
+    try {
+      const jsm = await jetstreamManager(nc, { domain: 'edge-oid' });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const e = await open();
+        ids.push((await jsm.streams.info('HS_OUTBOX')).config.description ?? '');
+        await e.close();
+        // What nats-server 2.9 does to `created` on an update must not matter.
+        const info = await jsm.streams.info('HS_OUTBOX');
+        await jsm.streams.update('HS_OUTBOX', { ...info.config, max_msgs: info.config.max_msgs + 1 });
+      }
+      assert.match(ids[0] as string, /^hubspoke outbox [0-9a-f-]{36}$/);
+      assert.deepEqual(new Set(ids).size, 1, `one id across three starts: ${ids.join(', ')}`);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test('compound fault: hub SIGSTOPped, control plane SIGKILLed, hub SIGKILLed and restarted: each once, in order', async () => {
+    await using s = await site('cf');
+    const tally = new Tally();
+    const replica = () =>
+      startNodeProcess('control-tally', { NATS_URL: s.hub.url, DEDUP_WINDOW_MS: '1000' }, (l) => tally.line(l));
+    const cp1 = replica();
+    await cp1.waitForLine(/^ready$/, 30000);
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url,
+      edgeId: 'cf',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'cf'),
+    });
+    const N = 600;
+    const sending = (async () => {
+      for (let n = 0; n < N; n++) {
+        await sender.send({ n });
+        if (n % 50 === 0) await sleep(20);
+      }
+    })();
+    await waitFor(() => tally.handledCount >= 150, { timeoutMs: 20000, message: 'dispatch under way' });
+    process.kill(s.hub.pid as number, 'SIGSTOP');
+    await sleep(500);
+    await cp1.kill();
+    await s.hub.kill('SIGKILL');
+    await s.hub.restart();
+    const cp2 = replica();
+    try {
+      await cp2.waitForLine(/^ready$/, 30000);
+      await sending;
+      await waitFor(() => tally.handledCount >= N, { timeoutMs: 40000, message: `handled ${tally.handledCount}/${N}` });
+      await sleep(1500);
+      assert.deepEqual(tally.summary({ cf: N }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    } finally {
+      await edge.close();
+      await cp2.kill();
+    }
+  });
+
+  test('deliveryCount: 1 on the first offer, +1 per retry, from 1 again after a redrive; no offer state left behind', async () => {
+    await using hub = await startNatsServer({ domain: 'hub' });
+    const tally = new Tally();
+    const counts: number[] = [];
+    let fixed = false;
+    const r = tallying(tally, (n, dc) => {
+      if (n !== 1) return false;
+      counts.push(dc);
+      return fixed ? false : 'throw';
+    });
+    const cp = await startControlPlane({
+      natsUrl: hub.url,
+      log: testLog(),
+      plugins: [r],
+      payloads: { maxDeliveries: 3, backoffInitialMs: 20, backoffMaxMs: 50 },
+      admin: { listen: '127.0.0.1:0' },
+    });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: hub.url,
+      edgeId: 'dc',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'dc'),
+    });
+    const admin = new AdminClient(cp.admin?.address as string, { token: cp.admin?.token as string });
+    const nc = await connect({ servers: hub.url });
+    try {
+      for (let n = 0; n < 3; n++) await sender.send({ n });
+      await waitFor(() => tally.handledCount >= 2 && cp.payloads.counters.deadLettered === 1, {
+        message: 'payload 1 dead-lettered after 3 offers, the others handled',
+      });
+      assert.deepEqual(counts, [1, 2, 3]);
+      fixed = true;
+      const { deadLetters } = await admin.listDeadLetters({});
+      assert.equal(deadLetters.length, 1);
+      await admin.redrive({ seqs: [deadLetters[0]?.seq as number] });
+      await waitFor(() => tally.has('dc', 1), { message: 'the redriven payload is handled' });
+      assert.deepEqual(counts, [1, 2, 3, 1], 'a redriven payload starts again at deliveryCount 1');
+      const kv = await new Kvm(jetstream(nc)).open('hs-dispatch');
+      const keys: string[] = [];
+      for await (const k of await kv.keys()) keys.push(k);
+      assert.deepEqual(
+        keys.filter((k) => !/^(edge|owner|replica)\./.test(k)),
+        [],
+        'one record per edge, one owner key per edge, one lease per replica: no per-payload keys',
+      );
+      await waitFor(async () => (await kv.get('edge.eu.dc'))?.json<{ claim?: unknown }>().claim === undefined, {
+        message: 'the record carries no offer state once the edge is idle',
+      });
+    } finally {
+      admin.close();
+      await nc.close();
+      await edge.close();
+      await cp.close();
+    }
+  });
+
+  test('a payload the control plane cannot decode (40 metadata entries, limit 32) is dead-lettered and the next goes on at once', async () => {
+    await using s = await site('ud');
+    const tally = new Tally();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [tallying(tally)] });
+    const sender = new Sender();
+    const edge = await startEdgeNode({
+      natsUrl: s.leaf.url,
+      edgeId: 'ud',
+      namespace: 'eu',
+      log: testLog(),
+      plugins: [sender],
+      stateDir: join(dir, 'ud'),
+      limits: { maxMetadataEntries: 64 },
+    });
+    try {
+      await sender.send({ n: 0 });
+      const metadata = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v']));
+      await sender.send({ n: 99 }, { metadata });
+      await sender.send({ n: 1 });
+      await waitFor(() => tally.handledCount >= 2, { timeoutMs: 3000, message: 'the next payload is not held back' });
+      assert.equal(cp.payloads.counters.rejected, 1);
+      assert.equal(cp.payloads.counters.deadLettered, 1);
+      assert.deepEqual(tally.summary({ ud: 2 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      await sender.send({ n: 2 });
+      await waitFor(() => tally.handledCount >= 3, { timeoutMs: 3000, message: 'and the one after' });
+    } finally {
+      await edge.close();
+      await cp.close();
+    }
+  });
+});
