@@ -1,12 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`.ci/run` installs it when missing). */
 export const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 
-/** Where the tests save their screenshots (docs/console.md shows them). */
-export const SHOTS = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+/**
+ * Where the tests save their screenshots: a temp folder, so that a test run leaves the work tree as it was;
+ * `HUBSPOKE_SCREENSHOTS=docs/img npm test -- console` refreshes the ones docs/console.md shows.
+ */
+export const SHOTS = join(
+  resolve(process.env['HUBSPOKE_SCREENSHOTS'] ?? join(tmpdir(), 'hubspoke-console-screenshots')),
+  '/',
+);
 
 /** A headless browser, one page, and every JavaScript error or console error any page raised. */
 export interface TestBrowser extends AsyncDisposable {
