@@ -145,17 +145,22 @@ export async function ensureKvBucket(nc: NatsConnection, bucket: string, o: KvBu
 
 async function openBucketOnce(nc: NatsConnection, bucket: string, o: KvBucketOptions, what: string): Promise<KV> {
   const opts = o.domain ? { domain: o.domain } : {};
-  const kv = await new Kvm(jetstream(nc, opts)).create(bucket, {
+  const kvm = new Kvm(jetstream(nc, opts));
+  const kv = await kvm.create(bucket, {
     history: o.history ?? 1,
     replicas: o.replicas,
+    // Direct gets are answered by any replica, a follower that has not applied the last write included: a plugin
+    // read its own put back empty on a cluster with a node down. Gets of a replicated bucket go to its leader.
+    ...(o.replicas > 1 ? { allow_direct: false } : {}),
     ...(o.ttlMs === undefined ? {} : { ttl: o.ttlMs }),
   });
   const jsm = await jetstreamManager(nc, opts);
   const info = await jsm.streams.info(`KV_${bucket}`);
   const have = info.config.num_replicas || 1;
-  if (have !== o.replicas) {
-    const replicas = keptReplicas(o.log, what, have, o.replicas);
-    if (replicas !== have) await jsm.streams.update(info.config.name, { ...info.config, num_replicas: replicas });
-  }
-  return kv;
+  const replicas = have === o.replicas ? have : keptReplicas(o.log, what, have, o.replicas);
+  const direct = replicas > 1 ? false : info.config.allow_direct;
+  if (replicas === have && direct === info.config.allow_direct) return kv;
+  await jsm.streams.update(info.config.name, { ...info.config, num_replicas: replicas, allow_direct: direct });
+  // The client chose direct gets or not from the bucket's config when it opened it.
+  return direct === info.config.allow_direct ? kv : await kvm.open(bucket);
 }
