@@ -141,7 +141,9 @@ describe('config sync', () => {
     await Promise.allSettled(edges.map((e) => e.close()));
     await cp?.close();
     await hub?.[Symbol.asyncDispose]();
-    await rm(dir, { recursive: true, force: true });
+    // maxRetries: a config apply still in flight when an edge closes may write its file KV during the removal
+    // (ENOTEMPTY seen under load); EdgeConfig.stop() does not wait for it.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   const view = (edgeId: string) => (plugins.get(edgeId) as CachePlugin).ctx?.services.edge?.config;

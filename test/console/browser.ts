@@ -30,6 +30,8 @@ export async function openBrowser(): Promise<TestBrowser> {
       if (m.type() === 'error') errors.push(`console error on ${p.url()}: ${m.text()}`);
     });
   };
+  // Bounded waits everywhere, generous for a shared, loaded machine.
+  context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   // Errors inside the sandboxed plugin frame reach the page's console events too.
   watch(page);

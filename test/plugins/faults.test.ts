@@ -47,7 +47,9 @@ describe('out-of-process plugins: faults', () => {
   let n: Node;
   before(async () => {
     hub = await startNatsServer({ domain: 'hub' });
-    n = await startNode(hub, { handlerTimeoutMs: 1500 });
+    // Long enough for a restart under load (a plugin process start took 2.4 s with the load average at 13):
+    // events published while the plugin is down wait this long for the next process.
+    n = await startNode(hub, { handlerTimeoutMs: 5000 });
   });
   after(async () => {
     await n?.cp.close();
@@ -100,7 +102,10 @@ describe('out-of-process plugins: faults', () => {
     await n.cp.events.publish('mark.h1', {}, Direction.Local);
     await waitFor(() => pong(n, 'h1'), { message: 'the same plugin answers on another subscription' });
     await waitFor(() => n.rec.topics().includes('mark.h1'), { message: 'another plugin is not held up' });
-    await waitFor(() => n.status().timeouts === timeouts + 1, { message: 'the hung call times out' });
+    await waitFor(() => n.status().timeouts === timeouts + 1, {
+      timeoutMs: 15_000,
+      message: 'the hung call times out',
+    });
     assert.ok(
       n.logs.some(
         (l) => l['plugin'] === 'echo' && l['msg'] === 'plugin call timed out' && /hang\.a/.test(String(l['step'])),
@@ -108,6 +113,7 @@ describe('out-of-process plugins: faults', () => {
     );
     await n.cp.events.publish('hang.b', {}, Direction.Local);
     await waitFor(() => n.status().timeouts === timeouts + 2, {
+      timeoutMs: 15_000,
       message: 'the next event of that subscription is delivered',
     });
     assert.equal(n.status().restarts, 1, 'a hung handler is not a crash');

@@ -133,12 +133,17 @@
         },
       );
     }
+    var searches = 0;
     function search(append) {
       var f = ff.value();
       f.limit = 100;
       f.afterSeq = append ? lastSeq : 0;
+      // A new search clears the table at once, and the answer of an older one that arrives later is ignored.
+      var mine = ++searches;
+      if (!append) clear(tbody);
       api('GET', 'payloads' + qs(f)).then(
         function (r) {
+          if (mine !== searches) return;
           if (!append) clear(tbody);
           notice(out, '');
           r.payloads.forEach(function (p) {
