@@ -105,7 +105,7 @@ function started(output: string): { pid: number; dir: string } {
 
 afterEach(stopLeftovers);
 
-describe('hubspoke dev', { timeout: 60_000 }, () => {
+describe('hubspoke dev', { timeout: 240_000 }, () => {
   test('--duration-ms: shows Up and Down flows, exits 0, leaves no nats-server and no temp folder', async () => {
     const run = hubspoke(['dev', '--duration-ms', '6000']);
     const { code } = await run.exit;
@@ -252,7 +252,7 @@ describe('hubspoke dev', { timeout: 60_000 }, () => {
   });
 });
 
-describe('hubspoke control and edge', { timeout: 60_000 }, () => {
+describe('hubspoke control and edge', { timeout: 120_000 }, () => {
   test('a bad edge id stops start-up with exit 2 and names edgeId', async () => {
     const run = hubspoke(['edge', '--edge-id', 'bad id!', '--namespace', 'eu', '--nats', 'nats://127.0.0.1:1']);
     const { code } = await run.exit;

@@ -108,7 +108,7 @@ async function getDeadLetter(jsm: JetStreamManager, seq: number): Promise<Stored
   try {
     return await jsm.streams.getMessage(DLQ_STREAM, { seq });
   } catch (err) {
-    if (/no message found|not found/i.test(String(err))) return null;
+    if (/no message found|not found|stream store EOF/i.test(String(err))) return null;
     throw err;
   }
 }
@@ -163,7 +163,7 @@ export async function drop(d: DeadLetterDeps, req: DropRequest): Promise<DropRep
       if (await d.jsm.streams.deleteMessage(DLQ_STREAM, seq, false)) reply.dropped.push(seq);
       else reply.missing.push(seq);
     } catch (err) {
-      if (!/no message found|not found/i.test(String(err))) throw err;
+      if (!/no message found|not found|stream store EOF/i.test(String(err))) throw err;
       reply.missing.push(seq);
     }
   }

@@ -256,7 +256,7 @@ export async function getPayload(
   if (seq) {
     const jsm = await js.jetstreamManager(false);
     const m = await jsm.streams.getMessage(PAYLOAD_STREAM, { seq }).catch((err: unknown) => {
-      if (/no message found|not found/i.test(String(err))) return null;
+      if (/no message found|not found|stream store EOF/i.test(String(err))) return null;
       throw err;
     });
     if (!m) throw new HubspokeError(ErrorCode.NotFound, `no payload at stream_seq ${seq} in ${PAYLOAD_STREAM}`);
