@@ -217,37 +217,51 @@ export class Lane {
     this.idleTimer.unref();
   }
 
-  /** Makes sure the record says this payload may be offered `count` times before the offer is made. */
+  /**
+   * Makes sure the record says this payload may be offered `count` times before the offer is made. Ownership is
+   * checked again after every wait, as the last thing before the offer: a replica SIGSTOPped during a KV write
+   * and resumed after another took the edge over must not offer (it did, once, in a fault test). What remains is
+   * the few microtasks between this check and the receiver's call.
+   */
   private async beforeOffer(seq: number, count: number): Promise<void> {
     for (;;) {
+      await this.untilOwner();
+      await this.writes;
+      if (!this.deps.ownership.owns(this.ns, this.edge)) continue;
+      const c = this.persisted.claim;
+      const covered = c !== undefined && seq <= c.through && (count === 1 || (c.first === seq && c.offered >= count));
+      if (covered) return;
+      let through = seq;
+      if (count === 1) {
+        const now = performance.now();
+        this.claimSize = now - this.claimedAt < FAST_CLAIM_MS ? Math.min(this.claimSize * 2, MAX_CLAIM) : 1;
+        this.claimedAt = now;
+        const last = this.queue[Math.min(this.claimSize, this.queue.length) - 1];
+        through = Math.max(seq, last?.seq ?? seq);
+      } else if (c && c.through > seq) {
+        through = c.through;
+      }
+      // Payloads a dead replica may have offered stay claimed, so a third owner still counts them as repeats.
+      if (this.inherited && this.inherited.through > through) through = this.inherited.through;
+      this.rec.claim = { through, first: seq, offered: count };
+      const p = this.commit(true);
+      this.writes = p.catch(() => undefined);
+      await p;
+      if (this.deps.ownership.owns(this.ns, this.edge)) return;
+    }
+  }
+
+  /** Waits while this replica's lease is not renewed (the hub is away); stops the lane when another took the edge. */
+  private async untilOwner(): Promise<void> {
+    for (;;) {
       if (this.dead || this.deps.stopping()) throw new RecordConflict('the lane stopped');
-      if (this.deps.ownership.owns(this.ns, this.edge)) break;
+      if (this.deps.ownership.owns(this.ns, this.edge)) return;
       if (!this.deps.ownership.holds(this.ns, this.edge)) {
         this.stop();
         throw new RecordConflict('another replica owns the edge');
       }
-      await sleep(100); // this replica's lease is not renewed (the hub is away): no offer until it is
+      await sleep(100); // no offer until the lease is renewed
     }
-    await this.writes;
-    const c = this.persisted.claim;
-    const covered = c !== undefined && seq <= c.through && (count === 1 || (c.first === seq && c.offered >= count));
-    if (covered) return;
-    let through = seq;
-    if (count === 1) {
-      const now = performance.now();
-      this.claimSize = now - this.claimedAt < FAST_CLAIM_MS ? Math.min(this.claimSize * 2, MAX_CLAIM) : 1;
-      this.claimedAt = now;
-      const last = this.queue[Math.min(this.claimSize, this.queue.length) - 1];
-      through = Math.max(seq, last?.seq ?? seq);
-    } else if (c && c.through > seq) {
-      through = c.through;
-    }
-    // Payloads a dead replica may have offered stay claimed, so a third owner still counts them as repeats.
-    if (this.inherited && this.inherited.through > through) through = this.inherited.through;
-    this.rec.claim = { through, first: seq, offered: count };
-    const p = this.commit(true);
-    this.writes = p.catch(() => undefined);
-    await p;
   }
 
   /**
