@@ -7,7 +7,11 @@ import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
+import type { PluginSpec } from '@hubspoke/runtime';
+import { serve } from '@hubspoke/sdk/serve';
 import { testLog } from '../fixtures/fabric.js';
+import { Collector } from '../gateway/plugins.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
 import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
@@ -28,7 +32,7 @@ describe('edge payloads, edge connected straight to the hub', () => {
   });
 
   async function fabric(
-    receivers: Receiver[],
+    receivers: PluginSpec[],
     edgeId: string,
   ): Promise<{ cp: ControlPlane; edge: EdgeNode; sender: Sender } & AsyncDisposable> {
     const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: receivers, payloads: fast });
@@ -96,6 +100,77 @@ describe('edge payloads, edge connected straight to the hub', () => {
     assert.equal(dl.reason, 'no receiver handled it (every acceptEdgePayload returned false)');
     assert.equal(dl.attempts, '1');
     assert.ok(dl.body.includes(id));
+  });
+
+  test('payloadTypes: a listed type goes only to the receivers listing it; other types only to the others', async () => {
+    const usage = Object.assign(new Receiver('usage-only'), { payloadTypes: ['usage'] });
+    const open = new Receiver('open');
+    await using f = await fabric([open, usage], 'direct-types');
+    const a = await f.sender.send({ n: 1 }, { metadata: { type: 'usage' } });
+    const b = await f.sender.send({ n: 2 }, { metadata: { type: 'audit' } });
+    const c = await f.sender.send({ n: 3 });
+    await waitFor(() => usage.accepted.length === 1 && open.accepted.length === 2, {
+      message: `usage ${usage.accepted.length}/1, open ${open.accepted.length}/2`,
+    });
+    assert.deepEqual(
+      usage.offers.map((p) => p.id),
+      [a.id],
+      'the typed receiver saw its type only',
+    );
+    assert.deepEqual(
+      open.offers.map((p) => p.id),
+      [b.id, c.id],
+      'the open receiver, loaded first, never saw the listed type',
+    );
+    assert.equal(f.cp.payloads.counters.deadLettered, 0);
+  });
+
+  test('payloadTypes out of process: serve() sends the list, and the remote receiver gets its type only', async () => {
+    const remote = Object.assign(new Receiver('remote-usage'), { payloadTypes: ['usage'] });
+    const token = randomBytes(24).toString('hex');
+    const served = await serve(remote, { token, listen: '127.0.0.1:0' });
+    try {
+      const open = new Receiver('open');
+      await using f = await fabric(
+        [open, { address: served.address, token, name: 'remote-usage' }],
+        'direct-types-rpc',
+      );
+      const a = await f.sender.send({ n: 1 }, { metadata: { type: 'usage' } });
+      const b = await f.sender.send({ n: 2 });
+      await waitFor(() => remote.accepted.length === 1 && open.accepted.length === 1, {
+        message: `remote ${remote.accepted.length}/1, open ${open.accepted.length}/1`,
+      });
+      assert.deepEqual(
+        remote.offers.map((p) => p.id),
+        [a.id],
+      );
+      assert.deepEqual(
+        open.offers.map((p) => p.id),
+        [b.id],
+      );
+    } finally {
+      await served.close();
+    }
+  });
+
+  test('a control plane with collectors only leaves ordinary payloads for a replica with a receiver: none dead-lettered', async () => {
+    // A collector turns on the built-in telemetry receiver, which lists the telemetry type only: an ordinary
+    // payload has no receiver here. It must wait (not be dead-lettered) and reach the replica that has one.
+    await using f = await fabric([new Collector()], 'direct-collector');
+    const { id } = await f.sender.send({ n: 1 }, { metadata: { type: 'usage' } });
+    await waitFor(() => f.cp.payloads.counters.handedOver >= 1, { message: 'the edge was not handed over' });
+    const r = new Receiver();
+    const other = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [r], payloads: fast });
+    try {
+      await waitFor(() => r.accepted.length === 1, { message: `accepted ${r.accepted.length}/1` });
+      assert.equal(r.accepted[0]?.id, id);
+      assert.equal(r.accepted[0]?.deliveryCount, 1, 'never offered before');
+      assert.equal(f.cp.payloads.counters.deadLettered, 0);
+      assert.equal(other.payloads.counters.deadLettered, 0);
+      assert.equal(f.cp.payloads.counters.offered, 0, 'nothing was offered where nobody takes it');
+    } finally {
+      await other.close();
+    }
   });
 
   test('a receiver that throws twice then succeeds: offered three times, the edge waits, nothing lost', async () => {

@@ -49,6 +49,12 @@ export interface EdgePayload {
 /** Receives edge payloads on the control plane. Offered in load order until one returns `true`; a throw means "retry later". */
 export interface EdgePayloadReceiver {
   acceptEdgePayload(ctx: Context, payload: EdgePayload): Promise<boolean>;
+  /**
+   * The `metadata.type` values this receiver takes. Set, it is offered only payloads of these types, and a
+   * payload of a type some receiver lists goes only to the receivers that list it (in load order). Unset, it is
+   * offered every payload whose type no receiver lists. Read once, when dispatch starts.
+   */
+  readonly payloadTypes?: readonly string[];
 }
 
 /** Provides a JSON Schema for the plugin's config; config is validated against it before `initialize`. */

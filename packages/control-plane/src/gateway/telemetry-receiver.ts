@@ -17,9 +17,9 @@ const COLLECTOR_MS = 5000;
 
 /**
  * Built in, loaded first on every control plane: takes the edge payloads that carry gateway telemetry
- * (`metadata.type` = `hs.gateway.telemetry`), decodes each batch and hands every record to the control plane's
- * DataCollector plugins, in load order; returns `false` for any other payload, which then goes on to the
- * receivers after it. Consuming payloads through the public EdgePayloadReceiver path keeps dispatch's promises
+ * (`metadata.type` = `hs.gateway.telemetry`, which it lists in `payloadTypes`: other payloads never reach it,
+ * and telemetry reaches no other receiver), decodes each batch and hands every record to the control plane's
+ * DataCollector plugins, in load order. Consuming payloads through the public EdgePayloadReceiver path keeps dispatch's promises
  * (order per edge, dedup by id, retries, dead letters) for telemetry too.
  *
  * It becomes a receiver only on a control plane that has collectors or other receivers (decided once plugins are
@@ -43,8 +43,9 @@ export class GatewayTelemetryReceiver extends BasePlugin {
     this.collectors = others.filter((h) => capabilities.isDataCollector(h.plugin));
     const receivers = others.filter((h) => capabilities.isEdgePayloadReceiver(h.plugin));
     if (this.collectors.length > 0 || receivers.length > 0) {
-      (this as unknown as { acceptEdgePayload: unknown }).acceptEdgePayload = (ctx: Context, p: EdgePayload) =>
-        this.accept(ctx, p);
+      const self = this as unknown as { acceptEdgePayload: unknown; payloadTypes: readonly string[] };
+      self.acceptEdgePayload = (ctx: Context, p: EdgePayload) => this.accept(ctx, p);
+      self.payloadTypes = [TELEMETRY_PAYLOAD_TYPE];
     }
   }
 

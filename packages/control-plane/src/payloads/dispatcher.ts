@@ -1,5 +1,5 @@
 import type { Envelope, Limits } from '@hubspoke/sdk';
-import { subjects, type JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
+import { subjects, type HostedPlugin, type JetStreamPublisher, type PluginHost } from '@hubspoke/runtime';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 import { deadLetterStep, DeadLetters } from './dead-letters.js';
@@ -7,7 +7,7 @@ import { decodeStep } from './decode.js';
 import { durableEventStep } from './durable-events.js';
 import type { EdgeRecords } from './edge-record.js';
 import { Lane, type LaneDeps } from './lane.js';
-import { offerHandler, receiversOf } from './offer.js';
+import { offerHandler, PayloadRoutes, receiversOf, routeStep } from './offer.js';
 import type { Ownership } from './ownership.js';
 import type { Delivery, Result } from './pipeline.js';
 import { retryStep } from './retry.js';
@@ -40,6 +40,8 @@ export interface DispatchCounters {
   rejected: number;
   /** Edges this replica became the owner of. */
   acquired: number;
+  /** Times this replica met a payload no receiver of its takes, and left the edge to another replica. */
+  handedOver: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -49,7 +51,7 @@ const HANDOVER_COOLDOWN_MS = 5000;
 /**
  * Offers edge payloads to the control plane's receivers. Each edge has one owner among the replicas (a lease
  * in KV, {@link Ownership}); the owner reads that edge's payloads in stream order from its record and runs
- * them through the pipeline: dead letters ∘ decode ∘ dedup ∘ durable events ∘ retry ∘ offer.
+ * them through the pipeline: dead letters ∘ decode ∘ dedup ∘ durable events ∘ route ∘ retry ∘ offer.
  */
 export class Dispatcher {
   readonly counters: DispatchCounters = {
@@ -60,6 +62,7 @@ export class Dispatcher {
     duplicates: 0,
     rejected: 0,
     acquired: 0,
+    handedOver: 0,
   };
   /** Told the dispatch latency of each payload handled (hub arrival to a receiver's `true`), when metrics are on. */
   onLatency: ((seconds: number) => void) | undefined;
@@ -70,7 +73,7 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private discovering: Promise<void> | undefined;
   private stopping = false;
-  private receiverList: ReturnType<typeof receiversOf> | undefined;
+  private payloadRoutes: PayloadRoutes | undefined;
 
   constructor(
     private readonly jsm: JetStreamManager,
@@ -107,6 +110,10 @@ export class Dispatcher {
       ],
       inner: [
         durableEventStep(deliverEvent),
+        routeStep(
+          () => this.routes(),
+          (d) => this.handOver(d),
+        ),
         retryStep(o, {
           stopping,
           sleep,
@@ -116,10 +123,7 @@ export class Dispatcher {
           },
         }),
       ],
-      offer: offerHandler(() => this.receivers(), o.offerTimeoutMs, {
-        onOffer: () => c.offered++,
-        noReceiver: (d) => this.handOver(d),
-      }),
+      offer: offerHandler(o.offerTimeoutMs, { onOffer: () => c.offered++ }),
       onDuplicate: () => c.duplicates++,
       onResult: (r, d) => this.onResult(r, d),
     };
@@ -131,9 +135,13 @@ export class Dispatcher {
     ownership.onFreed = () => void this.discover();
   }
 
-  /** The receivers in load order; plugins are fixed once the node is ready, so this is read once. */
-  private receivers() {
-    return (this.receiverList ??= receiversOf(this.host));
+  /** The receivers in load order, and who takes which payload type; plugins are fixed once the node is ready. */
+  private routes(): PayloadRoutes {
+    return (this.payloadRoutes ??= new PayloadRoutes(receiversOf(this.host)));
+  }
+
+  private receivers(): readonly HostedPlugin[] {
+    return this.routes().receivers;
   }
 
   private onResult(r: Result, d: Delivery): void {
@@ -149,7 +157,11 @@ export class Dispatcher {
   private handOver(d: Delivery): void {
     const key = `${d.ns}.${d.edge}`;
     if (this.cooldown.has(key)) return;
-    this.log.warn({ edge: d.edge }, 'no EdgePayloadReceiver loaded: the edge is left to a replica that has one');
+    this.counters.handedOver++;
+    this.log.warn(
+      { edge: d.edge, type: d.env?.metadata['type'] },
+      'no EdgePayloadReceiver here takes this payload (none loaded, or none for its type): the edge is left to a replica that has one',
+    );
     this.cooldown.set(key, Date.now() + HANDOVER_COOLDOWN_MS);
     const lane = this.lanes.get(key);
     this.lanes.delete(key);

@@ -1,4 +1,5 @@
 import type { Envelope } from '@hubspoke/sdk';
+import type { HostedPlugin } from '@hubspoke/runtime';
 
 /** One message of an edge's payload stream as the dispatch pipeline sees it. */
 export interface Delivery {
@@ -11,6 +12,8 @@ export interface Delivery {
   readonly receivedNanos: number;
   /** Set by the decode step. */
   env?: Envelope;
+  /** Set by the route step: the receivers it is offered to, in order. */
+  receivers?: readonly HostedPlugin[];
   /** The `deliveryCount` of its next offer (1 unless a replica that died may have offered it). */
   nextOffer: number;
   /**

@@ -6,7 +6,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 import type { ReplayFailure, ReplayProgress, ReplayRequest } from '../admin/types.js';
 import { checkTimes, edgeOfSubject, filterSubject, scan } from './inspect.js';
-import { offerPayload, receiversOf, toEdgePayload } from './offer.js';
+import { offerPayload, PayloadRoutes, receiversOf, toEdgePayload } from './offer.js';
 import { PAYLOAD_STREAM } from './streams.js';
 
 /** What a replay needs of the control plane. */
@@ -95,6 +95,8 @@ export async function replay(
       'this control plane loads no EdgePayloadReceiver: there is nobody to offer a replay to (a dry run works)',
     );
   }
+  // Without --plugin, each copy goes to the receivers of its type, as live payloads do.
+  const routes = req.plugin ? undefined : new PayloadRoutes(receivers);
   const replayId = randomBytes(6).toString('base64url');
   const p: ReplayProgress = {
     matched: 0,
@@ -153,8 +155,18 @@ export async function replay(
         );
         const { ns, edge } = edgeOfSubject(m.subject);
         const payload = toEdgePayload(copy, ns, edge, m.info.timestampNanos, 1);
+        const list = routes ? routes.for(copy.metadata['type']) : receivers;
+        if (list.length === 0) {
+          failure({
+            payloadId: env.id,
+            streamSeq: m.seq,
+            plugin: '',
+            reason: `no receiver here takes payloads of type ${JSON.stringify(copy.metadata['type'] ?? '')}`,
+          });
+          continue;
+        }
         p.offered++;
-        const outcome = await offerPayload(receivers, payload, copy, d.offerTimeoutMs);
+        const outcome = await offerPayload(list, payload, copy, d.offerTimeoutMs);
         if (outcome.kind === 'handled') p.handled++;
         else if (outcome.kind === 'none') {
           failure({

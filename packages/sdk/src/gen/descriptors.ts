@@ -816,6 +816,11 @@ export const descriptors = {
                 "gatewayEndpointsJson": {
                   "type": "string",
                   "id": 11
+                },
+                "payloadTypes": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 12
                 }
               }
             },

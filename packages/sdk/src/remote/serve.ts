@@ -93,6 +93,7 @@ function describe(plugin: Plugin): WireManifest {
     protocol: PLUGIN_PROTOCOL,
     gatewayHooks: gatewayHooksOf(plugin),
     gatewayEndpointsJson: capabilities.isCustomEndpointHandler(plugin) ? JSON.stringify(plugin.getEndpoints()) : '',
+    payloadTypes: capabilities.isEdgePayloadReceiver(plugin) ? [...(plugin.payloadTypes ?? [])] : [],
   };
 }
 

@@ -24,6 +24,8 @@ export interface WireManifest {
   gatewayHooks?: string[];
   /** `getEndpoints()` as JSON; empty when none. */
   gatewayEndpointsJson?: string;
+  /** `EdgePayloadReceiver.payloadTypes` (older plugins: absent, meaning unset). */
+  payloadTypes?: string[];
 }
 
 /** The optional capabilities a plugin can declare (`Manifest.capabilities`). */

@@ -631,6 +631,7 @@ class RemotePlugin {
       }
     }
     if (caps.has(CAPABILITY.edgePayloadReceiver)) {
+      if (m.payloadTypes && m.payloadTypes.length > 0) p['payloadTypes'] = [...m.payloadTypes];
       p['acceptEdgePayload'] = async (_ctx: Context, e: EdgePayload): Promise<boolean> => {
         await this.until(() => true, ms, 'acceptEdgePayload');
         const payload = {
