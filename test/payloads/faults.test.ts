@@ -2,37 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
 import { testLog } from '../fixtures/fabric.js';
 import { startNodeProcess } from '../fixtures/proc.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
-import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+import { startNatsServer, waitFor } from '../helpers/index.js';
+import { leafSites } from './leaf-site.js';
 
 // Edge sites as in production: a hub with JetStream (domain hub) and, per edge, a leaf nats-server with its
 // own JetStream domain that holds the outbox.
 describe('edge payloads through a leaf: faults', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hubspoke-faults-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function site(edgeId: string): Promise<{ hub: NatsServer; leaf: NatsServer } & AsyncDisposable> {
-    const hub = await startNatsServer({ domain: 'hub', leafListen: true });
-    const leaf = await startNatsServer({ domain: `edge-${edgeId}`, leafRemotes: [hub.leafUrl as string] });
-    return {
-      hub,
-      leaf,
-      async [Symbol.asyncDispose]() {
-        await leaf[Symbol.asyncDispose]();
-        await hub[Symbol.asyncDispose]();
-      },
-    };
-  }
+  const { site } = leafSites('hubspoke-faults-');
 
   const ns = (r: Receiver) => r.bodies<{ n: number }>().map((b) => b.n);
   const unique = (r: Receiver) => new Set(r.accepted.map((p) => p.id)).size;
@@ -42,14 +24,7 @@ describe('edge payloads through a leaf: faults', () => {
     const r = new Receiver();
     const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
     const sender = new Sender();
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'e-hub-kill',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [sender],
-      stateDir: join(dir, 'a'),
-    });
+    const edge = await s.edge({ plugins: [sender] });
     // A failure must not leave the control plane and the edge running: the test process would never end.
     try {
       assert.equal(edge.payloadMode, 'outbox');
@@ -84,27 +59,13 @@ describe('edge payloads through a leaf: faults', () => {
   test('the edge process killed with a pending outbox, then restarted: the rest arrives', async () => {
     await using s = await site('e-restart');
     await s.hub.stop(); // the hub is away: payloads pile up in the edge's outbox
-    const env = {
-      NATS_URL: s.leaf.url,
-      EDGE_ID: 'e-restart',
-      NAMESPACE: 'eu',
-      STATE_DIR: join(dir, 'b'),
-      COUNT: '300',
-    };
-    const proc = startNodeProcess('edge-sender', env);
+    const proc = startNodeProcess('edge-sender', { ...s.env, COUNT: '300' });
     await proc.waitForLine(/^sent 300$/, 30000);
     await proc.kill();
     await s.hub.restart();
     const r = new Receiver();
     const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'e-restart',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [],
-      stateDir: join(dir, 'b'),
-    });
+    const edge = await s.edge();
     await waitFor(() => r.accepted.length >= 300, { timeoutMs: 20000, message: `handled ${r.accepted.length}/300` });
     assert.deepEqual(ns(r), [...Array(300).keys()]);
     await edge.close();
@@ -116,14 +77,7 @@ describe('edge payloads through a leaf: faults', () => {
     const cpProc = startNodeProcess('control-receiver', { NATS_URL: s.hub.url, LEASE_MS: '1500' });
     await cpProc.waitForLine(/^ready$/);
     const sender = new Sender();
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'e-cp-kill',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [sender],
-      stateDir: join(dir, 'c'),
-    });
+    const edge = await s.edge({ plugins: [sender] });
     await sender.send({ n: 0 });
     const { id } = await sender.send({ n: 1, hang: true });
     await sender.send({ n: 2 });
@@ -160,14 +114,7 @@ describe('edge payloads through a leaf: faults', () => {
     const cp1 = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r1] });
     const cp2 = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r2] });
     const sender = new Sender();
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'e-two',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [sender],
-      stateDir: join(dir, 'd'),
-    });
+    const edge = await s.edge({ plugins: [sender] });
     for (let n = 0; n < 400; n++) await sender.send({ n });
     await waitFor(() => order.length >= 400, { timeoutMs: 30000, message: `handled ${order.length}/400` });
     assert.deepEqual(order, [...Array(400).keys()], 'once each, in the edge order, across replicas');
@@ -184,15 +131,7 @@ describe('edge payloads through a leaf: faults', () => {
     await using s = await site('e-full');
     await s.hub.stop();
     const sender = new Sender();
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'e-full',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [sender],
-      stateDir: join(dir, 'e'),
-      outbox: { maxMessages: 5 },
-    });
+    const edge = await s.edge({ plugins: [sender], outbox: { maxMessages: 5 } });
     for (let n = 0; n < 5; n++) await sender.send({ n });
     assert.equal(edge.pendingPayloads(), 5);
     await assert.rejects(sender.send({ n: 5 }), (e: { code?: string }) => e.code === 'HS_ERR_OUTBOX_FULL');

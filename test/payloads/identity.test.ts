@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AdminClient, startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -12,7 +9,8 @@ import { testLog } from '../fixtures/fabric.js';
 import { startNodeProcess } from '../fixtures/proc.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
 import { Tally } from '../fixtures/tally.js';
-import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+import { sleep, startNatsServer, waitFor } from '../helpers/index.js';
+import { leafSites } from './leaf-site.js';
 
 /** A receiver that tallies every offer and accepts (unless `refuse` says otherwise). */
 function tallying(tally: Tally, refuse: (n: number, deliveryCount: number) => boolean | 'throw' = () => false) {
@@ -32,32 +30,12 @@ function tallying(tally: Tally, refuse: (n: number, deliveryCount: number) => bo
 // Each payload id once, whatever the fault: the edge's outbox keeps its identity across restarts, and the
 // per-edge record at the hub drops copies even after JetStream's dedup window (set to 1 s here to take it out of play).
 describe('each payload once through edge, leaf, hub and control-plane faults', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hubspoke-identity-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function site(edgeId: string): Promise<{ hub: NatsServer; leaf: NatsServer } & AsyncDisposable> {
-    const hub = await startNatsServer({ domain: 'hub', leafListen: true });
-    const leaf = await startNatsServer({ domain: `edge-${edgeId}`, leafRemotes: [hub.leafUrl as string] });
-    return {
-      hub,
-      leaf,
-      async [Symbol.asyncDispose]() {
-        await leaf[Symbol.asyncDispose]();
-        await hub[Symbol.asyncDispose]();
-      },
-    };
-  }
+  const { site, stateDir } = leafSites('hubspoke-identity-');
 
   test('an edge SIGKILLed with 900 in its outbox, restarted twice (the second time its leaf killed too): each once, in order', async () => {
     await using s = await site('rs');
-    const env = { NATS_URL: s.leaf.url, EDGE_ID: 'rs', NAMESPACE: 'eu', STATE_DIR: join(dir, 'rs') };
     await s.hub.stop();
-    const first = startNodeProcess('edge-sender', { ...env, COUNT: '900' });
+    const first = startNodeProcess('edge-sender', { ...s.env, COUNT: '900' });
     await first.waitForLine(/^sent 900$/, 60000);
     await first.kill();
     await s.hub.restart();
@@ -100,7 +78,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
         for (let attempt = 1; (await stored()) === 0; attempt++) {
           assert.ok(attempt <= 3, 'the hub stored nothing forwarded while it was stopped, three times');
           process.kill(s.hub.pid as number, 'SIGSTOP');
-          const second = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
+          const second = startNodeProcess('edge-sender', { ...s.env, COUNT: '0' });
           try {
             await second.waitForLine(/^ready$/, 30000);
             await sleep(500);
@@ -117,7 +95,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       await s.leaf.kill('SIGKILL');
       await s.leaf.restart();
       await sleep(1200); // past JetStream's dedup window: copies sent again are stored again
-      const third = startNodeProcess('edge-sender', { ...env, COUNT: '0' });
+      const third = startNodeProcess('edge-sender', { ...s.env, COUNT: '0' });
       await waitFor(() => tally.handledCount >= 900, {
         timeoutMs: 30000,
         message: `handled ${tally.handledCount}/900`,
@@ -134,15 +112,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
 
   test('the outbox id is made once and kept in the stream description: the same after restarts and updates', async () => {
     await using s = await site('oid');
-    const open = () =>
-      startEdgeNode({
-        natsUrl: s.leaf.url,
-        edgeId: 'oid',
-        namespace: 'eu',
-        log: testLog(),
-        plugins: [],
-        stateDir: join(dir, 'oid'),
-      });
+    const open = () => s.edge();
     const nc = await connect({ servers: s.leaf.url });
     try {
       const jsm = await jetstreamManager(nc, { domain: 'edge-oid' });
@@ -170,14 +140,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     const cp1 = replica();
     await cp1.waitForLine(/^ready$/, 30000);
     const sender = new Sender();
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'cf',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [sender],
-      stateDir: join(dir, 'cf'),
-    });
+    const edge = await s.edge({ plugins: [sender] });
     const N = 600;
     const sending = (async () => {
       for (let n = 0; n < N; n++) {
@@ -228,7 +191,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       namespace: 'eu',
       log: testLog(),
       plugins: [sender],
-      stateDir: join(dir, 'dc'),
+      stateDir: stateDir('dc'),
     });
     const admin = new AdminClient(cp.admin?.address as string, { token: cp.admin?.token as string });
     const nc = await connect({ servers: hub.url });
@@ -268,15 +231,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     const tally = new Tally();
     const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [tallying(tally)] });
     const sender = new Sender();
-    const edge = await startEdgeNode({
-      natsUrl: s.leaf.url,
-      edgeId: 'ud',
-      namespace: 'eu',
-      log: testLog(),
-      plugins: [sender],
-      stateDir: join(dir, 'ud'),
-      limits: { maxMetadataEntries: 64 },
-    });
+    const edge = await s.edge({ plugins: [sender], limits: { maxMetadataEntries: 64 } });
     try {
       await sender.send({ n: 0 });
       const metadata = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v']));

@@ -209,7 +209,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               token: adminToken as string,
               tls: o.admin.tls,
               ops,
-              limits: ctx.limits,
               log: ctx.log,
             });
           }

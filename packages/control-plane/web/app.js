@@ -1,15 +1,7 @@
 // The console's frame: the live stream, routing, login and start (the views are in view-*.js, helpers in core.js).
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
+  var { S, main, h, clear, api, notice, errorText } = HS;
   var nav = document.getElementById('nav');
   var liveBadge = document.getElementById('live');
   var logoutBtn = document.getElementById('logout');

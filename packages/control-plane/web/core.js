@@ -108,13 +108,62 @@
     return s ? '?' + s : '';
   }
 
-  HS.h = h;
-  HS.clear = clear;
-  HS.ago = ago;
-  HS.time = time;
-  HS.localInputToMs = localInputToMs;
-  HS.errorText = errorText;
-  HS.notice = notice;
-  HS.api = api;
-  HS.qs = qs;
+  // ---------- what the views build alike ----------
+  // A view is one section of the page: a bar with its title and what stands beside it, then its content.
+  function section(title, bar, content, attrs) {
+    main.appendChild(
+      h('section', attrs || null, [h('div', { class: 'bar' }, [h('h2', { text: title })].concat(bar))].concat(content)),
+    );
+  }
+  // A table with a header row of `columns` (text, or a node for the cell) over `tbody`.
+  function grid(id, columns, tbody) {
+    return h('table', { class: 'grid', id: id }, [
+      h('thead', null, [
+        h(
+          'tr',
+          null,
+          columns.map(function (c) {
+            return typeof c === 'string' ? h('th', { text: c }) : h('th', null, [c]);
+          }),
+        ),
+      ]),
+      tbody,
+    ]);
+  }
+  // The payload filter of the payloads, dead letters and replay views; `extra` goes at its end.
+  function filterForm(id, extra) {
+    var f = {
+      edgeId: h('input', { name: 'edgeId', placeholder: 'edge id' }),
+      namespace: h('input', { name: 'namespace', placeholder: 'namespace' }),
+      since: h('input', { name: 'since', type: 'datetime-local', step: '1' }),
+      until: h('input', { name: 'until', type: 'datetime-local', step: '1' }),
+      correlationId: h('input', { name: 'correlationId', placeholder: 'correlation id' }),
+    };
+    var form = h(
+      'form',
+      { class: 'filters', id: id },
+      [
+        h('label', null, ['Edge', f.edgeId]),
+        h('label', null, ['Namespace', f.namespace]),
+        h('label', null, ['From', f.since]),
+        h('label', null, ['To', f.until]),
+        h('label', null, ['Correlation id', f.correlationId]),
+      ].concat(extra || []),
+    );
+    return {
+      form: form,
+      value: function () {
+        return {
+          edgeId: f.edgeId.value.trim(),
+          namespace: f.namespace.value.trim(),
+          sinceUnixMs: localInputToMs(f.since.value),
+          untilUnixMs: localInputToMs(f.until.value),
+          correlationId: f.correlationId.value.trim(),
+        };
+      },
+    };
+  }
+
+  // What the views take (each names the ones it uses: `var { h, api } = HS;`).
+  Object.assign(HS, { h, clear, ago, time, localInputToMs, errorText, notice, api, qs, section, grid, filterForm });
 })();

@@ -1,15 +1,7 @@
 // The console's config view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
+  var { S, h, clear, api, qs, notice, errorText, section, grid } = HS;
 
   // ---------- config ----------
   function configView() {
@@ -48,25 +40,15 @@
       ]),
       out,
     ]);
-    main.appendChild(
-      h('section', null, [
-        h('div', { class: 'bar' }, [h('h2', { text: 'Config' }), h('label', null, ['Scope ', scope])]),
+    section(
+      'Config',
+      [h('label', null, ['Scope ', scope])],
+      [
         h('div', { class: 'split' }, [
-          h('table', { class: 'grid', id: 'config-keys' }, [
-            h('thead', null, [
-              h(
-                'tr',
-                null,
-                ['key', 'value', 'revision'].map(function (t) {
-                  return h('th', { text: t });
-                }),
-              ),
-            ]),
-            tbody,
-          ]),
+          grid('config-keys', ['key', 'value', 'revision'], tbody),
           h('div', null, [form, acks]),
         ]),
-      ]),
+      ],
     );
     function load() {
       api('GET', 'config' + qs({ namespace: scope.value })).then(
@@ -139,16 +121,9 @@
               rows.length +
               ' applied',
           }),
-          h('table', { class: 'grid', id: 'acks' }, [
-            h('thead', null, [
-              h(
-                'tr',
-                null,
-                ['edge', 'namespace', 'acknowledgement', 'detail'].map(function (t) {
-                  return h('th', { text: t });
-                }),
-              ),
-            ]),
+          grid(
+            'acks',
+            ['edge', 'namespace', 'acknowledgement', 'detail'],
             h(
               'tbody',
               null,
@@ -161,7 +136,7 @@
                 ]);
               }),
             ),
-          ]),
+          ),
         ]),
       );
     }

@@ -1,17 +1,7 @@
 // The console's dead letters view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
-  var filterForm = HS.filterForm;
-  var payloadDetails = HS.payloadDetails;
+  var { h, clear, api, qs, notice, errorText, time, section, grid, filterForm, payloadDetails } = HS;
 
   // ---------- dead letters ----------
   function deadLettersView() {
@@ -29,33 +19,15 @@
       hidden: true,
       text: 'Really drop',
     });
-    main.appendChild(
-      h('section', null, [
-        h('div', { class: 'bar' }, [
-          h('h2', { text: 'Dead letters' }),
-          h('span', { class: 'muted', id: 'dlq-count' }),
-          redriveBtn,
-          dropBtn,
-          confirmDrop,
-        ]),
+    section(
+      'Dead letters',
+      [h('span', { class: 'muted', id: 'dlq-count' }), redriveBtn, dropBtn, confirmDrop],
+      [
         ff.form,
         out,
-        h('table', { class: 'grid', id: 'dead-letters' }, [
-          h('thead', null, [
-            h(
-              'tr',
-              null,
-              [h('th', null, [all])].concat(
-                ['seq', 'payload', 'edge', 'why', 'plugin', 'attempts', 'dead-lettered'].map(function (t) {
-                  return h('th', { text: t });
-                }),
-              ),
-            ),
-          ]),
-          tbody,
-        ]),
+        grid('dead-letters', [all, 'seq', 'payload', 'edge', 'why', 'plugin', 'attempts', 'dead-lettered'], tbody),
         detail,
-      ]),
+      ],
     );
     var list = [];
     function selected() {

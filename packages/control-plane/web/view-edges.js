@@ -1,16 +1,7 @@
 // The console's edges view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
-  var ago = HS.ago;
+  var { S, h, clear, api, errorText, ago, section, grid } = HS;
 
   // ---------- edges ----------
   var STATE_ORDER = { offline: 0, stale: 1, online: 2 };
@@ -18,32 +9,19 @@
     var filter = h('input', { type: 'search', placeholder: 'filter by edge or namespace', id: 'edge-filter' });
     var summary = h('div', { class: 'summary', id: 'edge-summary' });
     var tbody = h('tbody');
-    var table = h('table', { class: 'grid', id: 'edges' }, [
-      h('thead', null, [
-        h(
-          'tr',
-          null,
-          [
-            'edge',
-            'namespace',
-            'state',
-            'last seen',
-            'version',
-            'config applied / latest',
-            'outbox',
-            'reconnects',
-            'last error',
-            '',
-          ].map(function (t) {
-            return h('th', { text: t });
-          }),
-        ),
-      ]),
-      tbody,
-    ]);
-    main.appendChild(
-      h('section', null, [h('div', { class: 'bar' }, [h('h2', { text: 'Edges' }), summary, filter]), table]),
-    );
+    var columns = [
+      'edge',
+      'namespace',
+      'state',
+      'last seen',
+      'version',
+      'config applied / latest',
+      'outbox',
+      'reconnects',
+      'last error',
+      '',
+    ];
+    section('Edges', [summary, filter], [grid('edges', columns, tbody)]);
     var rows = new Map();
     function cells(e) {
       var cfg = e.appliedRevision + ' / ' + e.latestRevision;

@@ -1,15 +1,7 @@
 // The console's flow view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
+  var { S, h, clear, section } = HS;
 
   // ---------- flow ----------
   function flowView() {
@@ -52,21 +44,15 @@
       draw();
     });
     var now = h('div', { class: 'stats', id: 'flow-now' });
-    var grid = h('div', { class: 'charts' });
+    var cards = h('div', { class: 'charts' });
     charts.forEach(function (c) {
       c.canvas = h('canvas', { id: c.id, class: 'chart' });
-      grid.appendChild(h('div', { class: 'card' }, [h('h3', { text: c.title }), c.canvas]));
+      cards.appendChild(h('div', { class: 'card' }, [h('h3', { text: c.title }), c.canvas]));
     });
-    main.appendChild(
-      h('section', null, [
-        h('div', { class: 'bar' }, [
-          h('h2', { text: 'Flow' }),
-          h('span', { class: 'muted', text: 'sampled every second at this control plane' }),
-          picker,
-        ]),
-        now,
-        grid,
-      ]),
+    section(
+      'Flow',
+      [h('span', { class: 'muted', text: 'sampled every second at this control plane' }), picker],
+      [now, cards],
     );
     function draw() {
       var last = S.flow[S.flow.length - 1];

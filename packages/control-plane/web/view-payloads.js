@@ -1,50 +1,8 @@
 // The console's payloads view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
-  var localInputToMs = HS.localInputToMs;
+  var { h, clear, api, qs, notice, errorText, time, section, grid, filterForm } = HS;
 
-  // ---------- filters shared by payloads, dead letters and replay ----------
-  function filterForm(id, extra) {
-    var f = {
-      edgeId: h('input', { name: 'edgeId', placeholder: 'edge id' }),
-      namespace: h('input', { name: 'namespace', placeholder: 'namespace' }),
-      since: h('input', { name: 'since', type: 'datetime-local', step: '1' }),
-      until: h('input', { name: 'until', type: 'datetime-local', step: '1' }),
-      correlationId: h('input', { name: 'correlationId', placeholder: 'correlation id' }),
-    };
-    var form = h(
-      'form',
-      { class: 'filters', id: id },
-      [
-        h('label', null, ['Edge', f.edgeId]),
-        h('label', null, ['Namespace', f.namespace]),
-        h('label', null, ['From', f.since]),
-        h('label', null, ['To', f.until]),
-        h('label', null, ['Correlation id', f.correlationId]),
-      ].concat(extra || []),
-    );
-    return {
-      form: form,
-      value: function () {
-        return {
-          edgeId: f.edgeId.value.trim(),
-          namespace: f.namespace.value.trim(),
-          sinceUnixMs: localInputToMs(f.since.value),
-          untilUnixMs: localInputToMs(f.until.value),
-          correlationId: f.correlationId.value.trim(),
-        };
-      },
-    };
-  }
   function bodyView(p) {
     if (p.bodyText !== undefined) {
       var t = p.bodyText;
@@ -98,29 +56,16 @@
     var tbody = h('tbody');
     var more = h('button', { type: 'button', hidden: true, text: 'More' });
     var lastSeq = 0;
-    main.appendChild(
-      h('section', null, [
-        h('div', { class: 'bar' }, [
-          h('h2', { text: 'Payloads' }),
-          h('span', { class: 'muted', text: 'as the hub keeps them (the replay window)' }),
-        ]),
+    section(
+      'Payloads',
+      [h('span', { class: 'muted', text: 'as the hub keeps them (the replay window)' })],
+      [
         ff.form,
         out,
-        h('table', { class: 'grid', id: 'payloads' }, [
-          h('thead', null, [
-            h(
-              'tr',
-              null,
-              ['seq', 'id', 'edge', 'correlation id', 'received', 'size'].map(function (t) {
-                return h('th', { text: t });
-              }),
-            ),
-          ]),
-          tbody,
-        ]),
+        grid('payloads', ['seq', 'id', 'edge', 'correlation id', 'received', 'size'], tbody),
         more,
         detail,
-      ]),
+      ],
     );
     function open(seq) {
       api('GET', 'payloads/' + seq).then(
@@ -189,7 +134,6 @@
     return {};
   }
 
-  HS.filterForm = filterForm;
   HS.payloadDetails = payloadDetails;
   HS.views.payloads = payloadsView;
 })(window.HS);

@@ -1,15 +1,7 @@
 // The console's plugin view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
+  var { S, main, h, api, section } = HS;
 
   // ---------- plugin pages ----------
   function pluginView(parts) {
@@ -41,14 +33,11 @@
         '/' +
         page.entry.replace(/^\//, ''),
     });
-    main.appendChild(
-      h('section', { class: 'plugin-page' }, [
-        h('div', { class: 'bar' }, [
-          h('h2', { text: p.title + (p.pages.length > 1 ? ': ' + page.title : '') }),
-          h('span', { class: 'muted', text: 'plugin ' + name + ', sandboxed' }),
-        ]),
-        frame,
-      ]),
+    section(
+      p.title + (p.pages.length > 1 ? ': ' + page.title : ''),
+      [h('span', { class: 'muted', text: 'plugin ' + name + ', sandboxed' })],
+      [frame],
+      { class: 'plugin-page' },
     );
     function onMessage(e) {
       if (e.source !== frame.contentWindow) return;

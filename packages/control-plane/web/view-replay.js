@@ -1,16 +1,7 @@
 // The console's replay view.
 (function (HS) {
   'use strict';
-  var S = HS.S;
-  var h = HS.h;
-  var clear = HS.clear;
-  var api = HS.api;
-  var qs = HS.qs;
-  var notice = HS.notice;
-  var errorText = HS.errorText;
-  var time = HS.time;
-  var main = HS.main;
-  var filterForm = HS.filterForm;
+  var { S, h, clear, api, notice, errorText, section, filterForm } = HS;
 
   // ---------- replay ----------
   function replayView() {
@@ -26,19 +17,19 @@
     var stats = h('div', { class: 'stats', id: 'replay-stats' });
     var cancel = h('button', { type: 'button', id: 'replay-cancel', class: 'danger', disabled: true, text: 'Cancel' });
     var failures = h('ul', { class: 'failures', id: 'replay-failures' });
-    main.appendChild(
-      h('section', null, [
-        h('div', { class: 'bar' }, [
-          h('h2', { text: 'Replay' }),
-          h('span', {
-            class: 'muted',
-            text: 'offers stored payloads again, each as a copy with a new id that says it is a replay',
-          }),
-        ]),
+    section(
+      'Replay',
+      [
+        h('span', {
+          class: 'muted',
+          text: 'offers stored payloads again, each as a copy with a new id that says it is a replay',
+        }),
+      ],
+      [
         ff.form,
         out,
         h('div', { class: 'card' }, [h('div', { class: 'progress-row' }, [bar, cancel]), stats, failures]),
-      ]),
+      ],
     );
     var run = '';
     function show(p) {

@@ -8,19 +8,25 @@ import { drop, listDeadLetters, redrive, type DeadLetterDeps } from '../payloads
 import { getPayload, listPayloads } from '../payloads/inspect.js';
 import { replay, type ReplayDeps } from '../payloads/replay.js';
 import type {
+  DeleteConfigRequest,
   DropReply,
   DropRequest,
+  ForgetEdgeRequest,
+  GetConfigRequest,
   GetPayloadReply,
   GetPayloadRequest,
+  ListConfigRequest,
   ListDeadLettersReply,
   ListDeadLettersRequest,
   ListPayloadsReply,
   ListPayloadsRequest,
+  PutConfigRequest,
   RedriveReply,
   RedriveRequest,
   ReplayProgress,
   ReplayRequest,
 } from './types.js';
+import { checkRequest, type AdminMethod } from './validate.js';
 
 /** What the admin operations act on. */
 export interface AdminOpsOptions {
@@ -40,15 +46,18 @@ export interface AdminOpsOptions {
 
 /**
  * The operations of the admin API, once: the gRPC server and the console both call these, so that a redrive or a
- * replay does the same thing (and logs the same lines) whichever way an operator asked for it.
+ * replay does the same thing (and logs the same lines) whichever way an operator asked for it. Each takes its
+ * admin.proto request and checks it whole before any work (`validate.ts`): a bad field rejects with
+ * `HS_ERR_INVALID_ARGUMENT` naming it, whichever way the request came.
  */
 export interface AdminOps {
   listEdges(): Promise<EdgeInfo[]>;
-  forgetEdge(edgeId: string): Promise<boolean>;
-  putConfig(key: string, namespace: string, value: unknown): Promise<number>;
-  getConfig(key: string, namespace: string): Promise<ConfigEntry | undefined>;
-  deleteConfig(key: string, namespace: string): Promise<boolean>;
-  listConfig(namespace: string, prefix: string): Promise<ConfigEntry[]>;
+  forgetEdge(req: ForgetEdgeRequest): Promise<boolean>;
+  /** Resolves to the new revision. */
+  putConfig(req: PutConfigRequest): Promise<number>;
+  getConfig(req: GetConfigRequest): Promise<ConfigEntry | undefined>;
+  deleteConfig(req: DeleteConfigRequest): Promise<boolean>;
+  listConfig(req: ListConfigRequest): Promise<ConfigEntry[]>;
   listPayloads(req: ListPayloadsRequest): Promise<ListPayloadsReply>;
   getPayload(req: GetPayloadRequest): Promise<GetPayloadReply>;
   listDeadLetters(req: ListDeadLettersRequest): Promise<ListDeadLettersReply>;
@@ -61,7 +70,7 @@ export interface AdminOps {
 }
 
 /** Parses a config value given as JSON text (the admin API's `value_json`). */
-export function parseValueJson(key: string, text: string): unknown {
+function parseValueJson(key: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
@@ -72,7 +81,7 @@ export function parseValueJson(key: string, text: string): unknown {
   }
 }
 
-const scope = (namespace: string): { namespace?: string } => (namespace ? { namespace } : {});
+const scope = (namespace: string | undefined): { namespace?: string } => (namespace ? { namespace } : {});
 
 /** Creates the admin operations of a control plane. */
 export async function createAdminOps(o: AdminOpsOptions): Promise<AdminOps> {
@@ -84,38 +93,62 @@ export async function createAdminOps(o: AdminOpsOptions): Promise<AdminOps> {
   const rd: ReplayDeps = { js, host: o.host, limits: o.limits, log, offerTimeoutMs: o.offerTimeoutMs };
   const replays = new Set<AbortController>();
   let closed = false;
+  const check = (method: AdminMethod, req: unknown): void => checkRequest(method, req, o.limits);
   return {
     listEdges: () => o.edges(),
-    forgetEdge: (edgeId) => o.forgetEdge(edgeId),
-    async putConfig(key, namespace, value) {
-      const revision = await o.config.put(key, value, scope(namespace));
+    async forgetEdge(req) {
+      check('ForgetEdge', req);
+      return o.forgetEdge(req.edgeId);
+    },
+    async putConfig(req) {
+      check('PutConfig', req);
+      const { key, namespace } = req;
+      const revision = await o.config.put(key, parseValueJson(key, req.valueJson), scope(namespace));
       log.info({ key, namespace: namespace || undefined, revision }, 'config put');
       return revision;
     },
-    async getConfig(key, namespace) {
-      const all = await o.config.list({ ...scope(namespace), prefix: key });
-      return all.find((x) => x.key === key);
+    async getConfig(req) {
+      check('GetConfig', req);
+      const all = await o.config.list({ ...scope(req.namespace), prefix: req.key });
+      return all.find((x) => x.key === req.key);
     },
-    async deleteConfig(key, namespace) {
+    async deleteConfig(req) {
+      check('DeleteConfig', req);
+      const { key, namespace } = req;
       const deleted = await o.config.delete(key, scope(namespace));
       if (deleted) log.info({ key, namespace: namespace || undefined }, 'config deleted');
       return deleted;
     },
-    listConfig: (namespace, prefix) => o.config.list({ ...scope(namespace), prefix }),
-    listPayloads: (req) => listPayloads(js, o.limits, req),
-    getPayload: (req) => getPayload(js, o.limits, req),
-    listDeadLetters: (req) => listDeadLetters(dl, req),
+    async listConfig(req) {
+      check('ListConfig', req);
+      return o.config.list({ ...scope(req.namespace), prefix: req.prefix ?? '' });
+    },
+    async listPayloads(req) {
+      check('ListPayloads', req);
+      return listPayloads(js, o.limits, req);
+    },
+    async getPayload(req) {
+      check('GetPayload', req);
+      return getPayload(js, o.limits, req);
+    },
+    async listDeadLetters(req) {
+      check('ListDeadLetters', req);
+      return listDeadLetters(dl, req);
+    },
     async redrive(req) {
+      check('Redrive', req);
       const r = await redrive(dl, req);
       log.info({ redriven: r.redriven, missing: r.missing }, 'dead letters redriven');
       return r;
     },
     async drop(req) {
+      check('Drop', req);
       const r = await drop(dl, req);
       log.info({ dropped: r.dropped, missing: r.missing }, 'dead letters dropped');
       return r;
     },
     async replay(req, report, signal) {
+      check('Replay', req);
       if (closed) throw new HubspokeError(ErrorCode.Closed, 'the control plane is closing');
       const ac = new AbortController();
       const onAbort = (): void => ac.abort();

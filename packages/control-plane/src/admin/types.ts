@@ -1,6 +1,34 @@
 // The messages of proto/hubspoke/v1/admin.proto as @grpc/proto-loader presents them (camelCase fields, 64-bit
 // integers as numbers, every field present with its default). Requests may leave fields out.
 
+/** @see ForgetEdgeRequest in admin.proto */
+export interface ForgetEdgeRequest {
+  edgeId: string;
+}
+
+/** `valueJson` is the value as JSON text (`"null"` is a value). @see PutConfigRequest in admin.proto */
+export interface PutConfigRequest {
+  key: string;
+  /** Empty or left out: global. */
+  namespace?: string;
+  valueJson: string;
+}
+
+/** @see GetConfigRequest in admin.proto */
+export interface GetConfigRequest {
+  key: string;
+  namespace?: string;
+}
+
+/** @see DeleteConfigRequest in admin.proto */
+export type DeleteConfigRequest = GetConfigRequest;
+
+/** @see ListConfigRequest in admin.proto */
+export interface ListConfigRequest {
+  namespace?: string;
+  prefix?: string;
+}
+
 /** @see PayloadFilter in admin.proto */
 export interface PayloadFilter {
   edgeId?: string;

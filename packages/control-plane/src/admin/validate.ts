@@ -1,6 +1,7 @@
 // Every admin request is checked whole here before any work, so that no bad field reaches JetStream, the config
 // store or a log line: each problem answers INVALID_ARGUMENT naming the field (proto name) and never echoing a
-// long value. The bounds are the API's contract (admin.proto).
+// long value. The bounds are the API's contract (admin.proto). The operations (operations.ts) call it, so that
+// a request from the console is held to the same contract as one over gRPC.
 import { ErrorCode, HubspokeError, isName, type Limits } from '@hubspoke/sdk';
 
 /** The latest time the API takes: 9999-12-31T23:59:59.999Z (JetStream's start times are RFC 3339, 4-digit years). */
@@ -100,7 +101,9 @@ function selection(p: Problems, req: Req, limits: Readonly<Limits>): void {
   filter(p, req, limits, true);
 }
 
-const CHECKS: Record<string, (p: Problems, req: Req, limits: Readonly<Limits>) => void> = {
+type Check = (p: Problems, req: Req, limits: Readonly<Limits>) => void;
+
+const CHECKS = {
   ListEdges: () => undefined,
   ForgetEdge: (p, req) => {
     name(p, req, 'edgeId', 'edge_id');
@@ -143,19 +146,21 @@ const CHECKS: Record<string, (p: Problems, req: Req, limits: Readonly<Limits>) =
     filter(p, req, l, false);
     name(p, req, 'plugin', 'plugin');
   },
-};
+} satisfies Record<string, Check>;
+
+/** A method of the admin service (admin.proto), as checked here. */
+export type AdminMethod = keyof typeof CHECKS;
 
 /**
  * Checks one decoded request of `method`.
  * @throws HubspokeError `HS_ERR_INVALID_ARGUMENT` naming every bad field
  */
-export function checkRequest(method: string, req: unknown, limits: Readonly<Limits>): void {
-  const check = CHECKS[method];
-  if (!check) throw new HubspokeError(ErrorCode.NotSupported, `${method}: not an admin method`);
+export function checkRequest(method: AdminMethod, req: unknown, limits: Readonly<Limits>): void {
   if (typeof req !== 'object' || req === null) {
     throw new HubspokeError(ErrorCode.InvalidArgument, `${method}: the request is not a message`);
   }
   const p = new Problems();
+  const check: Check = CHECKS[method];
   check(p, req as Req, limits);
   p.throwIfAny(method);
 }

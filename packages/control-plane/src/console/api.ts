@@ -64,7 +64,11 @@ function str(body: unknown, k: string, required: boolean): string {
   return v;
 }
 
-/** The console's operations routes (behind the session), one per admin operation; all call {@link AdminOps}. */
+/**
+ * The console's operations routes (behind the session), one per admin operation; all call {@link AdminOps}. The
+ * routes only turn a query or body into the operation's request; the operation checks its fields (bounds, names,
+ * times) as it does for the gRPC API, and a bad one answers 400 with the field named.
+ */
 export class ConsoleApi {
   private readonly replays = new Map<string, AbortController>();
 
@@ -77,7 +81,8 @@ export class ConsoleApi {
     const [a, b, c, d] = parts;
     const ok = (body: unknown): true => (sendJson(res, 200, body), true);
     if (a === 'edges' && !b && m === 'GET') return ok({ edges: await ops.listEdges() });
-    if (a === 'edges' && b && c === 'forget' && m === 'POST') return ok({ forgotten: await ops.forgetEdge(b) });
+    if (a === 'edges' && b && c === 'forget' && m === 'POST')
+      return ok({ forgotten: await ops.forgetEdge({ edgeId: b }) });
     if (a === 'payloads' && !b && m === 'GET') {
       const r = await ops.listPayloads({
         filter: filterOf(q),
@@ -118,20 +123,21 @@ export class ConsoleApi {
     }
     if (a === 'config' && !b && m === 'GET') {
       const namespace = q.get('namespace') ?? '';
-      return ok({ namespace, entries: await ops.listConfig(namespace, q.get('prefix') ?? '') });
+      return ok({ namespace, entries: await ops.listConfig({ namespace, prefix: q.get('prefix') ?? '' }) });
     }
     if (a === 'config' && !b && m === 'PUT') {
       const body = await readJson(req);
       const key = str(body, 'key', true);
       const namespace = str(body, 'namespace', false);
       if (!('value' in (body as object))) throw new HubspokeError(ErrorCode.InvalidArgument, 'value: required');
-      const revision = await ops.putConfig(key, namespace, (body as { value: unknown }).value);
+      const valueJson = JSON.stringify((body as { value: unknown }).value);
+      const revision = await ops.putConfig({ key, namespace, valueJson });
       return ok({ key, namespace, revision });
     }
     if (a === 'config' && !b && m === 'DELETE') {
       const key = q.get('key') ?? '';
       if (!key) throw new HubspokeError(ErrorCode.InvalidArgument, 'key: required');
-      return ok({ deleted: await ops.deleteConfig(key, q.get('namespace') ?? '') });
+      return ok({ deleted: await ops.deleteConfig({ key, namespace: q.get('namespace') ?? '' }) });
     }
     if (a === 'plugins' && !b && m === 'GET') return ok({ plugins: await this.d.plugins.list() });
     if (a === 'plugins' && b && c === 'rpc' && d && m === 'POST') {

@@ -125,6 +125,7 @@ export class EdgeConfig {
         continue;
       }
       this.keep(r);
+      this.applied = Math.max(this.applied, r.revision);
     }
     const stores = new Set([...this.stored.values()].map((r) => r.store));
     this.store = stores.size === 1 ? [...stores][0] : undefined;
@@ -229,7 +230,6 @@ export class EdgeConfig {
 
   private keep(r: ConfigRecord): void {
     this.stored.set(recordId(r.scope, r.key), r);
-    if (r.revision > this.applied) this.applied = r.revision;
     this.digest = undefined;
   }
 
@@ -300,11 +300,11 @@ export class EdgeConfig {
     const schemaProblem = own ? this.validateOwn(own, r, after, change) : undefined;
     if (schemaProblem) return this.reject(id, r, schemaProblem);
     // Taken into memory first, so that the plugin reading its config inside onConfigChange sees the new value;
-    // put back if the plugin refuses it or it cannot be kept.
+    // put back if the plugin refuses it or it cannot be kept. What the heartbeat reports (appliedRevision,
+    // lastError) changes only once it is kept, below.
     const restore = (): void => {
       if (cur) this.stored.set(id, cur);
       else this.stored.delete(id);
-      this.applied = Math.max(0, ...[...this.stored.values()].map((x) => x.revision));
       this.digest = undefined;
     };
     if (force) this.stored.delete(id);
@@ -324,7 +324,9 @@ export class EdgeConfig {
       restore();
       throw err;
     }
+    // One step, no await between: a heartbeat sees the revision and the rejection it clears change together.
     this.rejected.delete(id);
+    if (!force && r.revision > this.applied) this.applied = r.revision;
     if (effectiveChanged) for (const fn of this.listeners) fn(r.key);
     if (effectiveChanged && this.live && !r.key.startsWith(PLUGIN_PREFIX)) await this.tellAll(change);
     return true;

@@ -15,61 +15,67 @@ const dec = new TextDecoder();
 /*
  * A batch is JSON `{ v: 2, records: [[kind, ...fields in a fixed order], …] }`: positional, so that field names are
  * not repeated in every record (half the bytes through JetStream and half the parsing at the control plane).
- * Absent optional fields are null; timestamps are unix ms.
+ * Absent optional fields are null; timestamps are unix ms. FIELDS is that order, for both directions.
  */
 
+/**
+ * How a field travels: `str` a string, `opt` a string or null when absent, `num` a finite number, `us` a number
+ * rounded to 3 decimals (a latency in ms, to the microsecond), `date` a Date as unix ms.
+ */
+type Wire = 'str' | 'opt' | 'num' | 'us' | 'date';
+type Kind = TelemetryRecord['kind'];
+
+const FIELDS: Record<Kind, readonly (readonly [name: string, wire: Wire])[]> = {
+  log: [
+    ['requestId', 'str'],
+    ['route', 'str'],
+    ['method', 'str'],
+    ['path', 'str'],
+    ['statusCode', 'num'],
+    ['appId', 'opt'],
+    ['userId', 'opt'],
+    ['latencyMs', 'us'],
+    ['requestBytes', 'num'],
+    ['responseBytes', 'num'],
+    ['edgeId', 'str'],
+    ['timestamp', 'date'],
+  ],
+  analytics: [
+    ['requestId', 'str'],
+    ['route', 'str'],
+    ['appId', 'opt'],
+    ['model', 'str'],
+    ['promptTokens', 'num'],
+    ['completionTokens', 'num'],
+    ['totalTokens', 'num'],
+    ['edgeId', 'str'],
+    ['timestamp', 'date'],
+  ],
+  budget: [
+    ['requestId', 'str'],
+    ['route', 'str'],
+    ['appId', 'opt'],
+    ['model', 'str'],
+    ['promptTokens', 'num'],
+    ['completionTokens', 'num'],
+    ['cost', 'num'],
+    ['currency', 'str'],
+    ['edgeId', 'str'],
+    ['timestamp', 'date'],
+  ],
+};
+
 function enc1(r: TelemetryRecord): unknown[] {
-  switch (r.kind) {
-    case 'log': {
-      const x = r.record;
-      return [
-        'log',
-        x.requestId,
-        x.route,
-        x.method,
-        x.path,
-        x.statusCode,
-        x.appId ?? null,
-        x.userId ?? null,
-        Math.round(x.latencyMs * 1000) / 1000,
-        x.requestBytes,
-        x.responseBytes,
-        x.edgeId,
-        x.timestamp.getTime(),
-      ];
-    }
-    case 'analytics': {
-      const x = r.record;
-      return [
-        'analytics',
-        x.requestId,
-        x.route,
-        x.appId ?? null,
-        x.model,
-        x.promptTokens,
-        x.completionTokens,
-        x.totalTokens,
-        x.edgeId,
-        x.timestamp.getTime(),
-      ];
-    }
-    case 'budget': {
-      const x = r.record;
-      return [
-        'budget',
-        x.requestId,
-        x.route,
-        x.appId ?? null,
-        x.model,
-        x.promptTokens,
-        x.completionTokens,
-        x.cost,
-        x.currency,
-        x.edgeId,
-        x.timestamp.getTime(),
-      ];
-    }
+  const x = r.record as unknown as Record<string, unknown>;
+  const out: unknown[] = [r.kind];
+  for (const [name, wire] of FIELDS[r.kind]) {
+    const v = x[name];
+    if (wire === 'opt') out.push(v ?? null);
+    else if (wire === 'us') out.push(Math.round((v as number) * 1000) / 1000);
+    else if (wire === 'date') out.push((v as Date).getTime());
+    else out.push(v);
   }
+  return out;
 }
 
 /** Encodes a batch of records (see above). */
@@ -88,68 +94,24 @@ const num = (v: unknown, what: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} is not a number`);
   return v;
 };
-const opt = (v: unknown, what: string): string | undefined => (v === null ? undefined : str(v, what));
 
+/** One record; an absent optional field is left out (not undefined), the others keep FIELDS' order. */
 function dec1(a: unknown): TelemetryRecord {
   if (!Array.isArray(a)) throw new Error('a telemetry record is not an array');
-  const kind = a[0];
-  if (kind === 'log') {
-    const appId = opt(a[6], 'appId');
-    const userId = opt(a[7], 'userId');
-    return {
-      kind,
-      record: {
-        requestId: str(a[1], 'requestId'),
-        route: str(a[2], 'route'),
-        method: str(a[3], 'method'),
-        path: str(a[4], 'path'),
-        statusCode: num(a[5], 'statusCode'),
-        ...(appId === undefined ? {} : { appId }),
-        ...(userId === undefined ? {} : { userId }),
-        latencyMs: num(a[8], 'latencyMs'),
-        requestBytes: num(a[9], 'requestBytes'),
-        responseBytes: num(a[10], 'responseBytes'),
-        edgeId: str(a[11], 'edgeId'),
-        timestamp: new Date(num(a[12], 'timestamp')),
-      },
-    };
+  const kind: unknown = a[0];
+  if (kind !== 'log' && kind !== 'analytics' && kind !== 'budget') {
+    throw new Error(`unknown record kind ${String(kind)}`);
   }
-  if (kind === 'analytics') {
-    const appId = opt(a[3], 'appId');
-    return {
-      kind,
-      record: {
-        requestId: str(a[1], 'requestId'),
-        route: str(a[2], 'route'),
-        ...(appId === undefined ? {} : { appId }),
-        model: str(a[4], 'model'),
-        promptTokens: num(a[5], 'promptTokens'),
-        completionTokens: num(a[6], 'completionTokens'),
-        totalTokens: num(a[7], 'totalTokens'),
-        edgeId: str(a[8], 'edgeId'),
-        timestamp: new Date(num(a[9], 'timestamp')),
-      },
-    };
-  }
-  if (kind === 'budget') {
-    const appId = opt(a[3], 'appId');
-    return {
-      kind,
-      record: {
-        requestId: str(a[1], 'requestId'),
-        route: str(a[2], 'route'),
-        ...(appId === undefined ? {} : { appId }),
-        model: str(a[4], 'model'),
-        promptTokens: num(a[5], 'promptTokens'),
-        completionTokens: num(a[6], 'completionTokens'),
-        cost: num(a[7], 'cost'),
-        currency: str(a[8], 'currency'),
-        edgeId: str(a[9], 'edgeId'),
-        timestamp: new Date(num(a[10], 'timestamp')),
-      },
-    };
-  }
-  throw new Error(`unknown record kind ${String(kind)}`);
+  const record: Record<string, unknown> = {};
+  FIELDS[kind].forEach(([name, wire], i) => {
+    const v: unknown = a[i + 1];
+    if (wire === 'opt') {
+      if (v !== null) record[name] = str(v, name);
+    } else if (wire === 'str') record[name] = str(v, name);
+    else if (wire === 'date') record[name] = new Date(num(v, name));
+    else record[name] = num(v, name);
+  });
+  return { kind, record } as unknown as TelemetryRecord;
 }
 
 /** Decodes a batch; throws on anything that is not one (the payload is then not telemetry of this version). */
