@@ -60,7 +60,6 @@ export class Lane {
   private writes: Promise<void> = Promise.resolve();
   private claimSize = 1;
   private claimedAt = 0;
-  private extending = false;
   private lastActivity = performance.now();
   private lastCheck = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -225,20 +224,13 @@ export class Lane {
    * the few microtasks between this check and the receiver's call.
    */
   private async beforeOffer(seq: number, count: number): Promise<void> {
-    const covers = (c: EdgeRecord['claim']): boolean =>
-      c !== undefined && seq <= c.through && (count === 1 || (c.first === seq && c.offered >= count));
     for (;;) {
       await this.untilOwner();
-      // A claim that landed already covers it: no need to wait for a write in flight (the next claim, ahead).
-      const landed = this.persisted.claim;
-      if (landed && covers(landed)) {
-        if (count === 1) this.claimAhead(seq, landed.through);
-        return;
-      }
       await this.writes;
       if (!this.deps.ownership.owns(this.ns, this.edge)) continue;
       const c = this.persisted.claim;
-      if (covers(c)) return;
+      const covered = c !== undefined && seq <= c.through && (count === 1 || (c.first === seq && c.offered >= count));
+      if (covered) return;
       let through = seq;
       if (count === 1) {
         const now = performance.now();
@@ -257,31 +249,6 @@ export class Lane {
       await p;
       if (this.deps.ownership.owns(this.ns, this.edge)) return;
     }
-  }
-
-  /**
-   * Half way through a claim, the next one is written while payloads are offered, so that a lane at full speed
-   * does not wait for a KV round trip every claim. It covers what is queued now (at most MAX_CLAIM past `seq`),
-   * and names `seq` as offered once: true, since it is covered and being offered.
-   */
-  private claimAhead(seq: number, through: number): void {
-    if (this.extending || through - seq > this.claimSize >> 1 || this.claimSize < MAX_CLAIM) return;
-    const last = this.queue[Math.min(MAX_CLAIM, this.queue.length) - 1];
-    if (!last || last.seq <= through) return;
-    this.extending = true;
-    const claim = { through: Math.max(last.seq, this.inherited?.through ?? 0), first: seq, offered: 1 };
-    this.writes = this.writes
-      .then(async () => {
-        if (this.dead || !this.deps.ownership.owns(this.ns, this.edge)) return;
-        // Written only if the claim in KV still ends where it did (a retry may have written one since).
-        if (this.persisted.claim?.through !== through) return;
-        this.rec.claim = claim;
-        await this.commit(true);
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        this.extending = false;
-      });
   }
 
   /** Waits while this replica's lease is not renewed (the hub is away); stops the lane when another took the edge. */

@@ -95,14 +95,6 @@ export class Outbox {
     return Math.max(0, this.lastSeq - this.forwardedSeq);
   }
 
-  /** The last sequence the outbox acknowledged to this process. */
-  get lastStored(): number {
-    return this.lastSeq;
-  }
-
-  /** Called with every payload the outbox acknowledged, in PubAck order (the forwarder takes it from memory). */
-  onStored: ((seq: number, data: Uint8Array, id: string) => void) | undefined;
-
   /** The first sequence not yet forwarded. */
   get nextToForward(): number {
     return this.forwardedSeq + 1;
@@ -120,7 +112,6 @@ export class Outbox {
       try {
         const ack = await this.publisher.publish(this.subject, data, { msgId: id });
         if (ack.seq > this.lastSeq) this.lastSeq = ack.seq;
-        this.onStored?.(ack.seq, data, id);
         return ack.seq;
       } catch (err) {
         if (err instanceof JetStreamPublishError && err.jsErrCode !== undefined && FULL_CODES.has(err.jsErrCode)) {
