@@ -36,9 +36,10 @@
       });
     }
     function load() {
-      var keep = new Set(selected());
       api('GET', 'dead-letters' + qs(Object.assign(ff.value(), { limit: 200 }))).then(
         function (r) {
+          // What is ticked when the answer arrives (not when it was asked for): a box ticked meanwhile stays ticked.
+          var keep = new Set(selected());
           list = r.deadLetters;
           clear(tbody);
           document.getElementById('dlq-count').textContent = list.length + (r.truncated ? '+' : '') + ' dead letter(s)';
