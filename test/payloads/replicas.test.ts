@@ -178,4 +178,47 @@ describe('control-plane replicas under faults', () => {
       'one replica did it all',
     );
   });
+  test('a replica that joins gets its share of the edges, each handed over cleanly: none lost, none offered twice, in order', async () => {
+    await using s = await site();
+    const a = await s.replica();
+    const ids = ['join-1', 'join-2', 'join-3', 'join-4'];
+    const edges = await Promise.all(ids.map((id) => s.edge(id)));
+    const sent = new Map(ids.map((id) => [id, 0]));
+    let stop = false;
+    const sending = Promise.all(
+      edges.map(async ({ sender }, i) => {
+        const id = ids[i] as string;
+        while (!stop) {
+          await sender.send({ n: sent.get(id) });
+          sent.set(id, (sent.get(id) as number) + 1);
+          if ((sent.get(id) as number) % 10 === 0) await sleep(10);
+        }
+      }),
+    );
+    const edgesOf = (p: NodeProcess) =>
+      new Set(p.lines.filter((l) => l.startsWith('handled ')).map((l) => l.split(' ')[1] as string));
+    let b: NodeProcess;
+    try {
+      await waitFor(() => s.tally.handledCount >= 200, { timeoutMs: 20000, message: 'dispatch under way' });
+      b = await s.replica();
+      await waitFor(() => edgesOf(b).size >= 2, { timeoutMs: 20000, message: 'the new replica has no two edges' });
+      const atJoin = s.tally.handledCount;
+      await waitFor(() => s.tally.handledCount >= atJoin + 200, { timeoutMs: 20000, message: 'dispatch goes on' });
+    } finally {
+      stop = true; // a failure above must not leave the senders running into closed edges
+      await sending.catch(() => undefined);
+    }
+    const total = [...sent.values()].reduce((x, y) => x + y, 0);
+    await waitFor(() => s.tally.handledCount >= total, { timeoutMs: 30000, message: `not all ${total} handled` });
+    assert.deepEqual(s.tally.summary(Object.fromEntries(sent)), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    assert.equal(s.tally.flagged, 0, 'a clean hand-over offers nothing twice');
+    assert.deepEqual(s.tally.firstNotOne, [], 'every first offer has deliveryCount 1');
+    assert.equal(edgesOf(b).size, 2, 'two edges each');
+    for (const edge of edgesOf(b)) {
+      assert.ok(
+        a.lines.some((l) => l.startsWith(`handled ${edge} `)),
+        `${edge} moved from the first replica, mid-flow`,
+      );
+    }
+  });
 });

@@ -42,11 +42,15 @@ export interface DispatchCounters {
   acquired: number;
   /** Times this replica met a payload no receiver of its takes, and left the edge to another replica. */
   handedOver: number;
+  /** Edges this replica gave to another because it owned more than its share (a rebalance). */
+  rebalanced: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** After handing an edge over for want of a receiver, this replica leaves it to the others for a while. */
 const HANDOVER_COOLDOWN_MS = 5000;
+/** How long a rebalance waits for the payload in hand of an edge it gives away (else it keeps the edge). */
+const HANDOFF_WAIT_MS = 2000;
 
 /**
  * Offers edge payloads to the control plane's receivers. Each edge has one owner among the replicas (a lease
@@ -63,6 +67,7 @@ export class Dispatcher {
     rejected: 0,
     acquired: 0,
     handedOver: 0,
+    rebalanced: 0,
   };
   /** Told the dispatch latency of each payload handled (hub arrival to a receiver's `true`), when metrics are on. */
   onLatency: ((seconds: number) => void) | undefined;
@@ -235,12 +240,39 @@ export class Dispatcher {
       }
     }
     await Promise.all(wanted.map(([ns, edge]) => this.take(ns, edge)));
+    await this.rebalance();
+  }
+
+  /**
+   * Replicas add capacity: a replica that owns more edges than its share (the owned edges over the live
+   * replicas, rounded up) gives the excess away, idle edges first, each handed over cleanly (Lane.handOff) and
+   * left to the others for HANDOVER_COOLDOWN_MS. A replica that joins gets edges this way within a few
+   * discovery rounds; replicas already even move nothing.
+   */
+  private async rebalance(): Promise<void> {
+    if (this.stopping || this.ownership.liveReplicas() < 2) return;
+    const excess = this.ownership.owned - this.ownership.fairShare();
+    if (excess <= 0) return;
+    const lanes = [...this.lanes.values()]
+      .filter((l) => !l.dead)
+      .sort((a, b) => Number(a.busy) - Number(b.busy))
+      .slice(0, excess);
+    for (const lane of lanes) {
+      if (this.stopping) return;
+      const key = `${lane.ns}.${lane.edge}`;
+      if (!(await lane.handOff(HANDOFF_WAIT_MS))) continue;
+      this.lanes.delete(key);
+      this.cooldown.set(key, Date.now() + HANDOVER_COOLDOWN_MS);
+      this.counters.rebalanced++;
+      await this.ownership.release(lane.ns, lane.edge);
+      this.log.info({ edge: lane.edge, ns: lane.ns }, 'edge handed to another replica (rebalance)');
+    }
   }
 
   private async take(ns: string, edge: string): Promise<void> {
     const key = `${ns}.${edge}`;
     if (this.lanes.has(key) || this.stopping) return;
-    if (!(await this.ownership.acquire(ns, edge))) return;
+    if (!(await this.ownership.acquire(ns, edge, 2 * this.o.discoverMs))) return;
     if (this.lanes.has(key) || this.stopping) return;
     const lane = new Lane(ns, edge, this.deps);
     this.lanes.set(key, lane);

@@ -63,6 +63,8 @@ export class Lane {
   private lastActivity = performance.now();
   private lastCheck = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Being handed to another replica: no payload is started. */
+  private draining = false;
   dead = false;
 
   constructor(
@@ -121,6 +123,44 @@ export class Lane {
   }
 
   /**
+   * Hands the edge over cleanly (a rebalance): lets the payload in hand finish, within `waitMs`, then writes the
+   * cursor with no claim of this replica's (nothing after the cursor was offered here, so the next owner offers
+   * each payload with `deliveryCount` 1; a claim inherited from a dead replica stays) and stops. Resolves false,
+   * and goes on dispatching, when the payload in hand took longer (a receiver being retried) or the write failed.
+   */
+  async handOff(waitMs: number): Promise<boolean> {
+    if (this.dead) return false;
+    this.draining = true;
+    const deadline = performance.now() + waitMs;
+    while (this.running && performance.now() < deadline) await sleep(10);
+    if (this.running || this.dead) return this.resumeAfterDrain();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    try {
+      await this.writes;
+      const r: EdgeRecord = { ...this.rec };
+      delete r.claim;
+      if (this.inherited && this.inherited.through > r.streamSeq) r.claim = this.inherited;
+      this.revision = await this.deps.records.write(this.ns, this.edge, r, this.revision);
+      this.persisted = r;
+    } catch (err) {
+      if (err instanceof RecordConflict) {
+        this.stop();
+        return false;
+      }
+      return this.resumeAfterDrain();
+    }
+    this.stop();
+    return true;
+  }
+
+  private resumeAfterDrain(): boolean {
+    this.draining = false;
+    if (!this.dead && !this.running && this.queue.length > 0) void this.run();
+    return false;
+  }
+
+  /**
    * Called by the dispatcher when the stream has something for this edge: a reader that went quiet (nats.js's
    * ordered consumer can, after a hub restart) while the stream holds more than it delivered is started again.
    */
@@ -159,7 +199,7 @@ export class Lane {
       this.paused = true;
       this.reader.stop();
     }
-    if (!this.running) void this.run();
+    if (!this.running && !this.draining) void this.run();
   }
 
   private nextOfferOf(seq: number): number {
@@ -171,7 +211,7 @@ export class Lane {
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0 && !this.dead && !this.deps.stopping()) {
+      while (this.queue.length > 0 && !this.dead && !this.draining && !this.deps.stopping()) {
         const m = this.queue[0] as JsMsg;
         const d: Delivery = {
           ns: this.ns,
@@ -193,7 +233,7 @@ export class Lane {
           void this.restartReader();
         }
       }
-      if (!this.dead && this.queue.length === 0) this.scheduleIdleCommit();
+      if (!this.dead && !this.draining && this.queue.length === 0) this.scheduleIdleCommit();
     } catch (err) {
       this.deps.log.error({ err, edge: this.edge }, 'payload lane failed; the edge is given up for another replica');
       this.stop();

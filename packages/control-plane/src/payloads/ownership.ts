@@ -84,12 +84,52 @@ export class Ownership {
     return this.mine.size;
   }
 
-  /** Tries to become the edge's owner; false when a live replica owns it or another replica won the race. */
-  async acquire(ns: string, edge: string): Promise<boolean> {
+  /** Replicas whose lease is live, this one included (at least 1). */
+  liveReplicas(): number {
+    const now = performance.now();
+    let n = 0;
+    for (const [key, s] of this.seen) {
+      if (!key.startsWith(MEMBER) || s.value === '') continue;
+      if (key === `${MEMBER}${this.id}` || now - s.seenAt <= this.leaseMs) n++;
+    }
+    return Math.max(1, n);
+  }
+
+  /** Edges with a live owner, across the replicas. */
+  ownedEdges(): number {
+    let n = 0;
+    for (const [key, s] of this.seen) if (key.startsWith(OWNER) && !this.isDead(s)) n++;
+    return Math.max(n, this.mine.size);
+  }
+
+  /** The most edges one replica should own: the owned edges (and `extra` more) spread over the live replicas. */
+  fairShare(extra = 0): number {
+    return Math.ceil((this.ownedEdges() + extra) / this.liveReplicas());
+  }
+
+  /** The edges this replica owns, as [namespace, edge]. */
+  ownedList(): [string, string][] {
+    return [...this.mine.keys()].map(splitOwner);
+  }
+
+  /**
+   * Tries to become the edge's owner; false when a live replica owns it or another replica won the race. An
+   * edge another replica gave up in the last `graceMs` is left to replicas below their fair share, so a
+   * rebalance moves edges to the replicas that have few (after the grace, anyone takes it: none is stranded).
+   */
+  async acquire(ns: string, edge: string, graceMs = 0): Promise<boolean> {
     const key = `${OWNER}${ns}.${edge}`;
     if (this.mine.has(key)) return true;
     if (!this.alive || this.closed) return false;
     let s = this.seen.get(key);
+    if (
+      s?.value === '' &&
+      performance.now() - s.seenAt < graceMs &&
+      this.liveReplicas() > 1 &&
+      this.mine.size >= this.fairShare(1)
+    ) {
+      return false;
+    }
     if (s === undefined) {
       const e = await this.kv.get(key).catch(() => null);
       if (e) s = this.note(e.key, e.operation === 'PUT' ? e.string() : '', e.revision);
