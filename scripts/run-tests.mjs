@@ -2,6 +2,8 @@
 // Runs every test file (unit tests beside the code, integration and fault tests in test/) with node:test
 // through tsx. The runner's own summary (`# pass N` / `# fail N`) is the last thing printed, for CI.
 // Arguments narrow the run to files whose path contains any of them: `npm test -- routing kv`.
+// --test-force-exit: a test that fails with a node, a server or a timer still open must not keep the run
+// from ending (a failed cluster test once left its edge running, and the suite never finished).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,8 +30,12 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -149,52 +149,60 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
         await sleep(3); // pacing: a steady flow of a few hundred a second
       }
     })();
-    const leadersKilled: string[] = [];
-    const killed = new Set<NatsServer>();
-    // Round 1 takes the payload stream's leader down, round 2 the dispatch bucket's (or the config bucket's),
-    // round 3 the node left: every node once, leaders included.
-    const pick = async (streams: string[]): Promise<NatsServer> => {
-      for (const s of streams) {
-        const leader = await hub.leaderOf(s);
-        if (!killed.has(leader)) return leader;
+    // A failure must not leave the flow, the edge and the control plane running: the test process would never end.
+    try {
+      const leadersKilled: string[] = [];
+      const killed = new Set<NatsServer>();
+      // Round 1 takes the payload stream's leader down, round 2 the dispatch bucket's (or the config bucket's),
+      // round 3 the node left: every node once, leaders included.
+      const pick = async (streams: string[]): Promise<NatsServer> => {
+        for (const s of streams) {
+          const leader = await hub.leaderOf(s);
+          if (!killed.has(leader)) return leader;
+        }
+        return hub.nodes.find((n) => !killed.has(n)) as NatsServer;
+      };
+      const plan = [['HS_PAYLOADS'], ['KV_hs-dispatch', 'KV_hs-config', 'KV_hs-edges'], []];
+      for (const prefer of plan) {
+        await hub.settled(STATE.slice(0, 7));
+        const victim = await pick(prefer);
+        for (const s of STATE.slice(0, 7)) if ((await hub.leaderOf(s)) === victim) leadersKilled.push(s);
+        killed.add(victim);
+        const before = audit(r.accepted, sent).handled;
+        await victim.kill('SIGKILL');
+        await waitFor(() => audit(r.accepted, sent).handled >= before + 100, {
+          timeoutMs: 45_000,
+          message: `payloads keep being handled with ${victim.name} down`,
+        });
+        await victim.restart();
       }
-      return hub.nodes.find((n) => !killed.has(n)) as NatsServer;
-    };
-    const plan = [['HS_PAYLOADS'], ['KV_hs-dispatch', 'KV_hs-config', 'KV_hs-edges'], []];
-    for (const prefer of plan) {
-      await hub.settled(STATE.slice(0, 7));
-      const victim = await pick(prefer);
-      for (const s of STATE.slice(0, 7)) if ((await hub.leaderOf(s)) === victim) leadersKilled.push(s);
-      killed.add(victim);
-      const before = audit(r.accepted, sent).handled;
-      await victim.kill('SIGKILL');
-      await waitFor(() => audit(r.accepted, sent).handled >= before + 100, {
-        timeoutMs: 45_000,
-        message: `payloads keep being handled with ${victim.name} down`,
+      sending = false;
+      await flow;
+      await waitFor(() => audit(r.accepted, sent).handled >= sent, {
+        timeoutMs: 60_000,
+        message: `all ${sent} handled (${audit(r.accepted, sent).handled})`,
       });
-      await victim.restart();
+      const a = audit(r.accepted, sent);
+      t.diagnostic(
+        `sent ${sent}, handled ${a.handled}, flagged repeats ${a.flagged}, leaders killed: ${leadersKilled}`,
+      );
+      assert.deepEqual(
+        { lost: a.lost, unflagged: a.unflagged, outOfOrder: a.outOfOrder },
+        { lost: [], unflagged: 0, outOfOrder: 0 },
+        `${sent} sent; flagged repeats: ${a.flagged}`,
+      );
+      assert.equal(killed.size, 3, 'every node was killed once');
+      assert.ok(leadersKilled.includes('HS_PAYLOADS'), `the payload stream's leader was killed (${leadersKilled})`);
+      assert.ok(
+        leadersKilled.some((s) => s.startsWith('KV_')),
+        `a KV bucket's leader was killed (${leadersKilled.join(', ')})`,
+      );
+    } finally {
+      sending = false;
+      await flow.catch(() => undefined);
+      await edge.close();
+      await cp.close();
     }
-    sending = false;
-    await flow;
-    await waitFor(() => audit(r.accepted, sent).handled >= sent, {
-      timeoutMs: 60_000,
-      message: `all ${sent} handled (${audit(r.accepted, sent).handled})`,
-    });
-    const a = audit(r.accepted, sent);
-    t.diagnostic(`sent ${sent}, handled ${a.handled}, flagged repeats ${a.flagged}, leaders killed: ${leadersKilled}`);
-    assert.deepEqual(
-      { lost: a.lost, unflagged: a.unflagged, outOfOrder: a.outOfOrder },
-      { lost: [], unflagged: 0, outOfOrder: 0 },
-      `${sent} sent; flagged repeats: ${a.flagged}`,
-    );
-    assert.equal(killed.size, 3, 'every node was killed once');
-    assert.ok(leadersKilled.includes('HS_PAYLOADS'), `the payload stream's leader was killed (${leadersKilled})`);
-    assert.ok(
-      leadersKilled.some((s) => s.startsWith('KV_')),
-      `a KV bucket's leader was killed (${leadersKilled.join(', ')})`,
-    );
-    await edge.close();
-    await cp.close();
   });
 
   test('with one node of three down: config put, plugin KV, a new replica and scheduled ticks all work', async (t) => {
@@ -210,6 +218,7 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
     const victim = await hub.leaderOf('KV_hs-config');
     await victim.kill('SIGKILL');
     const downAt = Date.now();
+    let cp2: Awaited<ReturnType<typeof startControlPlane>> | undefined;
     try {
       const steps: string[] = [];
       const step = (what: string) => steps.push(`${what} at ${Date.now() - downAt} ms`);
@@ -223,7 +232,7 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
       assert.equal(Buffer.from((await kv.get('k')) ?? []).toString(), 'v');
       step('plugin KV');
       const second = new Ticker();
-      const cp2 = await startControlPlane({
+      cp2 = await startControlPlane({
         natsUrl: hub.urls,
         log: testLog(),
         plugins: [second],
@@ -241,8 +250,8 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
       assert.equal(new Set(all).size, all.length, 'each tick ran once across the replicas');
       step('3 ticks');
       t.diagnostic(`with ${victim.name} down: ${steps.join(', ')}`);
-      await cp2.close();
     } finally {
+      await cp2?.close();
       await victim.restart();
       await cp.close();
     }

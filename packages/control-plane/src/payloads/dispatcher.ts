@@ -226,15 +226,22 @@ export class Dispatcher {
       const changed = this.counts.get(key) !== count;
       this.counts.set(key, count);
       const lane = this.lanes.get(key);
+      const dot = key.indexOf('.');
       if (lane) {
-        if (lane.dead) this.lanes.delete(key);
-        else void lane.check();
-        continue;
+        if (!lane.dead) {
+          void lane.check();
+          continue;
+        }
+        this.lanes.delete(key);
+        // A lane that stopped while this replica still owns the edge (its record write failed) starts again.
+        if (this.ownership.holds(key.slice(0, dot), key.slice(dot + 1))) {
+          wanted.push([key.slice(0, dot), key.slice(dot + 1)]);
+          continue;
+        }
       }
       const until = this.cooldown.get(key);
       if (until !== undefined && until > now) continue;
       this.cooldown.delete(key);
-      const dot = key.indexOf('.');
       if (changed || orphans.has(key)) {
         wanted.push([key.slice(0, dot), key.slice(dot + 1)]);
       }

@@ -61,17 +61,24 @@ export class EdgeRecords {
     }
   }
 
-  /** Writes `r` if the record is still at `revision`; resolves to the new revision, or rejects with RecordConflict. */
+  /**
+   * Writes `r` if the record is still at `revision`; resolves to the new revision, or rejects with RecordConflict.
+   * A write retried after its PubAck was lost (a hub restart) finds the record moved on by itself: when the
+   * record holds exactly what was written, that revision is taken as this write's, not as a conflict.
+   */
   async write(ns: string, edge: string, r: EdgeRecord, revision: number): Promise<number> {
+    const json = JSON.stringify(r);
     try {
       const ack = await this.publisher.publish(
         `$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`,
-        new TextEncoder().encode(JSON.stringify(r)),
+        new TextEncoder().encode(json),
         { headers: { 'Nats-Expected-Last-Subject-Sequence': String(revision) } },
       );
       return ack.seq;
     } catch (err) {
       if (err instanceof JetStreamPublishError && err.jsErrCode === WRONG_LAST_SEQUENCE) {
+        const now = await this.kv.get(this.key(ns, edge));
+        if (now && now.operation === 'PUT' && now.revision > revision && now.string() === json) return now.revision;
         throw new RecordConflict(`the dispatch record of ${ns}/${edge} moved on (another replica owns the edge)`);
       }
       throw err;

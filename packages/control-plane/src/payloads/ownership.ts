@@ -119,7 +119,15 @@ export class Ownership {
    */
   async acquire(ns: string, edge: string, graceMs = 0): Promise<boolean> {
     const key = `${OWNER}${ns}.${edge}`;
-    if (this.mine.has(key)) return true;
+    const held = this.mine.get(key);
+    if (held !== undefined) {
+      // Held already (a lane of this replica stopped): only if the key still says so, for the watch may lag.
+      const e = await this.kv.get(key).catch(() => null);
+      if (e === null) return false;
+      if (e.operation === 'PUT' && e.revision === held && e.string() === this.id) return this.alive;
+      this.mine.delete(key);
+      return false;
+    }
     if (!this.alive || this.closed) return false;
     let s = this.seen.get(key);
     if (
