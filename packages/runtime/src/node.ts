@@ -21,6 +21,9 @@ import { disposePlugins, loadPlugins, type PluginSpec } from './host/load.js';
 import { createRootLogger, pluginLogger, type LogOptions } from './logger.js';
 import { connectNats, watchConnection, type ConnectionState, type TlsFiles } from './nats/connection.js';
 
+/** The longest one step of a node's close may take before the close goes on without it. */
+const CLOSE_STEP_MS = 40_000;
+
 /** What both runtimes have in common to start a node. */
 export interface NodeOptions {
   identity: NodeIdentity;
@@ -147,18 +150,31 @@ export async function startNode(o: NodeOptions): Promise<HubspokeNode> {
   });
   let closed: Promise<void> | undefined;
   let parts: RuntimeParts | undefined;
+  // Each step of a close has a deadline: a step stuck on a hub that does not answer (stopped, say) is logged and
+  // left behind, and the connection is closed under it, so close() always ends.
+  const bounded = async (what: string, p: Promise<unknown>): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn({ step: what, ms: CLOSE_STEP_MS }, 'a close step did not finish in time; going on');
+        resolve();
+      }, CLOSE_STEP_MS);
+    });
+    try {
+      await Promise.race([p.catch((err: unknown) => log.error({ err }, `${what} failed`)), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const close = (): Promise<void> =>
     (closed ??= (async () => {
-      await parts?.stopping?.().catch((err: unknown) => log.error({ err }, 'runtime stop failed'));
+      await bounded('runtime stop', parts?.stopping?.() ?? Promise.resolve());
       await host.shutdown(bus);
       await disposePlugins(loaded);
       fabric.stop();
-      await parts?.close?.().catch((err: unknown) => log.error({ err }, 'runtime close failed'));
-      try {
-        await nc.drain();
-      } catch {
-        await nc.close();
-      }
+      await bounded('runtime close', parts?.close?.() ?? Promise.resolve());
+      await bounded('connection drain', nc.drain());
+      if (!nc.isClosed()) await nc.close();
       log.info('node stopped');
     })());
   try {

@@ -333,7 +333,12 @@ export class Lane {
           this.stop();
           throw err;
         }
-        if (this.deps.stopping() && !withClaim) return;
+        if (this.deps.stopping()) {
+          // Stopping: a cursor that does not land is read again by the next owner; a claim is not needed, as
+          // nothing more is offered (the offer waiting for it is given up).
+          if (!withClaim) return;
+          throw new RecordConflict('the replica is stopping');
+        }
         await sleep(wait);
       }
     }

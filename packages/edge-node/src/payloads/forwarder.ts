@@ -141,7 +141,15 @@ export class Forwarder {
       }
       if (paused && pending.length === 0 && inflight.length === 0) finish();
     };
-    this.messages = await consumer.consume({
+    // The reader's start is raced against `done`: nats.js's ordered consumer can keep retrying its creation
+    // without end (seen under load after the hub came back), and the watchdog must be able to end this round. A
+    // reader that starts after the round ended is stopped at once.
+    let ended = false;
+    void done.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    const starting = consumer.consume({
       max_messages: WINDOW,
       callback: (m) => {
         lastActivity = Date.now();
@@ -157,6 +165,15 @@ export class Forwarder {
         }
       },
     });
+    void starting.then(
+      (m) => {
+        if (ended) m.stop();
+      },
+      () => undefined,
+    );
+    const started = await Promise.race([starting, done.then(() => undefined)]);
+    if (started === undefined) return done;
+    this.messages = started;
     // The reader can end on its own (the leaf restarted, the consumer went away): start again from the acked point.
     void this.messages.closed().then(
       () => {
