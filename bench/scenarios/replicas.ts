@@ -43,12 +43,18 @@ export async function replicas(o: BenchOptions): Promise<Row[]> {
   const count = o.quick ? 5000 : Math.max(1000, Math.round(o.count / 5));
   const repeats = o.quick ? 1 : o.repeats;
   const rates: Record<1 | 2, number[]> = { 1: [], 2: [] };
-  for (const n of [1, 2] as const) {
-    await withSite(n, async (controls, edge) => {
-      await throughput(controls, edge, Math.min(count, 5000), o.size); // warm-up
-      for (let i = 0; i < repeats; i++) rates[n].push(await throughput(controls, edge, count, o.size));
-    });
-  }
+  // Both sites side by side, their rounds alternating (the other site idle meanwhile), so a machine whose speed
+  // drifts during the run weighs on both: measured one after the other, the ratio swung 81–107%.
+  await withSite(1, (c1, e1) =>
+    withSite(2, async (c2, e2) => {
+      await throughput(c1, e1, Math.min(count, 5000), o.size); // warm-up
+      await throughput(c2, e2, Math.min(count, 5000), o.size);
+      for (let i = 0; i < repeats; i++) {
+        rates[1].push(await throughput(c1, e1, count, o.size));
+        rates[2].push(await throughput(c2, e2, count, o.size));
+      }
+    }),
+  );
   const takeover = await withSite(2, async (controls, edge) => {
     const total = 6000;
     for (const c of controls) await c.call('arm', { count: total });
