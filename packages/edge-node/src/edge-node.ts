@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ErrorCode, HubspokeError, Runtime, type EventsService, type Limits } from '@hubspoke/sdk';
 import {
+  Backoff,
   commonOptionsShape,
   createRootLogger,
   nameSchema,
@@ -177,13 +178,15 @@ async function awaitControlPlane(
     );
   }
   const deadline = Date.now() + waitMs;
+  // "No responders" comes back at once: the probes back off (100 ms doubling to 1 s) instead of spinning.
+  const backoff = new Backoff({ initialMs: 100, maxMs: 1000 });
   while (Date.now() < deadline) {
     if (await config.probe(Math.min(5000, Math.max(100, deadline - Date.now())))) {
       void config.sync();
       return;
     }
     if (!leaf.hubLinked()) return; // the hub went away meanwhile: last-known-good, as for a hub that is down
-    await new Promise((r) => setTimeout(r, 500)); // "no responders" comes back at once
+    await backoff.wait();
   }
   throw new HubspokeError(
     ErrorCode.NoControlPlane,

@@ -1,5 +1,6 @@
 import type { ConfigObject } from '@hubspoke/control-plane';
 import type { AdminClient } from '@hubspoke/control-plane';
+import { Backoff } from '@hubspoke/runtime';
 import { edgeFromWire } from './edges.js';
 import {
   ADMIN_FLAG,
@@ -93,6 +94,8 @@ export async function waitForEdges(
 ): Promise<EdgeOutcome[]> {
   const deadline = Date.now() + timeoutMs;
   const mark = `${key}@${revision}`;
+  // Edges acknowledge within a heartbeat or two: look again soon at first, then less often (up to 1 s).
+  const backoff = new Backoff({ initialMs: 100, maxMs: 1000, factor: 1.5 });
   for (;;) {
     const edges = (await a.listEdges()).edges
       .map(edgeFromWire)
@@ -109,7 +112,7 @@ export async function waitForEdges(
       return { ...base, outcome: done ? 'applied' : 'no answer' };
     });
     if (out.every((o) => o.outcome !== 'no answer') || Date.now() >= deadline) return out;
-    await new Promise((r) => setTimeout(r, 200));
+    await backoff.wait();
   }
 }
 

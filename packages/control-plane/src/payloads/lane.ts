@@ -57,6 +57,9 @@ export class Lane {
   private lastQueued = 0;
   private paused = false;
   private running = false;
+  /** Resolves when the current run of the queue ends. */
+  private idle: Promise<void> = Promise.resolve();
+  private endRun: () => void = () => undefined;
   private writes: Promise<void> = Promise.resolve();
   private claimSize = 1;
   private claimedAt = 0;
@@ -131,8 +134,12 @@ export class Lane {
   async handOff(waitMs: number): Promise<boolean> {
     if (this.dead) return false;
     this.draining = true;
-    const deadline = performance.now() + waitMs;
-    while (this.running && performance.now() < deadline) await sleep(10);
+    if (this.running) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+      await Promise.race([this.idle, late]);
+      clearTimeout(timer);
+    }
     if (this.running || this.dead) return this.resumeAfterDrain();
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
@@ -210,6 +217,7 @@ export class Lane {
 
   private async run(): Promise<void> {
     this.running = true;
+    this.idle = new Promise((resolve) => (this.endRun = resolve));
     try {
       while (this.queue.length > 0 && !this.dead && !this.draining && !this.deps.stopping()) {
         const m = this.queue[0] as JsMsg;
@@ -239,6 +247,7 @@ export class Lane {
       this.stop();
     } finally {
       this.running = false;
+      this.endRun();
     }
   }
 
@@ -300,7 +309,7 @@ export class Lane {
         this.stop();
         throw new RecordConflict('another replica owns the edge');
       }
-      await sleep(100); // no offer until the lease is renewed
+      await this.deps.ownership.changed(); // no offer until the lease is renewed (or the edge is lost)
     }
   }
 

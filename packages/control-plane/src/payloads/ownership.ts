@@ -32,6 +32,7 @@ export class Ownership {
   private timer: NodeJS.Timeout | undefined;
   private readonly watches: QueuedIterator<KvWatchEntry>[] = [];
   private closed = false;
+  private waiters: (() => void)[] = [];
   /** Told when an edge this replica owned was taken by another. */
   onLost: (ns: string, edge: string) => void = () => undefined;
   /** Told when an edge was given up or a replica left: its edges are up for grabs at once. */
@@ -67,6 +68,19 @@ export class Ownership {
   /** True while this replica may dispatch: its lease was renewed recently enough that nobody took its edges. */
   get alive(): boolean {
     return performance.now() - this.renewedAt < this.leaseMs * 0.9;
+  }
+
+  /**
+   * Resolves at the next change that can turn `owns` or `holds`: a renewal attempt (landed or not), an owner key
+   * changed, or the close. What waits for its lease (the hub was away) wakes then, not on a timer.
+   */
+  changed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** True while this replica owns the edge and its lease is fresh: it may offer the edge's payloads. */
@@ -190,6 +204,7 @@ export class Ownership {
     );
     await this.kv.delete(`${MEMBER}${this.id}`).catch(() => undefined);
     for (const w of this.watches) w.stop();
+    this.wake();
   }
 
   /** An owner key whose replica left, or whose lease stood still for `leaseMs` (unknown: since the key was seen). */
@@ -225,6 +240,7 @@ export class Ownership {
         this.onLost(ns, edge);
       }
       if (value === '') this.onFreed();
+      this.wake();
     } else if (value === '') {
       this.onFreed();
     }
@@ -244,6 +260,7 @@ export class Ownership {
     });
     if (lapsed) await this.verify();
     this.renewedAt = sentAt;
+    this.wake();
   }
 
   private async verify(): Promise<void> {
@@ -267,6 +284,7 @@ export class Ownership {
       if (!this.alive) this.log.warn({ err: String(err) }, 'replica lease not renewed: dispatch paused');
     } finally {
       this.renewing = false;
+      this.wake(); // a failed renewal too: a lane waiting for its lease looks again (it may be stopping)
     }
   }
 }
