@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AdminClient, startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
+import { encodeEnvelope } from '@hubspoke/sdk';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
@@ -110,25 +111,87 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     }
   });
 
-  test('the outbox id is made once and kept in the stream description: the same after restarts and updates', async () => {
+  test('the outbox id is made once and kept in the stream name: the same after restarts and updates', async () => {
     await using s = await site('oid');
     const open = () => s.edge();
     const nc = await connect({ servers: s.leaf.url });
     try {
       const jsm = await jetstreamManager(nc, { domain: 'edge-oid' });
-      const ids: string[] = [];
+      const outbox = async () => {
+        const names: string[] = [];
+        for await (const n of jsm.streams.names('hs.outbox.eu.oid')) names.push(n);
+        assert.equal(names.length, 1, `one stream holds the outbox subject: ${names.join(', ')}`);
+        return names[0] as string;
+      };
+      const names: string[] = [];
       for (let i = 0; i < 3; i++) {
         const e = await open();
-        ids.push((await jsm.streams.info('HS_OUTBOX')).config.description ?? '');
+        names.push(await outbox());
         await e.close();
         // What nats-server 2.9 does to `created` on an update must not matter.
-        const info = await jsm.streams.info('HS_OUTBOX');
-        await jsm.streams.update('HS_OUTBOX', { ...info.config, max_msgs: info.config.max_msgs + 1 });
+        const info = await jsm.streams.info(names[i] as string);
+        await jsm.streams.update(info.config.name, { ...info.config, max_msgs: info.config.max_msgs + 1 });
       }
-      assert.match(ids[0] as string, /^hubspoke outbox [0-9a-f-]{36}$/);
-      assert.deepEqual(new Set(ids).size, 1, `one id across three starts: ${ids.join(', ')}`);
+      assert.match(names[0] as string, /^HS_OUTBOX_[0-9a-f]{32}$/);
+      assert.deepEqual(new Set(names).size, 1, `one id across three starts: ${names.join(', ')}`);
     } finally {
       await nc.close();
+    }
+  });
+
+  test('an outbox from before sourcing (HS_OUTBOX) is forwarded to its end, then replaced by one the hub sources', async () => {
+    await using s = await site('legacy');
+    const tally = new Tally();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [tallying(tally)] });
+    const nc = await connect({ servers: s.leaf.url });
+    try {
+      // The outbox an edge of the previous version left behind, holding 20 payloads the hub never got.
+      const jsm = await jetstreamManager(nc, { domain: 'edge-legacy' });
+      await jsm.streams.add({
+        name: 'HS_OUTBOX',
+        subjects: ['hs.outbox.eu.legacy'],
+        description: 'hubspoke outbox 5a0f3c1e-0000-4000-8000-000000000001',
+      });
+      const js = jetstream(nc, { domain: 'edge-legacy' });
+      for (let n = 0; n < 20; n++) {
+        const payload = Buffer.from(JSON.stringify({ n }));
+        const data = encodeEnvelope({ id: `old-${n}`, namespace: 'eu', edgeId: 'legacy', origin: 'plugin:s', payload });
+        await js.publish('hs.outbox.eu.legacy', data, { msgID: `old-${n}` });
+      }
+      const sender = new Sender();
+      const e1 = await s.edge({ plugins: [sender] });
+      for (let n = 20; n < 30; n++) await sender.send({ n });
+      await waitFor(() => tally.handledCount === 30, { timeoutMs: 20000, message: `handled ${tally.handledCount}/30` });
+      await e1.close();
+      const hub = await connect({ servers: s.hub.url });
+      try {
+        const hjsm = await jetstreamManager(hub);
+        const stored = await hjsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
+        assert.deepEqual(stored.state.subjects, { 'hs.pay.eu.legacy': 30 }, 'the old outbox was forwarded');
+        const again = new Sender();
+        const e2 = await s.edge({ plugins: [again] });
+        for (let n = 30; n < 40; n++) await again.send({ n });
+        await waitFor(() => tally.handledCount === 40, {
+          timeoutMs: 20000,
+          message: `handled ${tally.handledCount}/40`,
+        });
+        await e2.close();
+        const after = await hjsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
+        assert.deepEqual(after.state.subjects, { 'hs.pay.eu.legacy': 30, 'hs.outbox.eu.legacy': 10 }, 'then sourced');
+        const names: string[] = [];
+        for await (const n of jsm.streams.names()) names.push(n);
+        assert.deepEqual(
+          names.filter((n) => n.startsWith('HS_OUTBOX')).map((n) => n.replace(/[0-9a-f]{32}$/, '<id>')),
+          ['HS_OUTBOX_<id>'],
+        );
+      } finally {
+        await hub.close();
+      }
+      assert.deepEqual(tally.summary({ legacy: 40 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.equal(tally.flagged, 0);
+    } finally {
+      await nc.close();
+      await cp.close();
     }
   });
 

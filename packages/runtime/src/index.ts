@@ -11,6 +11,17 @@ export { compilePattern } from './events/matcher.js';
 export { BoundedQueue } from './events/bounded-queue.js';
 export { RecentIds } from './events/recent-ids.js';
 export { ALL, WIRE_SUBJECTS, configSubjects, edgeKeyOf, parseEventSubject, subjects } from './wire/subjects.js';
+export {
+  OUTBOX_STREAM_PREFIX,
+  STREAM_SOURCE_HEADER,
+  edgeDomain,
+  outboxIdOf,
+  outboxStreamName,
+  sourceApi,
+  sourceTag,
+  sourcedPosition,
+} from './wire/outbox-source.js';
+export type { OutboxSourceReply, OutboxSourceRequest, SourcedPosition } from './wire/outbox-source.js';
 export { encodeHeartbeat, parseHeartbeat } from './events/heartbeat.js';
 export { startNodeMetrics } from './metrics/start.js';
 export { startMetricsServer } from './metrics/server.js';

@@ -1,10 +1,14 @@
 import { decodeEnvelope, type Limits } from '@hubspoke/sdk';
+import { sourcedPosition } from '@hubspoke/runtime';
 import type { Middleware } from './pipeline.js';
 
 /**
  * Decodes the envelope and checks it against the subject it came on (an edge's identity is its subject, which
- * NATS permissions confine to that edge). What does not decode or names another edge is rejected: dead-lettered
- * by the step outside, and the edge's stream moves on past it (never a stall of the next payload).
+ * NATS permissions confine to that edge). A payload sourced from an outbox must come from that edge's leaf: its
+ * source header (set by the hub) names the outbox stream and the leaf's domain, and gives the outbox position
+ * (the stream's id and the sequence there), whatever the envelope says. What does not decode, names another
+ * edge or was sourced from elsewhere is rejected: dead-lettered by the step outside, and the edge's stream moves
+ * on past it (never a stall of the next payload).
  */
 export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Middleware {
   return (next) => async (d) => {
@@ -23,6 +27,20 @@ export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Mi
         plugin: '',
         attempts: 0,
       };
+    }
+    if (d.source !== undefined) {
+      const pos = sourcedPosition(d.edge, d.source);
+      if (typeof pos === 'string') {
+        onRejected();
+        return {
+          kind: 'reject',
+          reason: `HS_ERR_ENVELOPE_MALFORMED: a payload stored for ${d.ns}/${d.edge} is not from its outbox: ${pos}`,
+          plugin: '',
+          attempts: 0,
+        };
+      }
+      d.env.sequence = pos.seq;
+      d.env.sequenceEpoch = pos.epoch;
     }
     return next(d);
   };

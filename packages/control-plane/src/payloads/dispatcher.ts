@@ -211,18 +211,21 @@ export class Dispatcher {
 
   private async discoverOnce(): Promise<void> {
     if (this.stopping) return;
-    let bySubject: Record<string, number>;
+    // Per edge, its payloads published (`hs.pay.<ns>.<edge>`) and sourced from its outbox (`hs.outbox.…`).
+    const byEdge = new Map<string, number>();
     try {
-      const info = await this.jsm.streams.info(PAYLOAD_STREAM, { subjects_filter: subjects.payloadAll });
-      bySubject = info.state.subjects ?? {};
+      const info = await this.jsm.streams.info(PAYLOAD_STREAM, { subjects_filter: subjects.payloadStreamAll });
+      for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+        const key = subject.slice(subject.indexOf('.', 3) + 1);
+        byEdge.set(key, (byEdge.get(key) ?? 0) + count);
+      }
     } catch {
       return; // the hub is away: next round
     }
     const now = Date.now();
     const orphans = new Set(this.ownership.orphans().map(([n, e]) => `${n}.${e}`));
     const wanted: [string, string][] = [];
-    for (const [subject, count] of Object.entries(bySubject)) {
-      const key = subject.slice(subjects.payloadAll.length - 1);
+    for (const [key, count] of byEdge) {
       const changed = this.counts.get(key) !== count;
       this.counts.set(key, count);
       const lane = this.lanes.get(key);

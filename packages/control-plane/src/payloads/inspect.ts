@@ -268,7 +268,7 @@ export async function getPayload(
       ),
     };
   }
-  for await (const m of await scan(js, { stream: PAYLOAD_STREAM, subject: subjects.payloadAll })) {
+  for await (const m of await scan(js, { stream: PAYLOAD_STREAM, subject: subjects.payloadStreamAll })) {
     const info = payloadInfo(stored(m), limits, true);
     if (info.id === id) return { payload: info };
   }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { subjects } from '@hubspoke/runtime';
+import { STREAM_SOURCE_HEADER, subjects } from '@hubspoke/runtime';
 import type { Logger as Pino } from 'pino';
 import { dedupStep, type OutboxPosition } from './dedup.js';
 import { EdgeReader } from './edge-reader.js';
@@ -37,6 +37,12 @@ const IDLE_CHECK_MS = 1000;
 const IDLE_COMMIT_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The source header of a message sourced from an outbox (every one on `hs.outbox.…`), else undefined. */
+function sourceOf(m: JsMsg): string | undefined {
+  const h = m.headers?.get(STREAM_SOURCE_HEADER) ?? '';
+  return h !== '' || m.subject.startsWith('hs.outbox.') ? h : undefined;
+}
 
 /**
  * One owned edge: reads its payloads in stream order and runs each through the pipeline, one at a time (a
@@ -77,6 +83,7 @@ export class Lane {
   ) {
     this.reader = new EdgeReader(
       deps.js,
+      subjects.payloadStream(ns, edge),
       subjects.payload(ns, edge),
       (m) => this.onMessage(m),
       (err) => {
@@ -178,7 +185,7 @@ export class Lane {
     this.lastCheck = now;
     try {
       const last = await this.deps.jsm.streams.getMessage(PAYLOAD_STREAM, {
-        last_by_subj: subjects.payload(this.ns, this.edge),
+        last_by_subj: subjects.payloadStream(this.ns, this.edge),
       });
       if (last && last.seq > this.lastQueued && !this.dead) await this.restartReader();
     } catch {
@@ -227,6 +234,7 @@ export class Lane {
           seq: m.seq,
           data: m.data,
           receivedNanos: m.info.timestampNanos,
+          source: sourceOf(m),
           nextOffer: this.nextOfferOf(m.seq),
           beforeOffer: (count) => this.beforeOffer(m.seq, count),
         };

@@ -10,6 +10,11 @@ export interface Delivery {
   readonly data: Uint8Array;
   /** When the hub stored it. */
   readonly receivedNanos: number;
+  /**
+   * Its `Nats-Stream-Source` header when it was sourced from an edge's outbox (every message on `hs.outbox.…`;
+   * an empty string when the header is missing), else undefined.
+   */
+  readonly source?: string | undefined;
   /** Set by the decode step. */
   env?: Envelope;
   /** Set by the route step: the receivers it is offered to, in order. */

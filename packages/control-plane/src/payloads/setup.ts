@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispatcher.js';
 import { EdgeRecords } from './edge-record.js';
 import { Ownership } from './ownership.js';
+import { OutboxSources } from './sources.js';
 import { DISPATCH_BUCKET, DOWN_STREAM, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
 
 /** Options of edge payload handling at the control plane (`replicas` comes from `jetstream.replicas`). */
@@ -57,18 +58,11 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     log: ctx.log,
   });
   const publisher = new JetStreamPublisher(ctx.nc, { timeoutMs: 5000 });
+  const records = new EdgeRecords(kv, publisher);
+  const sources = new OutboxSources(ctx.nc, jsm, records, ctx.log);
   const ownership = new Ownership(kv, randomUUID().slice(0, 8), o.leaseMs, ctx.log);
-  const dispatcher = new Dispatcher(
-    jsm,
-    js,
-    ctx.host,
-    new EdgeRecords(kv, publisher),
-    ownership,
-    publisher,
-    ctx.limits,
-    ctx.log,
-    o,
-    (env) => ctx.fabric.deliverRemote(env),
+  const dispatcher = new Dispatcher(jsm, js, ctx.host, records, ownership, publisher, ctx.limits, ctx.log, o, (env) =>
+    ctx.fabric.deliverRemote(env),
   );
   ctx.onReconnect(() => dispatcher.reconnected());
   const down = new DurableDown(ctx, jsm, js, publisher);
@@ -89,9 +83,11 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
     async start() {
       // Through a cluster electing a leader (a node lost), opening is tried again; a failed try leaves no watch.
       await withJetStream(`KV bucket ${DISPATCH_BUCKET}`, () => ownership.open(), OPEN_RETRY_MS);
+      sources.start();
       active = await withJetStream('payload dispatch', () => dispatcher.start(), OPEN_RETRY_MS);
     },
     async stop() {
+      sources.stop();
       await dispatcher.stop();
       await ownership.close();
     },

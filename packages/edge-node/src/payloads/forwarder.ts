@@ -3,7 +3,7 @@ import { Backoff, type JetStreamPublisher } from '@hubspoke/runtime';
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
-import { OUTBOX_STREAM, type Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
 
 const WINDOW = 512;
 const MAX_PENDING = 4 * WINDOW;
@@ -77,7 +77,7 @@ export class Forwarder {
    */
   private async forwardFrom(start: number, onProgress: () => void): Promise<void> {
     const js = jetstream(this.nc, { domain: this.domain });
-    const consumer = await js.consumers.get(OUTBOX_STREAM, {
+    const consumer = await js.consumers.get(this.outbox.stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
     });

@@ -1,11 +1,19 @@
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
-import { Backoff, JetStreamPublishError, subjects, type JetStreamPublisher } from '@hubspoke/runtime';
+import {
+  Backoff,
+  JetStreamPublishError,
+  outboxIdOf,
+  outboxStreamName,
+  subjects,
+  type JetStreamPublisher,
+} from '@hubspoke/runtime';
 import {
   DiscardPolicy,
   RetentionPolicy,
   StorageType,
   jetstreamManager,
   type JetStreamManager,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +26,8 @@ export interface OutboxLimits {
   maxBytes: number;
 }
 
-export const OUTBOX_STREAM = 'HS_OUTBOX';
+/** The outbox stream of edges from before sourcing (its id in the description); new outboxes are `HS_OUTBOX_<id>`. */
+export const LEGACY_OUTBOX_STREAM = 'HS_OUTBOX';
 const FULL_CODES = new Set([10077, 10078, 10047]); // maximum messages / bytes exceeded, insufficient resources
 const EPOCH_PREFIX = 'hubspoke outbox ';
 
@@ -29,10 +38,13 @@ export function epochOf(description: string | undefined): string | undefined {
 
 /**
  * The edge's outbox: a JetStream stream in the edge's own domain (its leaf), on a subject that never leaves
- * the site. A payload is durable once its PubAck comes back; the forwarder sends it on and purges it after
- * the hub's PubAck. An id made once, when the stream is created, and kept in the stream's description names
- * the outbox (the epoch): a new outbox restarts the sequence. Not the stream's `created` time: nats-server 2.9
- * rewrites it on every `streams.update`, and in-flight payloads then came back under a new epoch as new ones.
+ * the site. A payload is durable once its PubAck comes back; the hub takes it from there (it sources the stream,
+ * or the forwarder sends it), and it is purged once the hub has it. The outbox's id (its epoch) is in the stream's
+ * name, `HS_OUTBOX_<id>`, made once when the stream is created: a new outbox restarts the sequence under a new
+ * name, so the hub sources it as a new stream (a source of a re-created stream of the same name silently skips
+ * the sequences it had seen: NATS-NOTES). Never the stream's `created` time: nats-server 2.9 rewrites it on every
+ * `streams.update`. An outbox from before (`HS_OUTBOX`, its id in the description) is used up by the forwarder,
+ * then replaced by a new one at the next start.
  */
 export class Outbox {
   private lastSeq = 0;
@@ -42,12 +54,19 @@ export class Outbox {
     private readonly jsm: JetStreamManager,
     private readonly publisher: JetStreamPublisher,
     readonly subject: string,
+    /** The stream's name: `HS_OUTBOX_<epoch>`, or `HS_OUTBOX` for an outbox from before sourcing. */
+    readonly stream: string,
     readonly epoch: string,
     firstSeq: number,
     lastSeq: number,
   ) {
     this.lastSeq = lastSeq;
     this.forwardedSeq = firstSeq - 1;
+  }
+
+  /** Whether the hub can source this outbox (one from before sourcing is sent by the forwarder). */
+  get sourceable(): boolean {
+    return this.stream !== LEGACY_OUTBOX_STREAM;
   }
 
   static async open(
@@ -61,7 +80,6 @@ export class Outbox {
     const jsm = await jetstreamManager(nc, { domain });
     const subject = subjects.outbox(ns, edge);
     const config = {
-      name: OUTBOX_STREAM,
       subjects: [subject],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
@@ -70,24 +88,38 @@ export class Outbox {
       max_bytes: limits.maxBytes,
       num_replicas: 1,
     };
-    let info;
-    try {
-      info = await jsm.streams.info(OUTBOX_STREAM);
-    } catch (err) {
-      if (!/stream not found/i.test(String(err))) throw err;
-      info = await jsm.streams.add({ ...config, description: `${EPOCH_PREFIX}${randomUUID()}` });
+    let name: string | undefined;
+    for await (const n of jsm.streams.names(subject)) {
+      if (n === LEGACY_OUTBOX_STREAM || outboxIdOf(n)) name = n;
     }
-    // An outbox made before the epoch was kept gets one now; the sequence goes on (payloads from before it that
-    // are still in flight may be offered again once, flagged by nothing: only on this one upgrade).
-    const description = info.config.description;
-    const epoch = epochOf(description) ?? randomUUID();
-    info = await jsm.streams.update(OUTBOX_STREAM, {
-      ...info.config,
-      ...config,
-      description: `${EPOCH_PREFIX}${epoch}`,
-    });
+    let info: StreamInfo | undefined;
+    if (name === LEGACY_OUTBOX_STREAM) {
+      info = await jsm.streams.info(name);
+      if (info.state.messages === 0) {
+        await jsm.streams.delete(name); // nothing in it: replaced by an outbox the hub can source
+        name = undefined;
+        info = undefined;
+      }
+    }
+    if (name === undefined) {
+      const id = randomUUID().replaceAll('-', '');
+      name = outboxStreamName(id);
+      info = await jsm.streams.add({ name, ...config, description: `${EPOCH_PREFIX}${id}` });
+    }
+    info ??= await jsm.streams.info(name);
+    let epoch = outboxIdOf(name) ?? epochOf(info.config.description);
+    // Limits changed, or an outbox from before the id was kept (it gets one now; payloads from before it that are
+    // still in flight may be offered again once, flagged by nothing: only on this one upgrade).
+    if (
+      epoch === undefined ||
+      info.config.max_msgs !== limits.maxMessages ||
+      info.config.max_bytes !== limits.maxBytes
+    ) {
+      epoch ??= randomUUID();
+      info = await jsm.streams.update(name, { ...info.config, ...config, description: `${EPOCH_PREFIX}${epoch}` });
+    }
     const first = info.state.messages === 0 ? info.state.last_seq + 1 : info.state.first_seq;
-    return new Outbox(jsm, publisher, subject, epoch, first, info.state.last_seq);
+    return new Outbox(jsm, publisher, subject, name, epoch, first, info.state.last_seq);
   }
 
   /** Payloads stored here and not yet acknowledged by the hub. */
@@ -135,13 +167,14 @@ export class Outbox {
     }
   }
 
-  /** Marks everything up to `seq` as acknowledged by the hub. */
+  /** Marks everything up to `seq` as stored at the hub (never beyond what this outbox stored). */
   forwarded(seq: number): void {
-    if (seq > this.forwardedSeq) this.forwardedSeq = seq;
+    const s = Math.min(seq, this.lastSeq);
+    if (s > this.forwardedSeq) this.forwardedSeq = s;
   }
 
-  /** Removes what the hub has acknowledged from the edge's disk. */
+  /** Removes what the hub has stored from the edge's disk. */
   async purgeForwarded(): Promise<void> {
-    await this.jsm.streams.purge(OUTBOX_STREAM, { seq: this.forwardedSeq + 1 });
+    await this.jsm.streams.purge(this.stream, { seq: this.forwardedSeq + 1 });
   }
 }

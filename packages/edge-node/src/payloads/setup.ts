@@ -1,6 +1,7 @@
 import { ErrorCode, HubspokeError, type EdgeService } from '@hubspoke/sdk';
 import { JetStreamPublisher, subjects, type SetupContext } from '@hubspoke/runtime';
 import { Forwarder } from './forwarder.js';
+import { OutboxRoute } from './outbox-route.js';
 import { Outbox, type OutboxLimits } from './outbox.js';
 import { PayloadSender, type PayloadRoute } from './send.js';
 
@@ -30,16 +31,24 @@ export async function openEdgePayloads(
   const hubPublisher = new JetStreamPublisher(ctx.nc, { inboxPrefix: ctx.inboxPrefix, timeoutMs: 5000 });
   const paySubject = subjects.payload(namespace, edgeId);
   let route: PayloadRoute;
-  let forwarder: Forwarder | undefined;
+  let outboxRoute: OutboxRoute | undefined;
   let localPublisher: JetStreamPublisher | undefined;
   if (domain) {
     localPublisher = new JetStreamPublisher(ctx.nc, { inboxPrefix: ctx.inboxPrefix, timeoutMs: 5000 });
     const outbox = await Outbox.open(ctx.nc, domain, namespace, edgeId, limits, localPublisher);
-    forwarder = new Forwarder(ctx.nc, domain, outbox, hubPublisher, paySubject, ctx.log);
-    forwarder.start();
+    outboxRoute = new OutboxRoute(
+      ctx.nc,
+      namespace,
+      edgeId,
+      domain,
+      outbox,
+      () => new Forwarder(ctx.nc, domain, outbox, hubPublisher, paySubject, ctx.log),
+      ctx.log,
+    );
+    outboxRoute.start();
     route = { kind: 'outbox', outbox };
     ctx.log.info(
-      { domain, pending: outbox.pending, epoch: outbox.epoch },
+      { domain, pending: outbox.pending, stream: outbox.stream },
       'edge outbox open: payloads survive hub outages and restarts',
     );
   } else {
@@ -66,7 +75,7 @@ export async function openEdgePayloads(
       else await new PayloadSender('events', edgeId, namespace, route, ctx.limits, ctx.nextId).sendEncoded(data, id);
     },
     async close() {
-      await forwarder?.stop();
+      await outboxRoute?.stop();
       localPublisher?.close();
       hubPublisher.close();
     },

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode, HubspokeError, isName } from '@hubspoke/sdk';
-import { edgePermissions, type SubjectPermissions } from './permissions.js';
+import { edgePermissions, leafPermissions, type SubjectPermissions } from './permissions.js';
 import { createUserKey, leafPassword, leafUserName } from './seed.js';
 
 /** The account every hubspoke user is in (it has JetStream). */
@@ -101,15 +101,15 @@ export function renderAuthConf(state: AuthState): string {
     `      { nkey: ${q(state.control.publicKey)} }`,
   ];
   for (const [edgeId, e] of Object.entries(state.edges).sort(([a], [b]) => a.localeCompare(b))) {
-    const perms = edgePermissions(e.namespace, edgeId);
     lines.push(
       `      # edge ${edgeId}, namespace ${e.namespace}, added ${e.added}`,
       `      { nkey: ${q(e.publicKey)},`,
-      ...renderPermissions(perms, '        '),
+      ...renderPermissions(edgePermissions(e.namespace, edgeId), '        '),
       '      }',
-      `      # the leaf node of edge ${edgeId} (nats-server 2.9 leaf remotes send user:password, not an nkey)`,
+      `      # the leaf node of edge ${edgeId} (nats-server 2.9 leaf remotes send user:password, not an nkey);`,
+      '      # it also carries the hub sourcing the outbox stream of that leaf',
       `      { user: ${q(leafUserName(edgeId))}, password: ${q(e.leafPassword)},`,
-      ...renderPermissions(perms, '        '),
+      ...renderPermissions(leafPermissions(e.namespace, edgeId), '        '),
       '      }',
     );
   }

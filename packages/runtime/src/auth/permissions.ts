@@ -1,3 +1,4 @@
+import { sourceApi } from '../wire/outbox-source.js';
 import { configSubjects, subjects } from '../wire/subjects.js';
 
 /** What one NATS user may publish and subscribe to (nats-server `permissions` block). */
@@ -29,5 +30,21 @@ export function edgePermissions(namespace: string, edgeId: string): SubjectPermi
       `${subjects.inboxPrefix(namespace, edgeId)}.>`,
     ],
     allowResponses: { max: 1, expires: '1m' },
+  };
+}
+
+/**
+ * The edge's leaf user: the edge's permissions, and what the hub's sourcing of the edge's outbox needs over the link
+ * (measured on nats-server 2.9.10, docs/security.md "Sourced outboxes"): the hub's JetStream API requests for the
+ * leaf's own domain and the flow-control replies come in; the leaf answers those requests (`$JSC.R.`, random reply
+ * subjects of the hub's stream; `allow_responses` does not cover a leaf's side) and pushes the outbox under the
+ * edge's own deliver prefix, which no other edge may publish on: that is what ties a sourced payload to its edge.
+ */
+export function leafPermissions(namespace: string, edgeId: string): SubjectPermissions {
+  const edge = edgePermissions(namespace, edgeId);
+  return {
+    publish: [...edge.publish, `${subjects.sourceDeliver(namespace, edgeId)}.>`, '$JSC.R.>'],
+    subscribe: [...edge.subscribe, `${sourceApi(edgeId)}.>`, '$JS.FC.>'],
+    allowResponses: edge.allowResponses,
   };
 }

@@ -13,6 +13,9 @@ export const WIRE_SUBJECTS = {
   payload: 'hs.pay.<ns>.<edge>',
   payloadAll: 'hs.pay.>',
   outbox: 'hs.outbox.<ns>.<edge>',
+  payloadStream: 'hs.*.<ns>.<edge>',
+  payloadStreamAll: 'hs.*.*.*',
+  sourceDeliver: 'hs.src.<ns>.<edge>.>',
   downKept: 'hs.devt.<ns or _all>.<edge or _all>.<topic>',
   downKeptAll: 'hs.devt.>',
   deadLetter: 'hs.dlq.<ns>.<edge>',
@@ -24,6 +27,8 @@ export const WIRE_SUBJECTS = {
   downRequestAll: 'hs.req.*.*.down',
   configRequest: 'hs.req.<ns>.<edge>.config',
   configRequestAll: 'hs.req.*.*.config',
+  outboxRequest: 'hs.req.<ns>.<edge>.outbox',
+  outboxRequestAll: 'hs.req.*.*.outbox',
   configPush: 'hs.cfg.<ns or _all>._all.<key>',
   configResync: 'hs.cfg.<ns>.<edge>._resync',
 } as const;
@@ -46,8 +51,20 @@ export const subjects = {
   payload: (ns: string, edge: string) => `hs.pay.${ns}.${edge}`,
   /** The payload stream's subjects (`HS_PAYLOADS`). */
   payloadAll: WIRE_SUBJECTS.payloadAll,
-  /** An edge's outbox in its leaf (`HS_OUTBOX`); never leaves the site. */
+  /**
+   * An edge's outbox in its leaf (`HS_OUTBOX_<id>`). Published at the edge only; the hub's `HS_PAYLOADS` sources it
+   * from there and keeps this subject (docs/payloads.md "Sourced outboxes").
+   */
   outbox: (ns: string, edge: string) => `hs.outbox.${ns}.${edge}`,
+  /** One edge's payloads in `HS_PAYLOADS`: published (`hs.pay`) and sourced from its outbox (`hs.outbox`). */
+  payloadStream: (ns: string, edge: string) => `hs.*.${ns}.${edge}`,
+  /** Every subject `HS_PAYLOADS` holds (its own `hs.pay.>` and the sourced `hs.outbox.*.*`). */
+  payloadStreamAll: WIRE_SUBJECTS.payloadStreamAll,
+  /** The deliver prefix of the hub's source of an edge's outbox: only that edge's leaf may publish under it. */
+  sourceDeliver: (ns: string, edge: string) => `hs.src.${ns}.${edge}`,
+  /** An edge asks the control plane to source its outbox, and how far the hub has it. */
+  outboxRequest: (ns: string, edge: string) => `hs.req.${ns}.${edge}.outbox`,
+  outboxRequestAll: WIRE_SUBJECTS.outboxRequestAll,
   /** Where a durable Down event is kept at the hub (`HS_DOWN`). */
   downKept: (ns: string | undefined, edge: string | undefined, topic: string) =>
     `hs.devt.${or(ns)}.${or(edge)}.${topic}`,
@@ -57,7 +74,11 @@ export const subjects = {
   deadLetterAll: WIRE_SUBJECTS.deadLetterAll,
   /** The subject selecting one edge, one namespace, or all under `hs.pay` / `hs.dlq` (filters of the admin API). */
   filter: (kind: 'pay' | 'dlq', ns: string, edge: string) =>
-    !ns && !edge ? `hs.${kind}.>` : `hs.${kind}.${ns || '*'}.${edge || '*'}`,
+    kind === 'pay'
+      ? `hs.*.${ns || '*'}.${edge || '*'}`
+      : !ns && !edge
+        ? `hs.${kind}.>`
+        : `hs.${kind}.${ns || '*'}.${edge || '*'}`,
   heartbeat: (ns: string, edge: string) => `hs.hb.${ns}.${edge}`,
   heartbeatAll: WIRE_SUBJECTS.heartbeatAll,
   /** An edge's requests to the control plane: `hs.req.<ns>.<edge>` + `.<what>`. */

@@ -1,0 +1,141 @@
+import {
+  edgeDomain,
+  outboxIdOf,
+  sourceApi,
+  sourcedPosition,
+  STREAM_SOURCE_HEADER,
+  subjects,
+  type OutboxSourceReply,
+} from '@hubspoke/runtime';
+import type { JetStreamManager, StreamConfig, StreamSource } from '@nats-io/jetstream';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger as Pino } from 'pino';
+import { z } from 'zod';
+import type { EdgeRecords } from './edge-record.js';
+import { PAYLOAD_STREAM } from './streams.js';
+
+const requestSchema = z.object({
+  stream: z.string().max(64),
+  domain: z.string().max(256),
+  probe: z.boolean().optional(),
+});
+
+/** How long this replica trusts the sources it last read from `HS_PAYLOADS` (another replica may change them). */
+const CONFIG_FRESH_MS = 2000;
+
+/**
+ * The hub sourcing edges' outboxes (docs/payloads.md "Sourced outboxes"). An edge behind its own leaf asks on
+ * `hs.req.<ns>.<edge>.outbox` (one replica answers: a queue group); this adds to `HS_PAYLOADS` a source for that
+ * outbox stream in the leaf's domain (`edge-<edge>`, and no other: the hub sends that domain's API only to the
+ * edge's leaf) with the deliver prefix `hs.src.<ns>.<edge>` (only the edge's leaf user may publish there), replacing
+ * the edge's source of an older outbox. Each answer says how far the hub has the outbox, so the edge purges it.
+ */
+export class OutboxSources {
+  private sub: Subscription | undefined;
+  /** The sources of `HS_PAYLOADS` by deliver prefix, as last read or written here. */
+  private known = new Map<string, string>();
+  private knownAt = 0;
+  /** Stream updates from this replica go one at a time. */
+  private updating: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly records: EdgeRecords,
+    private readonly log: Pino,
+  ) {}
+
+  start(): void {
+    this.sub = this.nc.subscribe(subjects.outboxRequestAll, {
+      queue: 'hs-control-outbox',
+      callback: (err, m) => {
+        if (!err) void this.answer(m);
+      },
+    });
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+  }
+
+  private async answer(m: Msg): Promise<void> {
+    const [, , ns = '', edge = ''] = m.subject.split('.');
+    // A reply subject is the requester's choice: answer the edge only on its own inbox.
+    if (!subjects.isInboxOf(m.reply, ns, edge)) return;
+    const reply = (r: OutboxSourceReply) => m.respond(JSON.stringify(r));
+    let req: z.infer<typeof requestSchema>;
+    try {
+      req = requestSchema.parse(m.json());
+    } catch (err) {
+      reply({ sourced: false, reason: `HS_ERR_INVALID_ARGUMENT: bad outbox request: ${String(err).slice(0, 200)}` });
+      return;
+    }
+    const id = outboxIdOf(req.stream);
+    if (id === undefined) {
+      reply({ sourced: false, reason: `stream ${JSON.stringify(req.stream)} is not an outbox (HS_OUTBOX_<id>)` });
+      return;
+    }
+    if (req.domain !== edgeDomain(edge)) {
+      reply({
+        sourced: false,
+        reason: `the leaf's JetStream domain is ${JSON.stringify(req.domain)}: only ${edgeDomain(edge)} is sourced`,
+      });
+      return;
+    }
+    if (req.probe) {
+      reply({ sourced: true, stored: 0 });
+      return;
+    }
+    try {
+      await this.ensure(ns, edge, req.stream);
+      reply({ sourced: true, stored: await this.stored(ns, edge, id) });
+    } catch (err) {
+      // No answer: the edge asks again (the hub may be electing a leader).
+      this.log.warn({ err: String(err), edge, ns }, 'cannot source the outbox of an edge; it asks again');
+    }
+  }
+
+  /** Makes sure `HS_PAYLOADS` sources `stream` for this edge (and no older outbox of it). */
+  private async ensure(ns: string, edge: string, stream: string): Promise<void> {
+    const deliver = subjects.sourceDeliver(ns, edge);
+    if (Date.now() - this.knownAt < CONFIG_FRESH_MS && this.known.get(deliver) === stream) return;
+    const run = this.updating.then(async () => {
+      const info = await this.jsm.streams.info(PAYLOAD_STREAM);
+      this.remember(info.config);
+      if (this.known.get(deliver) === stream) return;
+      const sources: StreamSource[] = (info.config.sources ?? []).filter((s) => s.external?.deliver !== deliver);
+      sources.push({ name: stream, external: { api: sourceApi(edge), deliver } });
+      const updated = await this.jsm.streams.update(PAYLOAD_STREAM, { ...info.config, sources });
+      this.remember(updated.config);
+      this.log.info({ edge, ns, stream }, "the hub sources the edge's outbox");
+    });
+    this.updating = run.catch(() => undefined);
+    await run;
+  }
+
+  private remember(config: StreamConfig): void {
+    this.known = new Map((config.sources ?? []).map((s) => [s.external?.deliver ?? '', s.name]));
+    this.knownAt = Date.now();
+  }
+
+  /**
+   * How far the hub has outbox `id`: the source sequence of the edge's last sourced payload, when it is of this
+   * outbox; at least what the edge's dispatch record dealt with (should something else sit last on the subject).
+   */
+  private async stored(ns: string, edge: string, id: string): Promise<number> {
+    let stored = 0;
+    try {
+      const last = await this.jsm.streams.getMessage(PAYLOAD_STREAM, { last_by_subj: subjects.outbox(ns, edge) });
+      const pos = last ? sourcedPosition(edge, last.header?.get(STREAM_SOURCE_HEADER)) : undefined;
+      if (pos !== undefined && typeof pos !== 'string' && pos.epoch === id) stored = pos.seq;
+    } catch (err) {
+      if (!/no message found/i.test(String(err))) throw err;
+    }
+    if (stored === 0) {
+      const { record } = await this.records.read(ns, edge);
+      if (record?.epoch === id) stored = record.seq;
+    }
+    return stored;
+  }
+}
