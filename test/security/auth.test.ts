@@ -9,17 +9,21 @@ import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import {
   addEdge,
   authPaths,
+  configSubjects,
   connectNats,
   createRootLogger,
   encodeHeartbeat,
   initAuthDir,
+  leafPassword,
+  leafUserName,
+  outboxStreamName,
   parseHeartbeat,
   readSeedFile,
   revokeEdge,
   subjects,
 } from '@hubspoke/runtime';
 import { Direction, ErrorCode, encodeEnvelope, isHubspokeError } from '@hubspoke/sdk';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, nkeyAuthenticator, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { testLog } from '../fixtures/fabric.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
@@ -71,6 +75,7 @@ describe('authorization on (hubspoke auth init / edge add / edge revoke)', () =>
       ['sec-us', 'us'],
       ['sec-gone', 'eu'],
       ['sec-gone-leaf', 'us'],
+      ['sec-rogue', 'us'],
     ] as const) {
       addEdge(dir, id, ns);
     }
@@ -124,9 +129,17 @@ describe('authorization on (hubspoke auth init / edge add / edge revoke)', () =>
     await cp.events.publish('sec.down', { to: 'all' }, Direction.Down);
     await cp.events.publish('sec.down.us', { to: 'us' }, Direction.Down, { namespace: 'us' });
     await waitFor(() => rec.eu.topics().includes('sec.down') && rec.us.topics().includes('sec.down.us'), WAIT);
+    // The hub sources the outbox of the managed leaf (the leaf user's grants carry it): what is sent now goes so.
+    const jsm = await jetstreamManager(cp.node.nc);
+    await waitFor(async () => {
+      const { config } = await jsm.streams.info('HS_PAYLOADS');
+      return config.sources?.some((s) => s.external?.deliver === 'hs.src.us.sec-us');
+    }, WAIT);
     await sender.send({ n: 1 });
     await waitFor(() => receiver.accepted.some((p) => p.edgeId === 'sec-us'), WAIT);
     assert.deepEqual(receiver.bodies(), [{ n: 1 }]);
+    const stored = await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
+    assert.deepEqual(stored.state.subjects, { 'hs.outbox.us.sec-us': 1 });
     const listed = await waitFor(async () => {
       const edges = await cp.edges.list();
       return edges.filter((e) => e.state === 'online').length >= 2 ? edges : undefined;
@@ -226,6 +239,55 @@ describe('authorization on (hubspoke auth init / edge add / edge revoke)', () =>
       await assert.rejects(a.request('$JS.edge-sec-us.API.STREAM.NAMES', '', { timeout: 1500 }));
     } finally {
       await a.close();
+    }
+  });
+
+  test("a compromised leaf cannot pass payloads off as another edge's through the hub's sourcing", async () => {
+    const seed = readSeedFile(authPaths(dir).edge('sec-rogue')).seed;
+    const url = new URL(hub.leafUrl as string);
+    url.username = leafUserName('sec-rogue');
+    url.password = leafPassword(seed, 'sec-rogue');
+    await using leaf = await startNatsServer({ domain: 'edge-sec-rogue', leafRemotes: [url.toString()] });
+    const nc = await connect({ servers: leaf.url, inboxPrefix: subjects.inboxPrefix('us', 'sec-rogue') });
+    const rejected = cp.payloads.counters.rejected;
+    try {
+      // Its own leaf holds a stream on sec-us's subjects, with payloads naming sec-us.
+      const jsm = await jetstreamManager(nc, { domain: 'edge-sec-rogue' });
+      const stream = outboxStreamName('ab'.repeat(16));
+      await jsm.streams.add({ name: stream, subjects: ['hs.outbox.us.sec-us', 'hs.pay.us.sec-us'] });
+      const js = jetstream(nc, { domain: 'edge-sec-rogue' });
+      for (const [i, subject] of ['hs.outbox.us.sec-us', 'hs.pay.us.sec-us'].entries()) {
+        const forged = encodeEnvelope({
+          id: `rogue-${i}`,
+          namespace: 'us',
+          edgeId: 'sec-us',
+          payload: new Uint8Array([i]),
+        });
+        await js.publish(subject, forged);
+      }
+      const ask = async (domain: string) => {
+        const m = await nc.request(subjects.outboxRequest('us', 'sec-rogue'), JSON.stringify({ stream, domain }), {
+          timeout: 5000,
+        });
+        return m.json<{ sourced: boolean; reason?: string }>();
+      };
+      // Through an authenticated leaf, every request of an edge reaches the control plane (each is granted by name:
+      // with `hs.req.<ns>.<edge>.>`, nats-server 2.9 did not tell the leaf about the control plane's subscriptions).
+      for (const subject of [configSubjects.request('us', 'sec-rogue'), subjects.downRequest('us', 'sec-rogue')]) {
+        await nc.request(subject, JSON.stringify({ after: 0 }), { timeout: 5000 }); // "no responders" before
+      }
+      // Sourcing from another edge's leaf domain is refused; its own is sourced (under its own deliver prefix).
+      const refused = await ask('edge-sec-us');
+      assert.equal(refused.sourced, false);
+      assert.match(refused.reason ?? '', /only edge-sec-rogue is sourced/);
+      assert.equal((await ask('edge-sec-rogue')).sourced, true);
+      // Both land at the hub on sec-us's subjects, and the source header gives them away: dead-lettered.
+      await waitFor(() => cp.payloads.counters.rejected >= rejected + 2, WAIT);
+      assert.ok(!receiver.offers.some((p) => p.id.startsWith('rogue-')));
+      const dlq = await jetstreamManager(cp.node.nc).then((m) => m.streams.info('HS_DLQ', { subjects_filter: '>' }));
+      assert.equal(dlq.state.subjects?.['hs.dlq.us.sec-us'], 2);
+    } finally {
+      await nc.close();
     }
   });
 

@@ -62,14 +62,16 @@ export class OutboxRoute {
       return;
     }
     const backoff = new Backoff({ initialMs: SYNC_MS, maxMs: IDLE_SYNC_MS });
+    // At a start the leaf's link to the hub may not be up yet: ask again soon, then every PROBE_MS.
+    const probes = new Backoff({ initialMs: SYNC_MS, maxMs: PROBE_MS });
     while (!this.stopped) {
-      let waitMs = PROBE_MS;
+      let waitMs: number;
       if (this.sourced) {
         waitMs = await this.sync(backoff);
       } else {
         await this.trySourcing();
-        if (this.sourced) waitMs = SYNC_MS;
-        else if (!this.forwarder) this.startForwarder();
+        waitMs = this.sourced ? SYNC_MS : probes.next();
+        if (!this.sourced && !this.forwarder) this.startForwarder();
       }
       if (this.stopped) break;
       await new Promise<void>((resolve) => {

@@ -24,7 +24,14 @@ const configInvalid = (pattern: RegExp) => (err: unknown) => {
 describe('auth folder', () => {
   test("edge permissions are NATS-NOTES's least privilege, with the edge's own inbox prefix", () => {
     assert.deepEqual(edgePermissions('eu', 'e1'), {
-      publish: ['hs.evt.up.eu.e1.>', 'hs.pay.eu.e1', 'hs.hb.eu.e1', 'hs.req.eu.e1.>'],
+      publish: [
+        'hs.evt.up.eu.e1.>',
+        'hs.pay.eu.e1',
+        'hs.hb.eu.e1',
+        'hs.req.eu.e1.config',
+        'hs.req.eu.e1.down',
+        'hs.req.eu.e1.outbox',
+      ],
       subscribe: [
         'hs.evt.down._all._all.>',
         'hs.evt.down.eu._all.>',

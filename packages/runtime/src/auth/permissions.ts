@@ -22,7 +22,12 @@ export function edgePermissions(namespace: string, edgeId: string): SubjectPermi
       `${subjects.up(namespace, edgeId, '>')}`,
       subjects.payload(namespace, edgeId),
       subjects.heartbeat(namespace, edgeId),
-      `${subjects.request(namespace, edgeId)}.>`,
+      // Each request by name, not `hs.req.<ns>.<edge>.>`: nats-server 2.9 tells a leaf about the control plane's
+      // `hs.req.*.*.<what>` subscription only when a granted subject fits inside it (measured: with `.>` every
+      // request through an authenticated leaf met "no responders").
+      configSubjects.request(namespace, edgeId),
+      subjects.downRequest(namespace, edgeId),
+      subjects.outboxRequest(namespace, edgeId),
     ],
     subscribe: [
       ...subjects.downFor(namespace, edgeId),

@@ -45,9 +45,17 @@ function serverHash(s: string): string {
   return out;
 }
 
+const tags = new Map<string, string>();
+
 /** The part of the source header after `<stream>:` that names an edge's leaf (a hash of its API prefix). */
 export function sourceTag(edgeId: string): string {
-  return serverHash(sourceApi(edgeId));
+  let tag = tags.get(edgeId);
+  if (tag === undefined) {
+    if (tags.size >= 10_000) tags.clear();
+    tag = serverHash(sourceApi(edgeId));
+    tags.set(edgeId, tag);
+  }
+  return tag;
 }
 
 /** Where a sourced payload came from: the outbox id (epoch) and its sequence there. */
