@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AdminClient, startControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
@@ -191,6 +193,45 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       assert.equal(tally.flagged, 0);
     } finally {
       await nc.close();
+      await cp.close();
+    }
+  });
+
+  test("the leaf's store lost while the hub sources it: the new outbox is a new source, nothing skipped", async () => {
+    await using s = await site('wiped');
+    const tally = new Tally();
+    const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [tallying(tally)] });
+    const hub = await connect({ servers: s.hub.url });
+    try {
+      const jsm = await jetstreamManager(hub);
+      const sourceOf = async () =>
+        (await jsm.streams.info('HS_PAYLOADS')).config.sources?.filter(
+          (x) => x.external?.deliver === 'hs.src.eu.wiped',
+        );
+      const run = async (from: number, to: number) => {
+        const sender = new Sender();
+        const e = await s.edge({ plugins: [sender] });
+        await waitFor(async () => (await sourceOf())?.length === 1, { timeoutMs: 20000, message: 'sourced' });
+        for (let n = from; n < to; n++) await sender.send({ n });
+        await waitFor(() => tally.handledCount === to, { timeoutMs: 20000, message: `handled ${tally.handledCount}` });
+        await e.close();
+        return (await sourceOf())?.[0]?.name;
+      };
+      const first = await run(0, 60);
+      // The leaf's disk is lost: a new outbox starts its sequence at 1 again. Under the same stream name the hub's
+      // source would go on after sequence 60 and skip the new stream's first 60 (NATS-NOTES); under a new name it
+      // is a new source, read from its start.
+      await s.leaf.stop();
+      await rm(join(s.leaf.storeDir, 'jetstream'), { recursive: true, force: true });
+      await s.leaf.restart();
+      const second = await run(60, 140);
+      assert.notEqual(second, first, 'the new outbox has a new id');
+      const stored = await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
+      assert.deepEqual(stored.state.subjects, { 'hs.outbox.eu.wiped': 140 });
+      assert.deepEqual(tally.summary({ wiped: 140 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.equal(tally.flagged, 0);
+    } finally {
+      await hub.close();
       await cp.close();
     }
   });

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { PAYLOAD_STREAM } from './streams.js';
+import { PAYLOAD_STREAM, orderedConsumer } from './streams.js';
 
 /**
  * Reads one edge's payloads from `HS_PAYLOADS` in stream order, from a given sequence, with an ordered consumer
@@ -7,9 +7,8 @@ import { PAYLOAD_STREAM } from './streams.js';
  * paused (the lane is far behind) and started again from any sequence; a reader that went quiet is restarted
  * by its lane.
  *
- * It reads `subject` (published and sourced payloads, `hs.*.<ns>.<edge>`). nats-server refuses that filter while
- * the stream sources nothing (it is not within the stream's own subjects): then it reads `fallback` (the published
- * ones, all there is), and the lane starts it again once sourced payloads show up (the stream then has a source).
+ * It reads `subject` (published and sourced payloads, `hs.*.<ns>.<edge>`; only the published ones while the stream
+ * sources nothing, see {@link orderedConsumer}: the lane starts it again once sourced payloads show up).
  */
 export class EdgeReader {
   private messages: ConsumerMessages | undefined;
@@ -18,7 +17,6 @@ export class EdgeReader {
   constructor(
     private readonly js: JetStreamClient,
     readonly subject: string,
-    private readonly fallback: string,
     private readonly onMessage: (m: JsMsg) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
@@ -32,13 +30,10 @@ export class EdgeReader {
     this.stop();
     const generation = ++this.generation;
     try {
-      const from = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, fromSeq) };
-      const consumer = await this.js.consumers
-        .get(PAYLOAD_STREAM, { filter_subjects: this.subject, ...from })
-        .catch((err: unknown) => {
-          if (!/not a valid subset/i.test(String(err))) throw err;
-          return this.js.consumers.get(PAYLOAD_STREAM, { filter_subjects: this.fallback, ...from });
-        });
+      const consumer = await orderedConsumer(this.js, PAYLOAD_STREAM, this.subject, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: Math.max(1, fromSeq),
+      });
       if (generation !== this.generation) return;
       const messages = await consumer.consume({
         max_messages: 512,

@@ -10,7 +10,7 @@ import type {
   PayloadFilter,
   PayloadInfo,
 } from '../admin/types.js';
-import { PAYLOAD_STREAM } from './streams.js';
+import { PAYLOAD_STREAM, orderedConsumer } from './streams.js';
 
 /** Where a stored message came from: `<prefix>.<ns>.<edge>` (the subject is the edge's identity). */
 export function edgeOfSubject(subject: string): { ns: string; edge: string } {
@@ -157,8 +157,7 @@ export async function scan(js: JetStreamClient, o: ScanOptions): Promise<Scan> {
   const jsm = await js.jetstreamManager(false);
   const last = (await jsm.streams.info(o.stream)).state.last_seq;
   const startSeq = (o.afterSeq ?? 0) + 1;
-  const consumer = await js.consumers.get(o.stream, {
-    filter_subjects: o.subject,
+  const consumer = await orderedConsumer(js, o.stream, o.subject, {
     ...(o.sinceUnixMs && !o.afterSeq
       ? { opt_start_time: new Date(o.sinceUnixMs).toISOString() }
       : { opt_start_seq: startSeq }),

@@ -84,7 +84,6 @@ export class Lane {
     this.reader = new EdgeReader(
       deps.js,
       subjects.payloadStream(ns, edge),
-      subjects.payload(ns, edge),
       (m) => this.onMessage(m),
       (err) => {
         if (!this.dead) deps.log.debug({ err: String(err), edge }, 'payload reader ended; restarted from the record');

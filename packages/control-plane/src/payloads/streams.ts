@@ -1,5 +1,13 @@
 import { ensureStream, storeDescription, subjects, type StreamSpec } from '@hubspoke/runtime';
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+  type OrderedConsumerOptions,
+} from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 
 export const PAYLOAD_STREAM = 'HS_PAYLOADS';
@@ -45,4 +53,23 @@ export async function ensurePayloadStreams(jsm: JetStreamManager, o: PayloadStre
   // Its store id (durable Down sequences count in it) is set at creation: concurrent creators agree on one.
   await ensureStream(jsm, kept(DOWN_STREAM, subjects.downKeptAll, o, true), log, { description: storeDescription() });
   await ensureStream(jsm, kept(DLQ_STREAM, subjects.deadLetterAll, o, false), log);
+}
+
+/**
+ * An ordered consumer of a stream on `filter`. For `HS_PAYLOADS` a filter is `hs.*.…` (published and sourced
+ * payloads); nats-server refuses a filter outside the stream's own subjects (`hs.pay.>`) while the stream sources
+ * nothing, and then the published payloads are all there is: it reads those (`hs.pay.…`).
+ */
+export async function orderedConsumer(
+  js: JetStreamClient,
+  stream: string,
+  filter: string,
+  o: Partial<OrderedConsumerOptions>,
+): Promise<Consumer> {
+  try {
+    return await js.consumers.get(stream, { ...o, filter_subjects: filter });
+  } catch (err) {
+    if (!/not a valid subset/i.test(String(err)) || !filter.startsWith('hs.*.')) throw err;
+    return js.consumers.get(stream, { ...o, filter_subjects: `hs.pay.${filter.slice('hs.*.'.length)}` });
+  }
 }

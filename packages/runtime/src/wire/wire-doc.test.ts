@@ -44,6 +44,9 @@ describe('docs/wire.md and the wire module', () => {
       ['down', subjects.down(undefined, 'edge-1', 't')],
       ['payload', subjects.payload('eu', 'edge-1')],
       ['outbox', subjects.outbox('eu', 'edge-1')],
+      ['payloadStream', subjects.payloadStream('eu', 'edge-1')],
+      ['sourceDeliver', `${subjects.sourceDeliver('eu', 'edge-1')}.>`],
+      ['outboxRequest', subjects.outboxRequest('eu', 'edge-1')],
       ['downKept', subjects.downKept('', 'edge-1', 'a.b')],
       ['deadLetter', subjects.deadLetter('eu', 'edge-1')],
       ['heartbeat', subjects.heartbeat('eu', 'edge-1')],
@@ -62,8 +65,11 @@ describe('docs/wire.md and the wire module', () => {
     assert.equal(subjects.heartbeatAll, WIRE_SUBJECTS.heartbeatAll);
     assert.equal(subjects.downRequestAll, WIRE_SUBJECTS.downRequestAll);
     assert.equal(configSubjects.requestAll, WIRE_SUBJECTS.configRequestAll);
-    assert.equal(subjects.filter('pay', 'eu', ''), 'hs.pay.eu.*');
+    assert.equal(subjects.payloadStreamAll, WIRE_SUBJECTS.payloadStreamAll);
+    assert.equal(subjects.outboxRequestAll, WIRE_SUBJECTS.outboxRequestAll);
+    // Payload filters take published (`hs.pay`) and sourced (`hs.outbox`) payloads.
+    assert.equal(subjects.filter('pay', 'eu', ''), 'hs.*.eu.*');
     assert.equal(subjects.filter('dlq', '', 'edge-1'), 'hs.dlq.*.edge-1');
-    assert.equal(subjects.filter('pay', '', ''), 'hs.pay.>');
+    assert.equal(subjects.filter('pay', '', ''), 'hs.*.*.*');
   });
 });
