@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { AdminClient, startControlPlane } from '@hubspoke/control-plane';
+import { AdminClient, startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
 import { encodeEnvelope } from '@hubspoke/sdk';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -233,6 +233,52 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     } finally {
       await hub.close();
       await cp.close();
+    }
+  });
+
+  test('an edge started before any control plane is forwarded, then sourced mid-flow: each once, in order', async () => {
+    await using s = await site('switch');
+    const hub = await connect({ servers: s.hub.url });
+    // The hub as a control plane left it: its payload stream is there, no control plane runs.
+    const jsm = await jetstreamManager(hub);
+    await jsm.streams.add({ name: 'HS_PAYLOADS', subjects: ['hs.pay.>'] });
+    const sender = new Sender();
+    const e = await s.edge({ plugins: [sender] });
+    const tally = new Tally();
+    let cp: ControlPlane | undefined;
+    try {
+      const stored = async () => (await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' })).state.subjects ?? {};
+      let sourced = false;
+      let sent = 0;
+      const sending = (async () => {
+        // Until the hub sources the outbox, and 200 more after.
+        for (let after = 0; after < 200; sent++) {
+          await sender.send({ n: sent });
+          if (sourced) after++;
+          if (sent % 10 === 0) await sleep(5);
+        }
+      })();
+      // No control plane answers the edge: the forwarder publishes its payloads.
+      await waitFor(async () => ((await stored())['hs.pay.eu.switch'] ?? 0) >= 50, { message: 'forwarded' });
+      cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [tallying(tally)] });
+      await waitFor(async () => ((await stored())['hs.outbox.eu.switch'] ?? 0) > 0, {
+        timeoutMs: 20000,
+        message: 'sourced',
+      });
+      sourced = true;
+      await sending;
+      await waitFor(() => tally.handledCount === sent, {
+        timeoutMs: 30000,
+        message: `handled ${tally.handledCount}/${sent}`,
+      });
+      assert.deepEqual(tally.summary({ switch: sent }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.equal(tally.flagged, 0);
+      const at = await stored();
+      assert.ok((at['hs.outbox.eu.switch'] ?? 0) >= 200, `sourced after the switch: ${JSON.stringify(at)}`);
+    } finally {
+      await e.close();
+      await cp?.close();
+      await hub.close();
     }
   });
 
