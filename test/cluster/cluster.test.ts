@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import {
   BasePlugin,
   isHubspokeError,
@@ -192,6 +193,10 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
         `${sent} sent; flagged repeats: ${a.flagged}`,
       );
       assert.equal(killed.size, 3, 'every node was killed once');
+      // The edge's leaf outbox was sourced by the clustered HS_PAYLOADS (its source survives leader changes).
+      const jsm = await jetstreamManager(cp.node.nc);
+      const subjectsStored = (await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' })).state.subjects ?? {};
+      assert.ok((subjectsStored['hs.outbox.eu.e-cluster'] ?? 0) > sent / 2, JSON.stringify(subjectsStored));
       assert.ok(leadersKilled.includes('HS_PAYLOADS'), `the payload stream's leader was killed (${leadersKilled})`);
       assert.ok(
         leadersKilled.some((s) => s.startsWith('KV_')),
