@@ -12,7 +12,7 @@ import { testLog } from '../fixtures/fabric.js';
 import { startNodeProcess } from '../fixtures/proc.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
 import { Tally } from '../fixtures/tally.js';
-import { sleep, startNatsServer, waitFor } from '../helpers/index.js';
+import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 import { leafSites } from './leaf-site.js';
 
 /** A receiver that tallies every offer and accepts (unless `refuse` says otherwise). */
@@ -279,6 +279,60 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       await e.close();
       await cp?.close();
       await hub.close();
+    }
+  });
+
+  test("three edges' outboxes sourced one after another while the others flow: each once, in order, per edge", async () => {
+    await using hub = await startNatsServer({ domain: 'hub', leafListen: true });
+    const leaves = await Promise.all(
+      ['m1', 'm2', 'm3'].map((id) => startNatsServer({ domain: `edge-${id}`, leafRemotes: [hub.leafUrl as string] })),
+    );
+    const tally = new Tally();
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [tallying(tally)] });
+    const edges: { close(): Promise<void> }[] = [];
+    const counts: Record<string, number> = {};
+    try {
+      const flows: Promise<void>[] = [];
+      for (const [i, id] of ['m1', 'm2', 'm3'].entries()) {
+        const sender = new Sender();
+        edges.push(
+          await startEdgeNode({
+            natsUrl: (leaves[i] as NatsServer).url,
+            edgeId: id,
+            namespace: 'eu',
+            log: testLog(),
+            plugins: [sender],
+            stateDir: stateDir(id),
+          }),
+        );
+        counts[id] = 400;
+        flows.push(
+          (async () => {
+            for (let n = 0; n < 400; n++) {
+              await sender.send({ n });
+              if (n % 20 === 0) await sleep(10);
+            }
+          })(),
+        );
+        // The next edge's source is added to HS_PAYLOADS (a stream update) while this one's payloads flow.
+        await waitFor(() => tally.handledCount > 100 * (i + 1), { timeoutMs: 20000, message: `flowing ${id}` });
+      }
+      await Promise.all(flows);
+      await waitFor(() => tally.handledCount === 1200, { timeoutMs: 30000, message: `handled ${tally.handledCount}` });
+      assert.deepEqual(tally.summary(counts), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.equal(tally.flagged, 0);
+      const jsm = await jetstreamManager(cp.node.nc);
+      const info = await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
+      assert.deepEqual(info.config.sources?.map((x) => x.external?.deliver).sort(), [
+        'hs.src.eu.m1',
+        'hs.src.eu.m2',
+        'hs.src.eu.m3',
+      ]);
+      for (const id of ['m1', 'm2', 'm3']) assert.ok((info.state.subjects?.[`hs.outbox.eu.${id}`] ?? 0) > 0, id);
+    } finally {
+      await Promise.allSettled(edges.map((e) => e.close()));
+      await cp.close();
+      await Promise.allSettled(leaves.map((l) => l[Symbol.asyncDispose]()));
     }
   });
 
