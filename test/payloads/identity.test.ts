@@ -208,10 +208,16 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
         (await jsm.streams.info('HS_PAYLOADS')).config.sources?.filter(
           (x) => x.external?.deliver === 'hs.src.eu.wiped',
         );
-      const run = async (from: number, to: number) => {
+      const run = async (from: number, to: number, previous?: string) => {
         const sender = new Sender();
         const e = await s.edge({ plugins: [sender] });
-        await waitFor(async () => (await sourceOf())?.length === 1, { timeoutMs: 20000, message: 'sourced' });
+        await waitFor(
+          async () => {
+            const now = await sourceOf();
+            return now?.length === 1 && now[0]?.name !== previous;
+          },
+          { timeoutMs: 30000, message: 'sourced' },
+        );
         for (let n = from; n < to; n++) await sender.send({ n });
         await waitFor(() => tally.handledCount === to, { timeoutMs: 20000, message: `handled ${tally.handledCount}` });
         await e.close();
@@ -224,7 +230,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       await s.leaf.stop();
       await rm(join(s.leaf.storeDir, 'jetstream'), { recursive: true, force: true });
       await s.leaf.restart();
-      const second = await run(60, 140);
+      const second = await run(60, 140, first);
       assert.notEqual(second, first, 'the new outbox has a new id');
       const stored = await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
       assert.deepEqual(stored.state.subjects, { 'hs.outbox.eu.wiped': 140 });

@@ -22,6 +22,12 @@ const requestSchema = z.object({
 
 /** How long this replica trusts the sources it last read from `HS_PAYLOADS` (another replica may change them). */
 const CONFIG_FRESH_MS = 2000;
+/**
+ * An edge's source is changed at most this often by a replica: each change is an update of `HS_PAYLOADS` (a
+ * meta-leader round on a cluster), and an edge asking with a new outbox stream every time must not cost more.
+ * A real edge changes its outbox only when its leaf's store was lost.
+ */
+const CHANGE_EVERY_MS = 10_000;
 
 /**
  * The hub sourcing edges' outboxes (docs/payloads.md "Sourced outboxes"). An edge behind its own leaf asks on
@@ -37,6 +43,8 @@ export class OutboxSources {
   private knownAt = 0;
   /** Stream updates from this replica go one at a time. */
   private updating: Promise<unknown> = Promise.resolve();
+  /** When this replica last changed each edge's source (by deliver prefix). */
+  private changed = new Map<string, number>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -104,6 +112,12 @@ export class OutboxSources {
       const info = await this.jsm.streams.info(PAYLOAD_STREAM);
       this.remember(info.config);
       if (this.known.get(deliver) === stream) return;
+      const last = this.changed.get(deliver) ?? 0;
+      if (Date.now() - last < CHANGE_EVERY_MS) {
+        throw new Error(`the source of edge ${edge} changed less than ${CHANGE_EVERY_MS / 1000} s ago`);
+      }
+      if (this.changed.size >= 100_000) this.changed.clear();
+      this.changed.set(deliver, Date.now());
       const sources: StreamSource[] = (info.config.sources ?? []).filter((s) => s.external?.deliver !== deliver);
       sources.push({ name: stream, external: { api: sourceApi(edge), deliver } });
       const updated = await this.jsm.streams.update(PAYLOAD_STREAM, { ...info.config, sources });
