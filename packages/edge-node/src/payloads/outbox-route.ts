@@ -4,10 +4,10 @@ import type { Logger as Pino } from 'pino';
 import type { Forwarder } from './forwarder.js';
 import type { Outbox } from './outbox.js';
 
-/** While sourced: how often the edge asks how far the hub has its outbox (only while payloads wait). */
-const SYNC_MS = 250;
-/** While sourced and idle: how often the edge makes sure the hub still sources it. */
-const IDLE_SYNC_MS = 5000;
+/** While sourced: how often the edge asks how far the hub has its outbox, while payloads wait (one hub lookup each). */
+const SYNC_MS = 1000;
+/** While sourced and idle: how often the edge makes sure the hub still sources it (and purges what is left). */
+const IDLE_SYNC_MS = 30_000;
 /** While forwarding: how often the edge asks again whether the hub would source its outbox. */
 const PROBE_MS = 5000;
 const REQUEST_TIMEOUT_MS = 2000;
