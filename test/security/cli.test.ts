@@ -2,7 +2,7 @@
 // includes what they wrote.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -77,4 +77,37 @@ test('auth init, edge add and edge revoke write what a hub includes; bad use exi
   const help = await hubspoke(['auth', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /hubspoke edge revoke ID --dir D/);
+});
+
+test("auth render rewrites auth.conf with this version's permissions (after an upgrade); bad use exits 2", async () => {
+  await using hub = await startNatsServer({ domain: 'hub' });
+  const dir = join(hub.dir, 'auth');
+  assert.equal((await hubspoke(['auth', 'init', '--dir', dir])).code, 0);
+  assert.equal((await hubspoke(['edge', 'add', 'edge-1', '--namespace', 'eu', '--dir', dir])).code, 0);
+  const conf = join(dir, 'auth.conf');
+  const current = readFileSync(conf, 'utf8');
+  // What an older version wrote: requests granted as hs.req.<ns>.<edge>.>, no grants for sourcing.
+  const old = current
+    .replaceAll('"hs.req.eu.edge-1.config", "hs.req.eu.edge-1.down", "hs.req.eu.edge-1.outbox"', '"hs.req.eu.edge-1.>"')
+    .replaceAll(', "hs.src.eu.edge-1.>", "$JSC.R.>"', '')
+    .replaceAll(', "$JS.edge-edge-1.API.>", "$JS.FC.>"', '');
+  assert.notEqual(old, current, 'the test turned the file into an older one');
+  writeFileSync(conf, old);
+  const render = await hubspoke(['auth', 'render', '--dir', dir]);
+  assert.equal(render.code, 0, render.stderr);
+  assert.match(render.stdout, /rewrote .*auth\.conf; reload the hub/);
+  assert.equal(readFileSync(conf, 'utf8'), current);
+  // The hub takes it.
+  await hub.writeConfig('include ./auth/auth.conf');
+  await hub.restart();
+  for (const [args, why] of [
+    [['auth', 'render'], /--dir D is required/],
+    [['auth', 'render', '--dir', dir, '--reload'], /needs the hub's pid/],
+    [['auth', 'init', '--dir', join(hub.dir, 'other'), '--reload'], /go with auth render/],
+    [['auth', 'refresh', '--dir', dir], /want init or render/],
+  ] as const) {
+    const r = await hubspoke([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
 });

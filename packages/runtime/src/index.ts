@@ -43,7 +43,7 @@ export { assertKey } from './kv/ttl.js';
 export { createRootLogger, pluginLogger, handlerScope } from './logger.js';
 export { connectNats, watchConnection } from './nats/connection.js';
 export { JetStreamPublisher, JetStreamPublishError } from './nats/js-publisher.js';
-export { edgePermissions } from './auth/permissions.js';
+export { edgePermissions, leafPermissions } from './auth/permissions.js';
 export { createUserKey, publicKeyOf, readSeedFile, leafUserName, leafPassword } from './auth/seed.js';
 export {
   HUB_ACCOUNT,
@@ -53,6 +53,7 @@ export {
   initAuthDir,
   addEdge,
   revokeEdge,
+  renderAuthDir,
 } from './auth/auth-dir.js';
 
 export type { NodeOptions, HubspokeNode, SetupContext, RuntimeParts } from './node.js';

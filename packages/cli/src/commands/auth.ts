@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ErrorCode, HubspokeError } from '@hubspoke/sdk';
-import { addEdge, authPaths, initAuthDir, revokeEdge } from '@hubspoke/runtime';
+import { addEdge, authPaths, initAuthDir, renderAuthDir, revokeEdge } from '@hubspoke/runtime';
 
 const usage = (message: string): HubspokeError => new HubspokeError(ErrorCode.ConfigInvalid, message);
 
@@ -9,13 +9,15 @@ const usage = (message: string): HubspokeError => new HubspokeError(ErrorCode.Co
 export function authUsage(): string {
   return (
     'Usage: hubspoke auth init --dir D [--json]\n' +
+    '       hubspoke auth render --dir D [--reload --hub-pid PID|--hub-pid-file FILE] [--json]\n' +
     '       hubspoke edge add ID --namespace NS --dir D [--reload --hub-pid PID|--hub-pid-file FILE] [--json]\n' +
     '       hubspoke edge revoke ID --dir D [--reload --hub-pid PID|--hub-pid-file FILE] [--json]\n\n' +
     "auth init writes the control plane's nkey seed D/control.nk, the admin API's token D/admin.token (hubspoke\n" +
     "control --admin-token D/admin.token; the ops commands the same) and D/auth.conf, which the hub's nats-server\n" +
     'config includes at its top level (`include ./auth.conf`: the path is relative to the including file).\n' +
     "edge add issues D/edges/ID.nk (the edge's seed: --creds of hubspoke edge, which also authenticates its leaf)\n" +
-    'and adds its permissions to D/auth.conf; edge revoke removes them. After either, reload the hub: --reload\n' +
+    'and adds its permissions to D/auth.conf; edge revoke removes them; auth render rewrites D/auth.conf from\n' +
+    "D/auth.json with this version's permissions (after an upgrade). After any, reload the hub: --reload\n" +
     "sends SIGHUP to the hub's pid (--hub-pid PID, or --hub-pid-file FILE: nats-server's pid_file; or\n" +
     'HUBSPOKE_HUB_PID / HUBSPOKE_HUB_PID_FILE); a revoked edge is disconnected, no restart needed. (nats-server\n' +
     '--signal reload without a pid refuses when leaf nodes run on the same host.)\n' +
@@ -32,7 +34,7 @@ function flags(argv: readonly string[], what: string, withNamespace: boolean) {
         dir: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-        ...(what.startsWith('edge')
+        ...(what.startsWith('edge') || what === 'auth'
           ? { reload: { type: 'boolean' }, 'hub-pid': { type: 'string' }, 'hub-pid-file': { type: 'string' } }
           : {}),
         ...(withNamespace ? { namespace: { type: 'string' } } : {}),
@@ -86,16 +88,34 @@ export function reloadHub(pid: number): void {
   }
 }
 
-/** `hubspoke auth init --dir D`. */
-export function authCommand(argv: readonly string[]): number {
+/** `hubspoke auth init --dir D` and `hubspoke auth render --dir D`. */
+export function authCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const { values: v, positionals } = flags(argv, 'auth', false);
   if (v.help || positionals.length === 0) {
     (v.help ? process.stdout : process.stderr).write(authUsage());
     return v.help ? 0 : 2;
   }
   const [sub, ...extra] = positionals;
-  if (sub !== 'init') throw usage(`hubspoke auth: unknown subcommand ${JSON.stringify(sub)} (want init)`);
-  if (extra.length > 0) throw usage(`hubspoke auth init: unexpected argument ${JSON.stringify(extra[0])}`);
+  if (sub !== 'init' && sub !== 'render') {
+    throw usage(`hubspoke auth: unknown subcommand ${JSON.stringify(sub)} (want init or render)`);
+  }
+  if (extra.length > 0) throw usage(`hubspoke auth ${sub}: unexpected argument ${JSON.stringify(extra[0])}`);
+  const o = v as { reload?: boolean; json?: boolean; 'hub-pid'?: string; 'hub-pid-file'?: string };
+  if (sub === 'render') {
+    const dir = dirOf(v, 'auth render');
+    const pid = o.reload ? hubPid(o, env) : undefined;
+    const conf = renderAuthDir(dir);
+    if (pid !== undefined) reloadHub(pid);
+    if (o.json) process.stdout.write(`${JSON.stringify({ conf, reloaded: pid ?? null }, null, 2)}\n`);
+    else
+      process.stdout.write(`rewrote ${conf}; ${pid !== undefined ? `the hub (pid ${pid}) reloaded it` : reloadHint}\n`);
+    return 0;
+  }
+  if (o.reload || o['hub-pid'] !== undefined || o['hub-pid-file'] !== undefined) {
+    throw usage(
+      'hubspoke auth init: --reload, --hub-pid and --hub-pid-file go with auth render, edge add and edge revoke',
+    );
+  }
   const dir = dirOf(v, 'auth init');
   const paths = initAuthDir(dir);
   if (v.json) {

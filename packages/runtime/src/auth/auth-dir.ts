@@ -188,6 +188,15 @@ export function addEdge(dir: string, edgeId: string, namespace: string): { seedF
   return { seedFile: paths.edge(edgeId), publicKey: key.publicKey };
 }
 
+/**
+ * Rewrites `auth.conf` from `auth.json` with this version's permissions (after an upgrade that changed them: the
+ * file is otherwise rewritten only by `edge add` and `edge revoke`). Resolves to its path.
+ */
+export function renderAuthDir(dir: string): string {
+  save(dir, readAuthState(dir));
+  return authPaths(dir).conf;
+}
+
 /** Removes an edge's users from `auth.conf` and its seed file. `HS_ERR_CONFIG_INVALID` for an unknown edge. */
 export function revokeEdge(dir: string, edgeId: string): { namespace: string } {
   const state = readAuthState(dir);
