@@ -24,6 +24,7 @@ export function mainUsage(): string {
       ['config', 'the config store: set [--wait], get, ls, rm (admin API); changes reach the edges at once'],
       ['context', 'add|select|ls|show|rm: named admin connections (address + token), as the nats CLI has'],
       ['auth init', "creates the control plane's credentials, the admin token and the hub's auth.conf (--dir D)"],
+      ['auth render', "rewrites auth.conf with this version's permissions, after an upgrade (--dir D [--reload])"],
       ['edge add|revoke', "issues an edge's credentials and permissions, or removes them (--dir D [--reload])"],
       ['new plugin NAME', 'scaffolds a plugin folder with a test that runs (npm test)'],
     ]) +
