@@ -335,6 +335,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
         'hs.src.eu.m3',
       ]);
       for (const id of ['m1', 'm2', 'm3']) assert.ok((info.state.subjects?.[`hs.outbox.eu.${id}`] ?? 0) > 0, id);
+      // An edge that is gone and forgotten is no longer sourced (nats-server would go on trying its leaf).
+      await edges[1]?.close();
+      assert.equal(await cp.edges.forget('m2'), true);
+      const after = (await jsm.streams.info('HS_PAYLOADS')).config.sources?.map((x) => x.external?.deliver);
+      assert.deepEqual(after?.sort(), ['hs.src.eu.m1', 'hs.src.eu.m3']);
     } finally {
       await Promise.allSettled(edges.map((e) => e.close()));
       await cp.close();

@@ -180,7 +180,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       payloads = await openPayloadDispatch(ctx, { ...o.payloads, replicas });
       const p = payloads;
       const c = (config = await openConfig(ctx, state));
-      const r = (registry = await openEdgeRegistry(ctx, c, state));
+      const r = (registry = await openEdgeRegistry(ctx, c, state, (id) => p.forgetSource(id)));
       const scheduler = (schedulerParts = await openScheduler(ctx, state));
       return {
         kv: (plugin) => new JetStreamKV(bucket, plugin),

@@ -45,6 +45,8 @@ export interface PayloadDispatch {
   start(): Promise<void>;
   stop(): Promise<void>;
   close(): void;
+  /** Stops the hub sourcing a forgotten edge's outbox; resolves to whether it did. */
+  forgetSource(edgeId: string): Promise<boolean>;
 }
 
 /** Creates the payload and dead-letter streams and the dispatch record bucket; dispatch starts once plugins are ready. */
@@ -95,5 +97,6 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
       down.stop();
       publisher.close();
     },
+    forgetSource: (edgeId) => sources.remove(edgeId),
   };
 }

@@ -128,6 +128,25 @@ export class OutboxSources {
     await run;
   }
 
+  /**
+   * Removes the source of an edge's outbox from `HS_PAYLOADS` (the edge is forgotten: nats-server would go on
+   * trying it). Resolves to whether there was one. The edge gets a new one if it asks again, and the hub resumes it
+   * after what it stored from that outbox.
+   */
+  async remove(edgeId: string): Promise<boolean> {
+    const run = this.updating.then(async () => {
+      const info = await this.jsm.streams.info(PAYLOAD_STREAM);
+      const all = info.config.sources ?? [];
+      const kept = all.filter((s) => (s.external?.deliver ?? '').split('.')[3] !== edgeId);
+      if (kept.length === all.length) return false;
+      this.remember((await this.jsm.streams.update(PAYLOAD_STREAM, { ...info.config, sources: kept })).config);
+      this.log.info({ edge: edgeId }, "the hub no longer sources the edge's outbox (the edge was forgotten)");
+      return true;
+    });
+    this.updating = run.catch(() => undefined);
+    return run;
+  }
+
   private remember(config: StreamConfig): void {
     this.known = new Map((config.sources ?? []).map((s) => [s.external?.deliver ?? '', s.name]));
     this.knownAt = Date.now();

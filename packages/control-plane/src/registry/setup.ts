@@ -9,7 +9,10 @@ import { EDGES_BUCKET, type EdgeState } from './record.js';
 export interface EdgesHandle {
   /** Every edge known, offline ones included until forgotten. */
   list(): Promise<EdgeInfo[]>;
-  /** Removes an edge from the registry; resolves to whether it was known. It reappears if it beats again. */
+  /**
+   * Removes an edge from the registry, and the hub's source of its outbox; resolves to whether either was there.
+   * It reappears if it beats (or asks to be sourced) again.
+   */
   forget(edgeId: string): Promise<boolean>;
   /** How many edges are in each state now. */
   countByState(): Record<EdgeState, number>;
@@ -32,13 +35,18 @@ export async function openEdgeRegistry(
   ctx: SetupContext,
   config: ConfigParts,
   state: StateOptions,
+  /** Also forgets what else the control plane keeps of an edge (the source of its outbox). */
+  onForget: (edgeId: string) => Promise<boolean> = async () => false,
 ): Promise<RegistryParts> {
   const kv = await ensureKvBucket(ctx.nc, EDGES_BUCKET, state);
   const registry = new EdgeRegistry(ctx.nc, kv, ctx.log.child({ component: 'edge-registry' }), config.store);
   await registry.open();
   const edges: EdgesHandle = {
     list: async () => registry.list(),
-    forget: (edgeId) => registry.forget(edgeId),
+    forget: async (edgeId) => {
+      const known = await registry.forget(edgeId);
+      return (await onForget(edgeId)) || known;
+    },
     countByState: () => registry.countByState(),
     configLag: () => registry.configLag(),
     counters: registry.counters,
