@@ -281,6 +281,22 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       assert.equal(tally.flagged, 0);
       const at = await stored();
       assert.ok((at['hs.outbox.eu.switch'] ?? 0) >= 200, `sourced after the switch: ${JSON.stringify(at)}`);
+      // What the hub has is purged from the edge's outbox (the edge asks how far the hub has it).
+      const leaf = await connect({ servers: s.leaf.url });
+      try {
+        const ljsm = await jetstreamManager(leaf, { domain: 'edge-switch' });
+        await waitFor(
+          async () => {
+            for await (const n of ljsm.streams.names('hs.outbox.eu.switch')) {
+              if ((await ljsm.streams.info(n)).state.messages === 0) return true;
+            }
+            return false;
+          },
+          { timeoutMs: 10000, message: 'the outbox is purged' },
+        );
+      } finally {
+        await leaf.close();
+      }
     } finally {
       await e.close();
       await cp?.close();

@@ -18,6 +18,7 @@ const requestSchema = z.object({
   stream: z.string().max(64),
   domain: z.string().max(256),
   probe: z.boolean().optional(),
+  stored: z.number().int().min(0).optional(),
 });
 
 /** How long this replica trusts the sources it last read from `HS_PAYLOADS` (another replica may change them). */
@@ -97,7 +98,7 @@ export class OutboxSources {
     }
     try {
       await this.ensure(ns, edge, req.stream);
-      reply({ sourced: true, stored: await this.stored(ns, edge, id) });
+      reply({ sourced: true, stored: await this.stored(ns, edge, id, req.stored ?? 0) });
     } catch (err) {
       // No answer: the edge asks again (the hub may be electing a leader).
       this.log.warn({ err: String(err), edge, ns }, 'cannot source the outbox of an edge; it asks again');
@@ -154,20 +155,19 @@ export class OutboxSources {
 
   /**
    * How far the hub has outbox `id`: the source sequence of the edge's last sourced payload, when it is of this
-   * outbox; at least what the edge's dispatch record dealt with (should something else sit last on the subject).
+   * outbox. When that is not past what the edge already knows (`known`), also what the edge's dispatch record
+   * dealt with: payloads the hub dropped as copies (the forwarder had sent them before the edge was sourced) never
+   * sit last on the subject, and something else may (another leaf's message, dead-lettered), yet the edge must
+   * purge past them.
    */
-  private async stored(ns: string, edge: string, id: string): Promise<number> {
+  private async stored(ns: string, edge: string, id: string, known: number): Promise<number> {
     let stored = 0;
-    try {
-      const last = await this.jsm.streams.getMessage(PAYLOAD_STREAM, { last_by_subj: subjects.outbox(ns, edge) });
-      const pos = last ? sourcedPosition(edge, last.header?.get(STREAM_SOURCE_HEADER)) : undefined;
-      if (pos !== undefined && typeof pos !== 'string' && pos.epoch === id) stored = pos.seq;
-    } catch (err) {
-      if (!/no message found/i.test(String(err))) throw err;
-    }
-    if (stored === 0) {
+    const last = await this.jsm.streams.getMessage(PAYLOAD_STREAM, { last_by_subj: subjects.outbox(ns, edge) });
+    const pos = last ? sourcedPosition(edge, last.header?.get(STREAM_SOURCE_HEADER)) : undefined;
+    if (pos !== undefined && typeof pos !== 'string' && pos.epoch === id) stored = pos.seq;
+    if (stored <= known) {
       const { record } = await this.records.read(ns, edge);
-      if (record?.epoch === id) stored = record.seq;
+      if (record?.epoch === id && record.seq > stored) stored = record.seq;
     }
     return stored;
   }

@@ -145,7 +145,11 @@ export class OutboxRoute {
 
   /** One request to the control plane; undefined when none answered (or the answer made no sense). */
   private async ask(probe: boolean): Promise<OutboxSourceReply | undefined> {
-    const req: OutboxSourceRequest = { stream: this.outbox.stream, domain: this.domain, ...(probe ? { probe } : {}) };
+    const req: OutboxSourceRequest = {
+      stream: this.outbox.stream,
+      domain: this.domain,
+      ...(probe ? { probe } : { stored: this.outbox.nextToForward - 1 }),
+    };
     try {
       const m = await this.nc.request(subjects.outboxRequest(this.ns, this.edge), JSON.stringify(req), {
         timeout: REQUEST_TIMEOUT_MS,

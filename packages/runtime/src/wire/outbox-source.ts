@@ -92,6 +92,8 @@ export interface OutboxSourceRequest {
   domain: string;
   /** Only ask whether this control plane sources outboxes; change nothing. */
   probe?: boolean;
+  /** How far the edge knows the hub has its outbox already. */
+  stored?: number;
 }
 
 /** The control plane's answer. */
