@@ -29,13 +29,22 @@ class Problems {
 const show = (v: string): string =>
   v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} chars)` : JSON.stringify(v);
 
-function str(p: Problems, req: Req, key: string, field: string, max: number): string {
+function str(
+  p: Problems,
+  req: Req,
+  key: string,
+  field: string,
+  max: number,
+  unit: 'chars' | 'bytes' = 'chars',
+): string {
   const v = req[key] ?? '';
   if (typeof v !== 'string') {
     p.add(field, 'must be a string');
     return '';
   }
-  if (v.length > max) p.add(field, `${v.length} chars, above ${max}`);
+  // A limit in bytes counts UTF-8 bytes (what is stored), not characters: "é" is 2.
+  const size = unit === 'bytes' && v.length * 3 > max ? Buffer.byteLength(v, 'utf8') : v.length;
+  if (size > max) p.add(field, `${size} ${unit}, above ${max}`);
   return v;
 }
 
@@ -112,7 +121,7 @@ const CHECKS = {
   PutConfig: (p, req) => {
     str(p, req, 'key', 'key', MAX_ID_CHARS);
     name(p, req, 'namespace', 'namespace');
-    const v = str(p, req, 'valueJson', 'value_json', MAX_VALUE_JSON_BYTES);
+    const v = str(p, req, 'valueJson', 'value_json', MAX_VALUE_JSON_BYTES, 'bytes');
     if (v === '') p.add('value_json', 'required (JSON text; "null" is a value)');
   },
   GetConfig: (p, req) => {
