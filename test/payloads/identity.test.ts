@@ -356,6 +356,12 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       assert.equal(await cp.edges.forget('m2'), true);
       const after = (await jsm.streams.info('HS_PAYLOADS')).config.sources?.map((x) => x.external?.deliver);
       assert.deepEqual(after?.sort(), ['hs.src.eu.m1', 'hs.src.eu.m3']);
+      // The last source stays, whoever is forgotten: without a source, nats-server refuses the readers' filter.
+      await Promise.all([edges[0]?.close(), edges[2]?.close()]);
+      await cp.edges.forget('m1');
+      await cp.edges.forget('m3');
+      const last = (await jsm.streams.info('HS_PAYLOADS')).config.sources?.map((x) => x.external?.deliver);
+      assert.deepEqual(last, ['hs.src.eu.m3']);
     } finally {
       await Promise.allSettled(edges.map((e) => e.close()));
       await cp.close();

@@ -140,6 +140,13 @@ export class OutboxSources {
       const all = info.config.sources ?? [];
       const kept = all.filter((s) => (s.external?.deliver ?? '').split('.')[3] !== edgeId);
       if (kept.length === all.length) return false;
+      // The last source stays: nats-server accepts the readers' filter `hs.*.<ns>.<edge>` (outside the stream's
+      // own subjects) only while the stream has a source, and sourced payloads not dispatched yet would be
+      // stranded. It costs the hub a retry now and then.
+      if (kept.length === 0) {
+        this.log.info({ edge: edgeId }, "the hub's last source stays (the stream's sourced payloads stay readable)");
+        return false;
+      }
       this.remember((await this.jsm.streams.update(PAYLOAD_STREAM, { ...info.config, sources: kept })).config);
       this.log.info({ edge: edgeId }, "the hub no longer sources the edge's outbox (the edge was forgotten)");
       return true;
