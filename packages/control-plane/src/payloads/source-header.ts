@@ -24,10 +24,18 @@ export function streamSourceOf(m: JsMsg): string {
     return m.headers?.get(STREAM_SOURCE_HEADER) ?? '';
   }
   if (hdr <= 0) return '';
-  const head = Buffer.from(data.buffer, data.byteOffset, hdr);
-  const at = head.indexOf(NEEDLE);
-  if (at < 0) return '';
-  const start = at + NEEDLE.length;
-  const end = head.indexOf('\r\n', start);
-  return head.toString('utf8', start, end < 0 ? hdr : end).trim();
+  // A plain scan: the header block is short, and Buffer#indexOf's native call cost more than the scan itself.
+  const first = NEEDLE[0] as number;
+  const last = hdr - NEEDLE.length;
+  outer: for (let at = 0; at <= last; at++) {
+    if (data[at] !== first) continue;
+    for (let j = 1; j < NEEDLE.length; j++) if (data[at + j] !== NEEDLE[j]) continue outer;
+    let start = at + NEEDLE.length;
+    let end = start;
+    while (end < hdr && data[end] !== 13) end++;
+    while (start < end && data[start] === 32) start++;
+    while (end > start && data[end - 1] === 32) end--;
+    return Buffer.from(data.buffer, data.byteOffset + start, end - start).toString('utf8');
+  }
+  return '';
 }
