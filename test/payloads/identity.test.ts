@@ -242,6 +242,57 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
     }
   });
 
+  test('every control plane away while the hub sources: the outbox keeps what it sent, nothing lost, purged after', async () => {
+    await using s = await site('cpaway');
+    const tally = new Tally();
+    const start = () => startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [tallying(tally)] });
+    let cp = await start();
+    const sender = new Sender();
+    const e = await s.edge({ plugins: [sender] });
+    const leaf = await connect({ servers: s.leaf.url });
+    try {
+      const ljsm = await jetstreamManager(leaf, { domain: 'edge-cpaway' });
+      const kept = async () => {
+        for await (const n of ljsm.streams.names('hs.outbox.eu.cpaway'))
+          return (await ljsm.streams.info(n)).state.messages;
+        return -1;
+      };
+      const hub = await connect({ servers: s.hub.url });
+      const hjsm = await jetstreamManager(hub);
+      const sourced = async () =>
+        (await hjsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' })).state.subjects?.['hs.outbox.eu.cpaway'] ?? 0;
+      await waitFor(async () => (await hjsm.streams.info('HS_PAYLOADS')).config.sources?.length === 1, {
+        message: 'sourced',
+      });
+      for (let n = 0; n < 100; n++) await sender.send({ n });
+      await waitFor(async () => tally.handledCount === 100 && (await kept()) === 0, { message: 'handled, purged' });
+      // No control plane: the hub goes on sourcing, but nobody says what it has, so the edge keeps it all.
+      await cp.close();
+      for (let n = 100; n < 400; n++) await sender.send({ n });
+      await waitFor(async () => (await sourced()) === 400, { message: 'the hub sourced without a control plane' });
+      // Two of the edge's asks since: heard here, answered by nobody.
+      let asks = 0;
+      const sub = hub.subscribe('hs.req.eu.cpaway.outbox', {
+        callback: () => {
+          asks++;
+        },
+      });
+      await waitFor(() => asks >= 2, { timeoutMs: 15000, message: 'the edge asked' });
+      sub.unsubscribe();
+      assert.equal(await kept(), 300, 'the outbox keeps what no control plane confirmed');
+      cp = await start();
+      await waitFor(() => tally.handledCount === 400, { timeoutMs: 20000, message: `handled ${tally.handledCount}` });
+      await waitFor(async () => (await kept()) === 0, { timeoutMs: 20000, message: 'purged once answered' });
+      assert.deepEqual(tally.summary({ cpaway: 400 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.equal(tally.flagged, 0);
+      await hub.close();
+    } finally {
+      await leaf.close();
+      await e.close();
+      await cp.close();
+    }
+  });
+
   test('an edge started before any control plane is forwarded, then sourced mid-flow: each once, in order', async () => {
     await using s = await site('switch');
     const hub = await connect({ servers: s.hub.url });

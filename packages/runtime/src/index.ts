@@ -37,7 +37,7 @@ export {
   streamStoreIdOf,
 } from './jetstream/identity.js';
 export { isJetStreamUnavailable, jetStreamUnavailable, withJetStream } from './jetstream/unavailable.js';
-export { Backoff, backoffDelay } from './retry/backoff.js';
+export { Backoff, backoffDelay, sleep } from './retry/backoff.js';
 export { FileKV } from './kv/file-kv.js';
 export { assertKey } from './kv/ttl.js';
 export { createRootLogger, pluginLogger, handlerScope } from './logger.js';

@@ -1,4 +1,11 @@
-import { Backoff, edgeDomain, subjects, type OutboxSourceReply, type OutboxSourceRequest } from '@hubspoke/runtime';
+import {
+  Backoff,
+  edgeDomain,
+  sleep,
+  subjects,
+  type OutboxSourceReply,
+  type OutboxSourceRequest,
+} from '@hubspoke/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
 import type { Forwarder } from './forwarder.js';
@@ -22,13 +29,11 @@ const REQUEST_TIMEOUT_MS = 2000;
  * so the hub gets each outbox sequence in order, and what both sent is dropped by its id and outbox position.
  */
 export class OutboxRoute {
-  private stopped = false;
+  private readonly stopping = new AbortController();
   private sourced = false;
   private forwarder: Forwarder | undefined;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
   private lastSync = 0;
-  private purgedThrough = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -40,9 +45,8 @@ export class OutboxRoute {
     private readonly log: Pino,
   ) {}
 
-  /** 'sourced' when the hub sources the outbox, 'forwarding' otherwise. */
-  get mode(): 'sourced' | 'forwarding' {
-    return this.sourced ? 'sourced' : 'forwarding';
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
   }
 
   start(): void {
@@ -73,16 +77,7 @@ export class OutboxRoute {
         waitMs = this.sourced ? SYNC_MS : probes.next();
         if (!this.sourced && !this.forwarder) this.startForwarder();
       }
-      if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        timer.unref();
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await sleep(waitMs, this.stopping.signal);
     }
   }
 
@@ -91,27 +86,15 @@ export class OutboxRoute {
     const idle = this.outbox.pending === 0;
     if (idle && Date.now() - this.lastSync < IDLE_SYNC_MS) return SYNC_MS;
     const reply = await this.ask(false);
-    if (reply === undefined) return backoff.next(); // the hub or the control plane is away: the hub keeps sourcing
+    // No answer (the hub or every control plane is away): the hub keeps sourcing; the purge waits.
+    if (!reply?.sourced) return backoff.next();
     backoff.reset();
     this.lastSync = Date.now();
-    if (!reply.sourced) {
-      this.log.warn(
-        { reason: reply.reason },
-        'the control plane no longer sources this outbox: the forwarder sends it',
-      );
-      this.sourced = false;
-      this.startForwarder();
-      return PROBE_MS;
-    }
     this.outbox.forwarded(reply.stored);
-    const through = this.outbox.nextToForward - 1;
-    if (through > this.purgedThrough) {
-      try {
-        await this.outbox.purgeForwarded();
-        this.purgedThrough = through;
-      } catch (err) {
-        this.log.debug({ err: String(err) }, 'outbox purge failed; retried later');
-      }
+    try {
+      await this.outbox.purgeForwarded();
+    } catch (err) {
+      this.log.debug({ err: String(err) }, 'outbox purge failed; retried later');
     }
     return SYNC_MS;
   }
@@ -164,8 +147,7 @@ export class OutboxRoute {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.stopping.abort();
     await this.loop?.catch(() => undefined);
     await this.forwarder?.stop();
   }

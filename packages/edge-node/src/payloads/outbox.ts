@@ -49,6 +49,7 @@ export function epochOf(description: string | undefined): string | undefined {
 export class Outbox {
   private lastSeq = 0;
   private forwardedSeq = 0;
+  private purgedThrough = 0;
 
   private constructor(
     private readonly jsm: JetStreamManager,
@@ -173,8 +174,11 @@ export class Outbox {
     if (s > this.forwardedSeq) this.forwardedSeq = s;
   }
 
-  /** Removes what the hub has stored from the edge's disk. */
+  /** Removes what the hub has stored from the edge's disk (nothing to do when that did not move since). */
   async purgeForwarded(): Promise<void> {
-    await this.jsm.streams.purge(this.stream, { seq: this.forwardedSeq + 1 });
+    const through = this.forwardedSeq;
+    if (through <= this.purgedThrough) return;
+    await this.jsm.streams.purge(this.stream, { seq: through + 1 });
+    if (through > this.purgedThrough) this.purgedThrough = through;
   }
 }

@@ -41,17 +41,21 @@ export class Backoff {
   }
 
   /** Waits the next delay; resolves early (without error) when `signal` aborts. */
-  async wait(signal?: AbortSignal): Promise<void> {
-    const ms = this.next();
-    if (signal?.aborted) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  wait(signal?: AbortSignal): Promise<void> {
+    return sleep(this.next(), signal);
   }
+}
+
+/** Resolves after `ms`, or early (without error) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
