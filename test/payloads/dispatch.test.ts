@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import type { PluginSpec } from '@hubspoke/runtime';
+import { appendEnvelopeFields, encodeEnvelope } from '@hubspoke/sdk';
 import { serve } from '@hubspoke/sdk/serve';
 import { testLog } from '../fixtures/fabric.js';
 import { Collector } from '../gateway/plugins.js';
@@ -255,6 +256,39 @@ describe('edge payloads, edge connected straight to the hub', () => {
     assert.match(dl.reason, /picky: acceptEdgePayload failed: cannot parse this/);
     assert.equal(dl.plugin, 'picky');
     assert.equal(dl.attempts, '3');
+  });
+
+  test('outbox positions stored out of order (later ones first, then the earlier sent again): late, never lost', async () => {
+    // What a forwarder's window does when its first publishes meet no responders and later ones are stored: the
+    // hub holds outbox sequences 4..6 before 1..3. Taken for copies of what was passed, 1..3 would be lost.
+    const r = new Receiver();
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [r], payloads: fast });
+    const nc = await connect({ servers: hub.url });
+    try {
+      const js = jetstream(nc);
+      const store = async (sequence: number, msgID = `ooo-${sequence}`) => {
+        const env = encodeEnvelope({
+          id: `ooo-${sequence}`,
+          namespace: 'eu',
+          edgeId: 'ooo',
+          payload: Buffer.from(`${sequence}`),
+        });
+        await js.publish('hs.pay.eu.ooo', appendEnvelopeFields(env, { sequence, sequenceEpoch: 'e1' }), { msgID });
+      };
+      for (const sequence of [4, 5, 6, 1, 2, 3]) await store(sequence);
+      await waitFor(() => r.accepted.length === 6, { message: `handled ${r.accepted.length}/6` });
+      // A copy sent again after JetStream's window (another msg id here) is dropped by its position.
+      await store(5, 'ooo-5-again');
+      await waitFor(() => cp.payloads.counters.duplicates === 1, { message: 'the copy is dropped' });
+      assert.deepEqual(
+        r.accepted.map((p) => Buffer.from(p.payload).toString()),
+        ['4', '5', '6', '1', '2', '3'],
+      );
+      assert.ok(r.accepted.every((p) => p.deliveryCount === 1));
+    } finally {
+      await nc.close();
+      await cp.close();
+    }
   });
 
   test('a failing payload holds back only its own edge: other edges go on', async () => {

@@ -9,10 +9,33 @@ import { testLog } from '../fixtures/fabric.js';
 import { startNodeProcess } from '../fixtures/proc.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
 import { startNatsServer, waitFor } from '../helpers/index.js';
-import { leafSites } from './leaf-site.js';
+import { leafSites, type LeafSite } from './leaf-site.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 // Edge sites as in production: a hub with JetStream (domain hub) and, per edge, a leaf nats-server with its
 // own JetStream domain that holds the outbox.
+/** The edge's outbox at its leaf and what `HS_PAYLOADS` holds and sources at the hub, for a failure's message. */
+async function whereThePayloadsAre(s: LeafSite, edge: string): Promise<string> {
+  const [hub, leaf] = await Promise.all([connect({ servers: s.hub.url }), connect({ servers: s.leaf.url })]);
+  try {
+    const out: Record<string, unknown> = {};
+    const ljsm = await jetstreamManager(leaf, { domain: `edge-${edge}`, timeout: 2000 });
+    for await (const n of ljsm.streams.names()) out[`leaf ${n}`] = (await ljsm.streams.info(n)).state;
+    const info = await (
+      await jetstreamManager(hub, { timeout: 2000 })
+    ).streams.info('HS_PAYLOADS', {
+      subjects_filter: '>',
+    });
+    out['hub HS_PAYLOADS'] = { subjects: info.state.subjects, sources: info.sources };
+    return JSON.stringify(out);
+  } catch (err) {
+    return `(state unavailable: ${String(err)})`;
+  } finally {
+    await Promise.all([hub.close(), leaf.close()]);
+  }
+}
+
 describe('edge payloads through a leaf: faults', () => {
   const { site } = leafSites('hubspoke-faults-');
 
@@ -66,7 +89,15 @@ describe('edge payloads through a leaf: faults', () => {
     const r = new Receiver();
     const cp = await startControlPlane({ natsUrl: s.hub.url, log: testLog(), plugins: [r] });
     const edge = await s.edge();
-    await waitFor(() => r.accepted.length >= 300, { timeoutMs: 20000, message: `handled ${r.accepted.length}/300` });
+    try {
+      await waitFor(() => r.accepted.length >= 300, { timeoutMs: 20000 });
+    } catch (err) {
+      // Say where the payloads were (under load this once lost 229 of 300: the forwarder's window stored later
+      // outbox sequences first, and the earlier ones were then taken for copies).
+      const counters = JSON.stringify(cp.payloads.counters);
+      const where = await whereThePayloadsAre(s, 'e-restart');
+      throw new Error(`handled ${r.accepted.length}/300; dispatch ${counters}; ${where}`, { cause: err });
+    }
     assert.deepEqual(ns(r), [...Array(300).keys()]);
     await edge.close();
     await cp.close();

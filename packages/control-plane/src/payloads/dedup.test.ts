@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeEnvelope } from '@hubspoke/sdk';
-import { advance, dedupStep, seenBefore, type OutboxPosition } from './dedup.js';
+import { advance, dealtThrough, dedupStep, seenBefore, type OutboxPosition } from './dedup.js';
 import { delivery, payloadBytes } from './test-delivery.js';
 
 const env = (sequence: number, epoch: string) =>
@@ -18,7 +18,7 @@ test('seenBefore: at or below the position of the same outbox; the previous outb
 
 test('advance: moves forward only; a new outbox id makes the current one the previous', () => {
   const pos: OutboxPosition = { epoch: 'a', seq: 5 };
-  assert.deepEqual(advance(pos, env(7, 'a')), { epoch: 'a', seq: 7 });
+  assert.deepEqual(advance(pos, env(6, 'a')), { epoch: 'a', seq: 6 });
   assert.deepEqual(advance({ epoch: 'a', seq: 9 }, env(7, 'a')), { epoch: 'a', seq: 9 });
   assert.deepEqual(advance(pos, env(1, 'b')), { epoch: 'b', seq: 1, prev: { epoch: 'a', seq: 5 } });
   assert.deepEqual(advance({ epoch: '', seq: 0 }, env(1, 'b')), { epoch: 'b', seq: 1 });
@@ -49,4 +49,36 @@ test('dedupStep: a copy is dropped without reaching the next step; anything else
   result = 'stopped';
   await run(5);
   assert.equal(pos.seq, 4, 'a stopped delivery is not dealt with');
+});
+
+test('gaps: payloads the hub stored after later ones are offered when they come, not taken for copies', () => {
+  // The hub stored outbox sequences 6..8 before 3..5 (publishes that met no responders, sent again).
+  let pos: OutboxPosition = { epoch: 'a', seq: 2 };
+  for (const s of [6, 7, 8]) pos = advance(pos, env(s, 'a'));
+  assert.deepEqual(pos, { epoch: 'a', seq: 8, gaps: [[3, 5]] });
+  assert.equal(dealtThrough(pos), 2, 'the edge may purge only up to the gap');
+  for (const s of [3, 4, 5]) {
+    assert.equal(seenBefore(pos, env(s, 'a')), false, `${s} is late, not a copy`);
+    pos = advance(pos, env(s, 'a'));
+  }
+  assert.deepEqual(pos, { epoch: 'a', seq: 8 });
+  assert.equal(dealtThrough(pos), 8);
+  for (const s of [3, 5, 8]) assert.equal(seenBefore(pos, env(s, 'a')), true, `${s} again is a copy`);
+  // The middle of a range comes first: the range splits.
+  pos = advance(advance({ epoch: 'a', seq: 1 }, env(10, 'a')), env(5, 'a'));
+  assert.deepEqual(pos.gaps, [
+    [2, 4],
+    [6, 9],
+  ]);
+});
+
+test('gaps: a new outbox counts from 1; a jump past 4,096 is a new start, not a gap', () => {
+  assert.deepEqual(advance({ epoch: 'a', seq: 9 }, env(4, 'b')), {
+    epoch: 'b',
+    seq: 4,
+    gaps: [[1, 3]],
+    prev: { epoch: 'a', seq: 9 },
+  });
+  assert.deepEqual(advance({ epoch: 'a', seq: 9 }, env(20_000, 'a')), { epoch: 'a', seq: 20_000 });
+  assert.deepEqual(advance({ epoch: '', seq: 0 }, env(9_000, 'b')), { epoch: 'b', seq: 9_000 });
 });

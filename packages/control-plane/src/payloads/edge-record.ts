@@ -12,6 +12,8 @@ export interface EdgeRecord {
   /** The outbox (its persistent id) and the last outbox position dealt with: a copy seen again is a duplicate. */
   epoch: string;
   seq: number;
+  /** Sequences below `seq` that did not come yet (the hub stored later ones first): `[from, to]` ranges. */
+  gaps?: [number, number][];
   /** The outbox before, for copies of its payloads still in flight when the edge got a new outbox. */
   prev?: { epoch: string; seq: number };
   /**

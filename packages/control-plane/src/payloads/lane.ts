@@ -97,6 +97,8 @@ export class Lane {
         // In place: once per payload (a copy here was 2% of a control plane's time).
         this.rec.epoch = p.epoch;
         this.rec.seq = p.seq;
+        if (p.gaps) this.rec.gaps = p.gaps;
+        else delete this.rec.gaps;
         if (p.prev) this.rec.prev = p.prev;
       },
     };
@@ -359,6 +361,10 @@ export class Lane {
           if (!withClaim) return;
           throw new RecordConflict('the replica is stopping');
         }
+        this.deps.log.warn(
+          { edge: this.edge, err: String(err), retryMs: wait },
+          'dispatch record not written; this edge waits and tries again',
+        );
         await sleep(wait);
       }
     }

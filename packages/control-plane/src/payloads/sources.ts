@@ -11,6 +11,7 @@ import type { JetStreamManager, StreamConfig, StreamSource } from '@nats-io/jets
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
+import { dealtThrough } from './dedup.js';
 import type { EdgeRecords } from './edge-record.js';
 import { PAYLOAD_STREAM } from './streams.js';
 
@@ -109,9 +110,8 @@ export class OutboxSources {
   private async ensure(ns: string, edge: string, stream: string): Promise<void> {
     const deliver = subjects.sourceDeliver(ns, edge);
     if (Date.now() - this.knownAt < CONFIG_FRESH_MS && this.known.get(deliver) === stream) return;
-    const run = this.updating.then(async () => {
-      const info = await this.jsm.streams.info(PAYLOAD_STREAM);
-      this.remember(info.config);
+    await this.serially(async () => {
+      const config = await this.readConfig();
       if (this.known.get(deliver) === stream) return;
       const last = this.changed.get(deliver) ?? 0;
       if (Date.now() - last < CHANGE_EVERY_MS) {
@@ -119,14 +119,11 @@ export class OutboxSources {
       }
       if (this.changed.size >= 100_000) this.changed.clear();
       this.changed.set(deliver, Date.now());
-      const sources: StreamSource[] = (info.config.sources ?? []).filter((s) => s.external?.deliver !== deliver);
+      const sources: StreamSource[] = (config.sources ?? []).filter((s) => s.external?.deliver !== deliver);
       sources.push({ name: stream, external: { api: sourceApi(edge), deliver } });
-      const updated = await this.jsm.streams.update(PAYLOAD_STREAM, { ...info.config, sources });
-      this.remember(updated.config);
+      await this.writeSources(config, sources);
       this.log.info({ edge, ns, stream }, "the hub sources the edge's outbox");
     });
-    this.updating = run.catch(() => undefined);
-    await run;
   }
 
   /**
@@ -134,10 +131,10 @@ export class OutboxSources {
    * trying it). Resolves to whether there was one. The edge gets a new one if it asks again, and the hub resumes it
    * after what it stored from that outbox.
    */
-  async remove(edgeId: string): Promise<boolean> {
-    const run = this.updating.then(async () => {
-      const info = await this.jsm.streams.info(PAYLOAD_STREAM);
-      const all = info.config.sources ?? [];
+  remove(edgeId: string): Promise<boolean> {
+    return this.serially(async () => {
+      const config = await this.readConfig();
+      const all = config.sources ?? [];
       const kept = all.filter((s) => (s.external?.deliver ?? '').split('.')[3] !== edgeId);
       if (kept.length === all.length) return false;
       // The last source stays: nats-server accepts the readers' filter `hs.*.<ns>.<edge>` (outside the stream's
@@ -147,12 +144,27 @@ export class OutboxSources {
         this.log.info({ edge: edgeId }, "the hub's last source stays (the stream's sourced payloads stay readable)");
         return false;
       }
-      this.remember((await this.jsm.streams.update(PAYLOAD_STREAM, { ...info.config, sources: kept })).config);
+      await this.writeSources(config, kept);
       this.log.info({ edge: edgeId }, "the hub no longer sources the edge's outbox (the edge was forgotten)");
       return true;
     });
+  }
+
+  /** Runs source changes of this replica one at a time (each reads the stream's config, then writes it). */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.updating.then(fn);
     this.updating = run.catch(() => undefined);
     return run;
+  }
+
+  private async readConfig(): Promise<StreamConfig> {
+    const { config } = await this.jsm.streams.info(PAYLOAD_STREAM);
+    this.remember(config);
+    return config;
+  }
+
+  private async writeSources(config: StreamConfig, sources: StreamSource[]): Promise<void> {
+    this.remember((await this.jsm.streams.update(PAYLOAD_STREAM, { ...config, sources })).config);
   }
 
   private remember(config: StreamConfig): void {
@@ -174,7 +186,8 @@ export class OutboxSources {
     if (pos !== undefined && typeof pos !== 'string' && pos.epoch === id) stored = pos.seq;
     if (stored <= known) {
       const { record } = await this.records.read(ns, edge);
-      if (record?.epoch === id && record.seq > stored) stored = record.seq;
+      // Only what every payload up to was dealt with: one in a gap may still be on its way from the outbox.
+      if (record?.epoch === id) stored = Math.max(stored, dealtThrough(record));
     }
     return stored;
   }

@@ -22,7 +22,6 @@ export class Forwarder {
   private stopCurrent: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private purger: NodeJS.Timeout | undefined;
-  private purgedThrough = 0;
   private lastFailureLog = 0;
 
   constructor(
@@ -40,11 +39,9 @@ export class Forwarder {
   }
 
   private async purge(): Promise<void> {
-    const through = this.outbox.nextToForward - 1;
-    if (through <= this.purgedThrough || this.stopped) return;
+    if (this.stopped) return;
     try {
       await this.outbox.purgeForwarded();
-      this.purgedThrough = through;
     } catch (err) {
       this.log.debug({ err: String(err) }, 'outbox purge failed; retried later');
     }
@@ -84,6 +81,10 @@ export class Forwarder {
     const pending: JsMsg[] = [];
     const inflight: { seq: number; ok: boolean }[] = [];
     let scheduled = false;
+    // One payload alone first: until the hub has acknowledged one, the stream may not be there (or not reachable
+    // through the leaf yet), and a window sent meanwhile can see its first publishes meet no responders while
+    // later ones are stored: the hub would get the outbox out of order.
+    let window = 1;
     let paused = false;
     let finish!: (err?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => {
@@ -121,7 +122,7 @@ export class Forwarder {
     const pump = (): void => {
       scheduled = false;
       if (failed || this.stopped) return;
-      while (pending.length > 0 && inflight.length < WINDOW) {
+      while (pending.length > 0 && inflight.length < window) {
         const m = pending.shift() as JsMsg;
         const entry = { seq: m.seq, ok: false };
         inflight.push(entry);
@@ -130,6 +131,7 @@ export class Forwarder {
         this.publisher.publish(this.paySubject, data, id ? { msgId: id } : undefined).then(
           () => {
             entry.ok = true;
+            window = WINDOW;
             settle();
           },
           (err: unknown) => {
@@ -191,6 +193,6 @@ export class Forwarder {
     clearInterval(this.purger);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
-    await this.purge().catch(() => undefined);
+    await this.outbox.purgeForwarded().catch(() => undefined);
   }
 }
