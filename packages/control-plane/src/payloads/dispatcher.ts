@@ -223,7 +223,6 @@ export class Dispatcher {
       return; // the hub is away: next round
     }
     const now = Date.now();
-    const orphans = new Set(this.ownership.orphans().map(([n, e]) => `${n}.${e}`));
     const wanted: [string, string][] = [];
     for (const [key, count] of byEdge) {
       const changed = this.counts.get(key) !== count;
@@ -245,7 +244,7 @@ export class Dispatcher {
       const until = this.cooldown.get(key);
       if (until !== undefined && until > now) continue;
       this.cooldown.delete(key);
-      if (changed || orphans.has(key)) {
+      if (changed || !this.ownership.hasLiveOwner(key.slice(0, dot), key.slice(dot + 1))) {
         wanted.push([key.slice(0, dot), key.slice(dot + 1)]);
       }
     }

@@ -179,16 +179,16 @@ export class Ownership {
     await this.kv.update(key, new Uint8Array(), revision).catch(() => undefined);
   }
 
-  /** Edges (ns, edge) whose owner is dead or gone. */
-  orphans(): [string, string][] {
-    const out: [string, string][] = [];
-    for (const [key, s] of this.seen) {
-      if (!key.startsWith(OWNER) || this.mine.has(key) || !this.isDead(s)) continue;
-      const rest = key.slice(OWNER.length);
-      const dot = rest.indexOf('.');
-      out.push([rest.slice(0, dot), rest.slice(dot + 1)]);
-    }
-    return out;
+  /**
+   * Whether a live replica (this one included) owns the edge. False when its owner is dead or gave it up, and
+   * when it never had one: discovery then tries to take it again, whether or not it has new payloads (a take that
+   * failed, say while this replica's own lease was not renewed, is tried again).
+   */
+  hasLiveOwner(ns: string, edge: string): boolean {
+    const key = `${OWNER}${ns}.${edge}`;
+    if (this.mine.has(key)) return true;
+    const s = this.seen.get(key);
+    return s !== undefined && !this.isDead(s);
   }
 
   /** Releases every edge and the lease; another replica takes the edges without waiting for the lease to run out. */
