@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode } from '@hubspoke/edge-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import {
   BasePlugin,
   isHubspokeError,
@@ -194,8 +193,18 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
       );
       assert.equal(killed.size, 3, 'every node was killed once');
       // The edge's leaf outbox was sourced by the clustered HS_PAYLOADS (its source survives leader changes).
-      const jsm = await jetstreamManager(cp.node.nc);
-      const subjectsStored = (await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' })).state.subjects ?? {};
+      // The node restarted last may still be catching up on the JetStream API: wait for every replica, then ask
+      // again until a request is answered (a CI run's account-info check timed out here once).
+      await hub.settled(['HS_PAYLOADS']);
+      let subjectsStored: Record<string, number> = {};
+      await waitFor(
+        async () => {
+          const info = await hub.jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' }).catch(() => undefined);
+          subjectsStored = info?.state.subjects ?? {};
+          return info !== undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, message: 'HS_PAYLOADS answers STREAM.INFO after the last restart' },
+      );
       assert.ok((subjectsStored['hs.outbox.eu.e-cluster'] ?? 0) > sent / 2, JSON.stringify(subjectsStored));
       assert.ok(leadersKilled.includes('HS_PAYLOADS'), `the payload stream's leader was killed (${leadersKilled})`);
       assert.ok(

@@ -106,7 +106,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       await sleep(1500); // late copies would show up now
       await third.kill();
       assert.ok(cp.payloads.counters.duplicates > 0, 'copies of handled payloads reached the hub again');
-      assert.deepEqual(tally.summary({ rs: 900 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(
+        tally.summary({ rs: 900 }),
+        { lost: 0, unflagged: 0, outOfOrder: 0 },
+        tally.describe({ rs: 900 }),
+      );
       assert.equal(tally.flagged, 0, 'nothing offered twice: copies are recognised by their outbox position');
     } finally {
       await cp.close();
@@ -189,7 +193,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       } finally {
         await hub.close();
       }
-      assert.deepEqual(tally.summary({ legacy: 40 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(
+        tally.summary({ legacy: 40 }),
+        { lost: 0, unflagged: 0, outOfOrder: 0 },
+        tally.describe({ legacy: 40 }),
+      );
       assert.equal(tally.flagged, 0);
     } finally {
       await nc.close();
@@ -234,7 +242,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       assert.notEqual(second, first, 'the new outbox has a new id');
       const stored = await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
       assert.deepEqual(stored.state.subjects, { 'hs.outbox.eu.wiped': 140 });
-      assert.deepEqual(tally.summary({ wiped: 140 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(
+        tally.summary({ wiped: 140 }),
+        { lost: 0, unflagged: 0, outOfOrder: 0 },
+        tally.describe({ wiped: 140 }),
+      );
       assert.equal(tally.flagged, 0);
     } finally {
       await hub.close();
@@ -283,7 +295,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       cp = await start();
       await waitFor(() => tally.handledCount === 400, { timeoutMs: 20000, message: `handled ${tally.handledCount}` });
       await waitFor(async () => (await kept()) === 0, { timeoutMs: 20000, message: 'purged once answered' });
-      assert.deepEqual(tally.summary({ cpaway: 400 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(
+        tally.summary({ cpaway: 400 }),
+        { lost: 0, unflagged: 0, outOfOrder: 0 },
+        tally.describe({ cpaway: 400 }),
+      );
       assert.equal(tally.flagged, 0);
       await hub.close();
     } finally {
@@ -328,7 +344,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
         timeoutMs: 30000,
         message: `handled ${tally.handledCount}/${sent}`,
       });
-      assert.deepEqual(tally.summary({ switch: sent }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(
+        tally.summary({ switch: sent }),
+        { lost: 0, unflagged: 0, outOfOrder: 0 },
+        tally.describe({ switch: sent }),
+      );
       assert.equal(tally.flagged, 0);
       const at = await stored();
       assert.ok((at['hs.outbox.eu.switch'] ?? 0) >= 200, `sourced after the switch: ${JSON.stringify(at)}`);
@@ -392,7 +412,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       }
       await Promise.all(flows);
       await waitFor(() => tally.handledCount === 1200, { timeoutMs: 30000, message: `handled ${tally.handledCount}` });
-      assert.deepEqual(tally.summary(counts), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(tally.summary(counts), { lost: 0, unflagged: 0, outOfOrder: 0 }, tally.describe(counts));
       assert.equal(tally.flagged, 0);
       const jsm = await jetstreamManager(cp.node.nc);
       const info = await jsm.streams.info('HS_PAYLOADS', { subjects_filter: '>' });
@@ -448,7 +468,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       await sending;
       await waitFor(() => tally.handledCount >= N, { timeoutMs: 40000, message: `handled ${tally.handledCount}/${N}` });
       await sleep(1500);
-      assert.deepEqual(tally.summary({ cf: N }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(tally.summary({ cf: N }), { lost: 0, unflagged: 0, outOfOrder: 0 }, tally.describe({ cf: N }));
     } finally {
       await edge.close();
       await cp2.kill();
@@ -528,7 +548,7 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       await waitFor(() => tally.handledCount >= 2, { timeoutMs: 3000, message: 'the next payload is not held back' });
       assert.equal(cp.payloads.counters.rejected, 1);
       assert.equal(cp.payloads.counters.deadLettered, 1);
-      assert.deepEqual(tally.summary({ ud: 2 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+      assert.deepEqual(tally.summary({ ud: 2 }), { lost: 0, unflagged: 0, outOfOrder: 0 }, tally.describe({ ud: 2 }));
       await sender.send({ n: 2 });
       await waitFor(() => tally.handledCount >= 3, { timeoutMs: 3000, message: 'and the one after' });
     } finally {

@@ -91,7 +91,11 @@ describe('control-plane replicas under faults', () => {
       timeoutMs: 20000,
       message: `handled ${s.tally.handledCount}/100`,
     });
-    assert.deepEqual(s.tally.summary({ busy: 100 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    assert.deepEqual(
+      s.tally.summary({ busy: 100 }),
+      { lost: 0, unflagged: 0, outOfOrder: 0 },
+      s.tally.describe({ busy: 100 }),
+    );
     assert.ok(takeoverMs < 5000, `taken over in ${Math.round(takeoverMs)} ms (< 5 s; the lease is 3 s)`);
     assert.ok(other.lines.includes('offer busy 20 2'), 'X offered again with deliveryCount 2');
     const firstOffers = other.lines.filter((l) => /^offer busy (2[1-9]|3\d) /.test(l));
@@ -113,16 +117,23 @@ describe('control-plane replicas under faults', () => {
       for (let n = 0; n < N; n++) await sender.send({ n });
     };
     const sending = Promise.all([sendAll(e1.sender), sendAll(e2.sender)]);
-    await waitFor(() => s.tally.handledCount >= 200, { timeoutMs: 20000, message: 'dispatch under way' });
+    await waitFor(() => s.tally.handledCount >= 200 && whoPrinted([a, b], /^handled fast-1 /), {
+      timeoutMs: 20000,
+      message: `dispatch under way (handled ${s.tally.handledCount})`,
+    });
     // Kill the replica that owns fast-1 (it may own both).
     const victim = whoPrinted([a, b], /^handled fast-1 /) as NodeProcess;
     await victim.kill();
     await sending;
     await waitFor(() => s.tally.handledCount >= 2 * N, {
       timeoutMs: 30000,
-      message: `handled ${s.tally.handledCount}/${2 * N}`,
+      message: `handled ${s.tally.handledCount}/${2 * N}: ${s.tally.describe({ 'fast-1': N, 'fast-2': N })}`,
     });
-    assert.deepEqual(s.tally.summary({ 'fast-1': N, 'fast-2': N }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    assert.deepEqual(
+      s.tally.summary({ 'fast-1': N, 'fast-2': N }),
+      { lost: 0, unflagged: 0, outOfOrder: 0 },
+      s.tally.describe({ 'fast-1': N, 'fast-2': N }),
+    );
   });
 
   test('the owner SIGSTOPped past its lease, then resumed: the other took over, the first stops; none lost, none unflagged', async () => {
@@ -152,7 +163,11 @@ describe('control-plane replicas under faults', () => {
       message: `handled ${s.tally.handledCount}/${N}`,
     });
     await sleep(1000); // anything the resumed replica would still offer shows now
-    assert.deepEqual(s.tally.summary({ frozen: N }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    assert.deepEqual(
+      s.tally.summary({ frozen: N }),
+      { lost: 0, unflagged: 0, outOfOrder: 0 },
+      s.tally.describe({ frozen: N }),
+    );
     const lastByOwner = owner.lines.filter((l) => l.startsWith('offer frozen ')).length;
     await sleep(500);
     assert.equal(
@@ -169,7 +184,11 @@ describe('control-plane replicas under faults', () => {
     const { sender } = await s.edge('one');
     for (let n = 0; n < 300; n++) await sender.send({ n });
     await waitFor(() => s.tally.handledCount >= 300, { timeoutMs: 20000, message: `handled ${s.tally.handledCount}` });
-    assert.deepEqual(s.tally.summary({ one: 300 }), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    assert.deepEqual(
+      s.tally.summary({ one: 300 }),
+      { lost: 0, unflagged: 0, outOfOrder: 0 },
+      s.tally.describe({ one: 300 }),
+    );
     assert.equal(s.tally.flagged, 0, 'no payload offered twice');
     const offersBy = (p: NodeProcess) => p.lines.filter((l) => l.startsWith('offer ')).length;
     assert.deepEqual(
@@ -210,7 +229,11 @@ describe('control-plane replicas under faults', () => {
     }
     const total = [...sent.values()].reduce((x, y) => x + y, 0);
     await waitFor(() => s.tally.handledCount >= total, { timeoutMs: 30000, message: `not all ${total} handled` });
-    assert.deepEqual(s.tally.summary(Object.fromEntries(sent)), { lost: 0, unflagged: 0, outOfOrder: 0 });
+    assert.deepEqual(
+      s.tally.summary(Object.fromEntries(sent)),
+      { lost: 0, unflagged: 0, outOfOrder: 0 },
+      s.tally.describe(Object.fromEntries(sent)),
+    );
     assert.equal(s.tally.flagged, 0, 'a clean hand-over offers nothing twice');
     assert.deepEqual(s.tally.firstNotOne, [], 'every first offer has deliveryCount 1');
     assert.equal(edgesOf(b).size, 2, 'two edges each');
