@@ -88,6 +88,7 @@ async function openSite(variant: Variant, plan: Plan, label: string): Promise<Si
   }
   const round = async (count: number, mode: Mode | undefined, rate?: number): Promise<Round> => {
     const hub0 = procCpuSeconds(hub.pid);
+    const rawLeaf0 = procCpuSeconds(rawLeaf?.pid);
     await recv.call('arm', { count });
     const sent = snd.call<{ t0: number; ms: number; failed: number; cpuSeconds: number }>('send', {
       count,
@@ -101,11 +102,13 @@ async function openSite(variant: Variant, plan: Plan, label: string): Promise<Si
     });
     const [s, r] = await Promise.all([sent, got]);
     const hub1 = procCpuSeconds(hub.pid);
+    const rawLeaf1 = procCpuSeconds(rawLeaf?.pid);
     const after = variant === 'edge-leaf' ? await snd.call<{ leafCpuSeconds?: number }>('after') : undefined;
     const wall = (r.last - s.t0) / 1000;
     const cpu: Record<string, number | undefined> = {
       [fabric ? 'edge' : 'publisher']: s.cpuSeconds,
       ...(variant === 'edge-leaf' ? { leaf: after?.leafCpuSeconds } : {}),
+      ...(rawLeaf0 !== undefined && rawLeaf1 !== undefined ? { leaf: rawLeaf1 - rawLeaf0 } : {}),
       hub: hub0 !== undefined && hub1 !== undefined ? hub1 - hub0 : undefined,
       [fabric ? 'control' : 'consumer']: r.cpuSeconds,
     };

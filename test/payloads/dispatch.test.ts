@@ -14,7 +14,7 @@ import { serve } from '@hubspoke/sdk/serve';
 import { testLog } from '../fixtures/fabric.js';
 import { Collector } from '../gateway/plugins.js';
 import { Receiver, Sender } from '../fixtures/receiver.js';
-import { startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
+import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/index.js';
 
 const body = (p: { payload: Uint8Array }) => JSON.parse(Buffer.from(p.payload).toString()) as { n: number };
 
@@ -288,6 +288,65 @@ describe('edge payloads, edge connected straight to the hub', () => {
     } finally {
       await nc.close();
       await cp.close();
+    }
+  });
+
+  test('a backlog larger than the lane holds (5,000 stored before any control plane): each once, in order, deliveryCount 1', async () => {
+    // The lane asks for no more than about 2,048 payloads ahead of its receiver and asks again below 1,024: this
+    // backlog makes its reader hold and go on several times.
+    const N = 5000;
+    const nc = await connect({ servers: hub.url });
+    const r = new Receiver();
+    let cp: ControlPlane | undefined;
+    try {
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      // The stream as a control plane makes it, before any runs: the backlog waits there.
+      cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [], payloads: fast });
+      await cp.close();
+      for (let from = 0; from < N; from += 500) {
+        await Promise.all(
+          Array.from({ length: 500 }, (_, i) => {
+            const n = from + i;
+            const env = encodeEnvelope({
+              id: `bl-${n}`,
+              namespace: 'eu',
+              edgeId: 'backlog',
+              payload: Buffer.from(`${n}`),
+            });
+            return js.publish('hs.pay.eu.backlog', env, { msgID: `bl-${n}` });
+          }),
+        );
+      }
+      assert.equal(
+        (await jsm.streams.info('HS_PAYLOADS', { subjects_filter: 'hs.pay.eu.backlog' })).state.subjects?.[
+          'hs.pay.eu.backlog'
+        ],
+        N,
+      );
+      // A receiver slower than the reader (a pause every 100 payloads), so that the lane fills up and holds it.
+      let seen = 0;
+      r.decide = async () => {
+        if (++seen % 100 === 0) await sleep(5);
+        return true;
+      };
+      cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [r], payloads: fast });
+      await waitFor(() => r.accepted.length >= N, { timeoutMs: 30_000, message: `handled ${r.accepted.length}/${N}` });
+      const got = r.accepted
+        .filter((p) => p.edgeId === 'backlog')
+        .map((p) => Number(Buffer.from(p.payload).toString()));
+      assert.deepEqual(
+        got,
+        Array.from({ length: N }, (_, n) => n),
+        'each once, in stream order',
+      );
+      assert.ok(
+        r.accepted.every((p) => p.deliveryCount === 1),
+        'deliveryCount 1 for every first offer',
+      );
+    } finally {
+      await nc.close();
+      await cp?.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { decodeEnvelope, type Limits } from '@hubspoke/sdk';
 import { sourcedPosition } from '@hubspoke/runtime';
-import type { Middleware } from './pipeline.js';
+import type { Middleware, Result } from './pipeline.js';
 
 /**
  * Decodes the envelope and checks it against the subject it came on (an edge's identity is its subject, which
@@ -11,33 +11,27 @@ import type { Middleware } from './pipeline.js';
  * on past it (never a stall of the next payload).
  */
 export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Middleware {
-  return (next) => async (d) => {
+  // Not async: it hands on next's promise (an async layer per step was a promise per payload each).
+  const reject = (reason: string): Promise<Result> => {
+    onRejected();
+    return Promise.resolve({ kind: 'reject', reason, plugin: '', attempts: 0 });
+  };
+  return (next) => (d) => {
     try {
       d.env = decodeEnvelope(d.data, { kind: 'payload', limits });
     } catch (err) {
-      onRejected();
-      return { kind: 'reject', reason: (err as Error).message, plugin: '', attempts: 0 };
+      return reject((err as Error).message);
     }
     if (d.env.namespace !== d.ns || d.env.edgeId !== d.edge) {
-      onRejected();
       const why = `envelope names ${d.env.namespace}/${d.env.edgeId}, subject ${d.ns}/${d.edge}`;
-      return {
-        kind: 'reject',
-        reason: `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`,
-        plugin: '',
-        attempts: 0,
-      };
+      return reject(`HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`);
     }
     if (d.source !== undefined) {
       const pos = sourcedPosition(d.edge, d.source);
       if (typeof pos === 'string') {
-        onRejected();
-        return {
-          kind: 'reject',
-          reason: `HS_ERR_ENVELOPE_MALFORMED: a payload stored for ${d.ns}/${d.edge} is not from its outbox: ${pos}`,
-          plugin: '',
-          attempts: 0,
-        };
+        return reject(
+          `HS_ERR_ENVELOPE_MALFORMED: a payload stored for ${d.ns}/${d.edge} is not from its outbox: ${pos}`,
+        );
       }
       d.env.sequence = pos.seq;
       d.env.sequenceEpoch = pos.epoch;

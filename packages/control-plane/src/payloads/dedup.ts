@@ -63,6 +63,12 @@ export function advance(pos: OutboxPosition, env: Envelope): OutboxPosition {
   if (!env.sequence) return pos;
   const epoch = env.sequenceEpoch ?? '';
   const seq = env.sequence;
+  if (epoch === pos.epoch && seq === pos.seq + 1 && !pos.gaps) {
+    // The common case, once per payload: the next in order, no gaps.
+    const next: OutboxPosition = { epoch, seq };
+    if (pos.prev) next.prev = pos.prev;
+    return next;
+  }
   const { gaps: _, ...rest } = pos;
   if (epoch === pos.epoch) {
     const gaps = seq > pos.seq ? withGap(pos.gaps, pos.seq, seq) : pos.gaps && without(pos.gaps, seq);

@@ -7,9 +7,9 @@ import type { Middleware } from './pipeline.js';
  * receivers, retries or dead letters.
  */
 export function durableEventStep(deliver: (env: Envelope) => void): Middleware {
-  return (next) => async (d) => {
+  return (next) => (d) => {
     if (!d.env?.topic) return next(d);
     deliver(d.env);
-    return { kind: 'event' };
+    return Promise.resolve({ kind: 'event' });
   };
 }

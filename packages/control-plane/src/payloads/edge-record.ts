@@ -33,6 +33,7 @@ export interface VersionedRecord {
 export class RecordConflict extends Error {}
 
 const WRONG_LAST_SEQUENCE = 10071;
+const encoder = new TextEncoder();
 
 export function parseRecord(raw: unknown): EdgeRecord | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
@@ -71,11 +72,9 @@ export class EdgeRecords {
   async write(ns: string, edge: string, r: EdgeRecord, revision: number): Promise<number> {
     const json = JSON.stringify(r);
     try {
-      const ack = await this.publisher.publish(
-        `$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`,
-        new TextEncoder().encode(json),
-        { headers: { 'Nats-Expected-Last-Subject-Sequence': String(revision) } },
-      );
+      const ack = await this.publisher.publish(`$KV.${DISPATCH_BUCKET}.${this.key(ns, edge)}`, encoder.encode(json), {
+        headers: { 'Nats-Expected-Last-Subject-Sequence': String(revision) },
+      });
       return ack.seq;
     } catch (err) {
       if (err instanceof JetStreamPublishError && err.jsErrCode === WRONG_LAST_SEQUENCE) {

@@ -119,11 +119,11 @@ export async function offerPayload(
  * replica that has a receiver for it, neither offered nor counted as offered.
  */
 export function routeStep(routes: () => PayloadRoutes, noReceiver: (d: Delivery) => void): Middleware {
-  return (next) => async (d) => {
+  return (next) => (d) => {
     const list = routes().for((d.env as Envelope).metadata['type']);
     if (list.length === 0) {
       noReceiver(d);
-      return { kind: 'stopped' };
+      return Promise.resolve({ kind: 'stopped' });
     }
     d.receivers = list;
     return next(d);

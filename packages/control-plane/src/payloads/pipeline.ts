@@ -23,9 +23,10 @@ export interface Delivery {
   nextOffer: number;
   /**
    * Called before each offer with that offer's `deliveryCount`; resolves once it is recorded where a replica
-   * taking over would read it. Rejects when this replica no longer owns the edge.
+   * taking over would read it. Rejects when this replica no longer owns the edge. Returns nothing when it is
+   * recorded already (the claim covers it): no promise per payload on the common path.
    */
-  beforeOffer(deliveryCount: number): Promise<void>;
+  beforeOffer(deliveryCount: number): Promise<void> | void;
 }
 
 /** What became of a delivery. */

@@ -27,7 +27,8 @@ export function retryStep(o: RetryOptions, hooks: RetryHooks): Middleware {
     for (let count = d.nextOffer; ; count++) {
       if (hooks.stopping()) return { kind: 'stopped' };
       try {
-        await d.beforeOffer(count);
+        const recorded = d.beforeOffer(count);
+        if (recorded) await recorded;
       } catch {
         return { kind: 'stopped' };
       }

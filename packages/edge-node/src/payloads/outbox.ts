@@ -140,7 +140,7 @@ export class Outbox {
    */
   async append(data: Uint8Array, id: string, waitMs = 30_000): Promise<number> {
     const deadline = Date.now() + waitMs;
-    const backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
+    let backoff: Backoff | undefined; // made on the first failure only (this runs once per payload)
     for (;;) {
       try {
         const ack = await this.publisher.publish(this.subject, data, { msgId: id });
@@ -155,6 +155,7 @@ export class Outbox {
           );
         }
         const transient = (err as HubspokeError).code === ErrorCode.NotConnected;
+        backoff ??= new Backoff({ initialMs: 50, maxMs: 1000 });
         if (!transient || Date.now() + backoff.peek() > deadline) {
           if (!transient) throw err;
           throw new HubspokeError(

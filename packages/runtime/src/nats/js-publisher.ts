@@ -19,6 +19,9 @@ export class JetStreamPublishError extends HubspokeError {
   }
 }
 
+/** One decoder for every PubAck (making one per PubAck was 2% of an edge's time at full speed). */
+const decoder = new TextDecoder();
+
 interface Pending {
   resolve: (ack: PubAck) => void;
   reject: (err: Error) => void;
@@ -115,7 +118,7 @@ export class JetStreamPublisher {
       error?: { code?: number; err_code?: number; description?: string };
     };
     try {
-      ack = JSON.parse(new TextDecoder().decode(msg.data)) as typeof ack;
+      ack = JSON.parse(decoder.decode(msg.data)) as typeof ack;
     } catch (cause) {
       p.reject(new HubspokeError(ErrorCode.Internal, `unreadable PubAck for ${p.subject}`, { cause }));
       return;
