@@ -30,6 +30,8 @@ export interface OutboxLimits {
 export const LEGACY_OUTBOX_STREAM = 'HS_OUTBOX';
 const FULL_CODES = new Set([10077, 10078, 10047]); // maximum messages / bytes exceeded, insufficient resources
 const EPOCH_PREFIX = 'hubspoke outbox ';
+/** The longest a payload the hub has stays on the edge's disk while more come. */
+const PURGE_MAX_MS = 10_000;
 
 /** The outbox's identity kept in its stream's description, or undefined when it has none yet. */
 export function epochOf(description: string | undefined): string | undefined {
@@ -50,6 +52,7 @@ export class Outbox {
   private lastSeq = 0;
   private forwardedSeq = 0;
   private purgedThrough = 0;
+  private purgedAt = Date.now();
 
   private constructor(
     private readonly jsm: JetStreamManager,
@@ -60,6 +63,8 @@ export class Outbox {
     readonly epoch: string,
     firstSeq: number,
     lastSeq: number,
+    /** Payloads the hub has that make a purge worth its cost at once (a quarter of the outbox's capacity). */
+    private readonly purgeBatch: number,
   ) {
     this.lastSeq = lastSeq;
     this.forwardedSeq = firstSeq - 1;
@@ -120,7 +125,8 @@ export class Outbox {
       info = await jsm.streams.update(name, { ...info.config, ...config, description: `${EPOCH_PREFIX}${epoch}` });
     }
     const first = info.state.messages === 0 ? info.state.last_seq + 1 : info.state.first_seq;
-    return new Outbox(jsm, publisher, subject, name, epoch, first, info.state.last_seq);
+    const purgeBatch = Math.max(1, Math.floor(limits.maxMessages / 4));
+    return new Outbox(jsm, publisher, subject, name, epoch, first, info.state.last_seq, purgeBatch);
   }
 
   /** Payloads stored here and not yet acknowledged by the hub. */
@@ -179,7 +185,16 @@ export class Outbox {
   async purgeForwarded(): Promise<void> {
     const through = this.forwardedSeq;
     if (through <= this.purgedThrough) return;
+    // A purge that ends inside a block of the leaf's store rewrites the rest of that block (up to 16 MB with the
+    // default 1 GiB limit; ~100 ms of the leaf's CPU measured at full speed): purge when the hub has a quarter of
+    // the outbox's capacity, when it has everything, or every PURGE_MAX_MS, not at every answer of the hub.
+    const due =
+      through - this.purgedThrough >= this.purgeBatch ||
+      through >= this.lastSeq ||
+      Date.now() - this.purgedAt >= PURGE_MAX_MS;
+    if (!due) return;
     await this.jsm.streams.purge(this.stream, { seq: through + 1 });
+    this.purgedAt = Date.now();
     if (through > this.purgedThrough) this.purgedThrough = through;
   }
 }
