@@ -51,6 +51,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const HANDOVER_COOLDOWN_MS = 5000;
 /** How long a rebalance waits for the payload in hand of an edge it gives away (else it keeps the edge). */
 const HANDOFF_WAIT_MS = 2000;
+/**
+ * Discovery's `STREAM.INFO` carries every source of `HS_PAYLOADS` (about 270 bytes each: 1.4 MB at 5,000 edges),
+ * so it runs less often as sources add up: once per `discoverMs` per SOURCES_PER_STEP sources, at most every
+ * MAX_DISCOVER_MS. Edges behind a leaf are taken at their first outbox request meanwhile ({@link Dispatcher.nudge}).
+ */
+const SOURCES_PER_STEP = 250;
+const MAX_DISCOVER_MS = 10_000;
 
 /**
  * Offers edge payloads to the control plane's receivers. Each edge has one owner among the replicas (a lease
@@ -76,6 +83,8 @@ export class Dispatcher {
   private readonly counts = new Map<string, number>();
   private readonly deps: LaneDeps;
   private timer: NodeJS.Timeout | undefined;
+  /** How long between discovery rounds now (grows with the sources of `HS_PAYLOADS`). */
+  private discoverEveryMs: number;
   private discovering: Promise<void> | undefined;
   private stopping = false;
   private payloadRoutes: PayloadRoutes | undefined;
@@ -138,6 +147,33 @@ export class Dispatcher {
       this.lanes.delete(`${ns}.${edge}`);
     };
     ownership.onFreed = () => void this.discover();
+    this.discoverEveryMs = o.discoverMs;
+  }
+
+  /** How long between two discovery rounds now. */
+  get discoveryIntervalMs(): number {
+    return this.discoverEveryMs;
+  }
+
+  /**
+   * An edge asked about its outbox (it has payloads waiting, or it checks in): when nobody live owns it, this
+   * replica tries to take it now, without waiting for a discovery round; a lane of its own is checked for a quiet
+   * reader.
+   */
+  nudge(ns: string, edge: string): void {
+    if (this.stopping || this.receivers().length === 0) return;
+    const key = `${ns}.${edge}`;
+    const lane = this.lanes.get(key);
+    if (lane && !lane.dead) {
+      void lane.check();
+      return;
+    }
+    const until = this.cooldown.get(key);
+    if (until !== undefined && until > Date.now()) return;
+    if (!this.ownership.hasLiveOwner(ns, edge) || this.ownership.holds(ns, edge)) {
+      if (lane) this.lanes.delete(key);
+      void this.take(ns, edge);
+    }
   }
 
   /** The receivers in load order, and who takes which payload type; plugins are fixed once the node is ready. */
@@ -188,7 +224,7 @@ export class Dispatcher {
       // no consumer from before per-edge ownership: nothing to carry over
     }
     await this.discover();
-    this.timer = setInterval(() => void this.discover(), this.o.discoverMs);
+    this.scheduleDiscovery();
     this.log.info(
       { receivers: this.receivers().map((h) => h.name), replica: this.ownership.id },
       'payload dispatch started',
@@ -203,6 +239,13 @@ export class Dispatcher {
     void this.discover();
   }
 
+  private scheduleDiscovery(): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      void this.discover().finally(() => this.scheduleDiscovery());
+    }, this.discoverEveryMs);
+  }
+
   /** Finds edges whose payload subject holds messages, and takes those that have no live owner. */
   private discover(): Promise<void> {
     this.discovering ??= this.discoverOnce().finally(() => (this.discovering = undefined));
@@ -215,6 +258,8 @@ export class Dispatcher {
     const byEdge = new Map<string, number>();
     try {
       const info = await this.jsm.streams.info(PAYLOAD_STREAM, { subjects_filter: subjects.payloadStreamAll });
+      const steps = Math.ceil((info.config.sources?.length ?? 0) / SOURCES_PER_STEP);
+      this.discoverEveryMs = Math.min(MAX_DISCOVER_MS, this.o.discoverMs * Math.max(1, steps));
       for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
         const key = subject.slice(subject.indexOf('.', 3) + 1);
         byEdge.set(key, (byEdge.get(key) ?? 0) + count);
@@ -300,10 +345,13 @@ export class Dispatcher {
   /** Stops dispatching; the payloads in hand finish, the cursors are written, and the edges are released. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     await this.discovering;
-    const deadline = Date.now() + this.o.offerTimeoutMs;
-    while ([...this.lanes.values()].some((l) => l.busy) && Date.now() < deadline) await sleep(20);
+    // The payloads in hand finish (no new one starts once stopping), for up to offerTimeoutMs.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.o.offerTimeoutMs)));
+    await Promise.race([Promise.all([...this.lanes.values()].map((l) => l.whenIdle())), late]);
+    clearTimeout(timer);
     await Promise.allSettled([...this.lanes.values()].map((l) => l.flush()));
     for (const l of this.lanes.values()) l.stop();
     this.lanes.clear();

@@ -133,6 +133,11 @@ export class Lane {
     return this.running;
   }
 
+  /** Resolves when the payload in hand (if any) is dealt with and the lane's run ended. */
+  whenIdle(): Promise<void> {
+    return this.running ? this.idle : Promise.resolve();
+  }
+
   /** Writes the cursor of what was dealt with (at a clean stop: the next owner starts there). */
   async flush(): Promise<void> {
     await this.writes;

@@ -66,6 +66,7 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
   const dispatcher = new Dispatcher(jsm, js, ctx.host, records, ownership, publisher, ctx.limits, ctx.log, o, (env) =>
     ctx.fabric.deliverRemote(env),
   );
+  sources.onSourced = (ns, edge) => dispatcher.nudge(ns, edge);
   ctx.onReconnect(() => dispatcher.reconnected());
   const down = new DurableDown(ctx, jsm, js, publisher);
   await withJetStream(`stream ${DOWN_STREAM}`, () => down.open(), OPEN_RETRY_MS);

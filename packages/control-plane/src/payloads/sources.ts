@@ -47,6 +47,8 @@ export class OutboxSources {
   private updating: Promise<unknown> = Promise.resolve();
   /** When this replica last changed each edge's source (by deliver prefix). */
   private changed = new Map<string, number>();
+  /** Told of every edge whose outbox this replica sources on its request (the dispatcher takes it if unowned). */
+  onSourced: ((ns: string, edge: string) => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -100,6 +102,7 @@ export class OutboxSources {
     try {
       await this.ensure(ns, edge, req.stream);
       reply({ sourced: true, stored: await this.stored(ns, edge, id, req.stored ?? 0) });
+      this.onSourced?.(ns, edge);
     } catch (err) {
       // No answer: the edge asks again (the hub may be electing a leader).
       this.log.warn({ err: String(err), edge, ns }, 'cannot source the outbox of an edge; it asks again');
