@@ -164,6 +164,33 @@ describe('console in a browser (Chromium)', () => {
     );
   });
 
+  test('every dead letter matching a filter dropped at once, after a confirmation; the others stay and can be redriven all', async () => {
+    const { page } = b;
+    const eu = site.edges.get('edge-eu-1')!.sender;
+    const before = site.cp.payloads.counters.deadLettered;
+    await eu.send({ dropMe: true, n: 1 }, { correlationId: 'bulk-1' });
+    await eu.send({ dropMe: true, n: 2 }, { correlationId: 'bulk-1' });
+    const { id: kept } = await eu.send({ dropMe: true, n: 3 }, { correlationId: 'bulk-keep' });
+    await waitFor(() => site.cp.payloads.counters.deadLettered >= before + 3, { timeoutMs: 15_000 });
+    await page.fill('#dlq-filter input[name=correlationId]', 'bulk-1');
+    await page.click('#dlq-filter button[type=submit]');
+    await until(page, '#dead-letters tbody tr[data-seq]', 2, /this one is never taken/);
+    await page.click('#drop-all');
+    assert.equal(await page.innerText('#confirm-all'), 'Really drop every dead letter matching the filter?');
+    await page.click('#confirm-all');
+    await until(page, '.notice.ok', 1, /Dropped: 2/);
+    await until(page, '#dead-letters tbody tr[data-seq]', 0);
+    // The one of another correlation id is still there.
+    await page.fill('#dlq-filter input[name=correlationId]', '');
+    await page.click('#dlq-filter button[type=submit]');
+    await until(page, '#dead-letters tbody tr[data-seq]', 1, /this one is never taken/);
+    assert.match(await page.innerText('#dead-letters tbody'), new RegExp(kept.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await page.click('#redrive-all');
+    assert.equal(await page.innerText('#confirm-all'), 'Really redrive every dead letter, with no filter?');
+    await page.click('#confirm-all');
+    await until(page, '.notice.ok', 1, /Redriven: 1/);
+  });
+
   test('payloads: search by correlation id and open one', async () => {
     const { page } = b;
     await page.click('nav a[href="/payloads"]');

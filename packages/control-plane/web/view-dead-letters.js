@@ -19,9 +19,22 @@
       hidden: true,
       text: 'Really drop',
     });
+    // Everything the filter matches (not only the rows shown), after a confirmation naming what and how.
+    var redriveAllBtn = h('button', { type: 'button', id: 'redrive-all', text: 'Redrive all matching' });
+    var dropAllBtn = h('button', { type: 'button', id: 'drop-all', class: 'danger', text: 'Drop all matching' });
+    var confirmAll = h('button', { type: 'button', id: 'confirm-all', class: 'danger', hidden: true, text: '' });
+    var pendingAll = '';
     section(
       'Dead letters',
-      [h('span', { class: 'muted', id: 'dlq-count' }), redriveBtn, dropBtn, confirmDrop],
+      [
+        h('span', { class: 'muted', id: 'dlq-count' }),
+        redriveBtn,
+        dropBtn,
+        confirmDrop,
+        redriveAllBtn,
+        dropAllBtn,
+        confirmAll,
+      ],
       [
         ff.form,
         out,
@@ -79,11 +92,25 @@
         },
       );
     }
-    function act(what) {
-      var seqs = selected();
-      if (seqs.length === 0) return notice(out, 'Select dead letters first.', 'error');
+    function filterBody() {
+      var v = ff.value();
+      var f = {};
+      Object.keys(v).forEach(function (k) {
+        if (v[k] !== '' && v[k] !== undefined) f[k] = v[k];
+      });
+      return f;
+    }
+    function act(what, everything) {
+      var body;
+      if (everything) body = { all: true, confirm: 'all', filter: filterBody() };
+      else {
+        var seqs = selected();
+        if (seqs.length === 0) return notice(out, 'Select dead letters first.', 'error');
+        body = { seqs: seqs };
+      }
       confirmDrop.hidden = true;
-      api('POST', 'dead-letters/' + what, { seqs: seqs }).then(
+      confirmAll.hidden = true;
+      api('POST', 'dead-letters/' + what, body).then(
         function (r) {
           var n = what === 'redrive' ? r.redriven.length : r.dropped.length;
           notice(
@@ -116,6 +143,24 @@
     });
     confirmDrop.addEventListener('click', function () {
       act('drop');
+    });
+    function askAll(what) {
+      var f = filterBody();
+      var n = Object.keys(f).length;
+      pendingAll = what;
+      confirmAll.textContent =
+        'Really ' + what + ' every dead letter' + (n ? ' matching the filter' : ', with no filter') + '?';
+      confirmAll.hidden = false;
+      confirmDrop.hidden = true;
+    }
+    redriveAllBtn.addEventListener('click', function () {
+      askAll('redrive');
+    });
+    dropAllBtn.addEventListener('click', function () {
+      askAll('drop');
+    });
+    confirmAll.addEventListener('click', function () {
+      act(pendingAll, true);
     });
     ff.form.addEventListener('submit', function (e) {
       e.preventDefault();

@@ -47,6 +47,33 @@ function filterOf(q: URLSearchParams): DeadLetterFilter {
   return f;
 }
 
+/** The filter of a redrive or drop of everything matching (`{ all: true, confirm: 'all', filter }`). */
+function bodyFilterOf(raw: unknown): DeadLetterFilter {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new HubspokeError(
+      ErrorCode.InvalidArgument,
+      'filter: an object of edgeId, namespace, correlationId, plugin, sinceUnixMs, untilUnixMs',
+    );
+  }
+  const r = raw as Record<string, unknown>;
+  const f: DeadLetterFilter = {};
+  for (const k of ['edgeId', 'namespace', 'correlationId', 'plugin'] as const) {
+    const v = r[k];
+    if (v === undefined || v === '') continue;
+    if (typeof v !== 'string') throw new HubspokeError(ErrorCode.InvalidArgument, `filter.${k}: a string`);
+    f[k] = v;
+  }
+  for (const k of ['sinceUnixMs', 'untilUnixMs'] as const) {
+    const v = r[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number')
+      throw new HubspokeError(ErrorCode.InvalidArgument, `filter.${k}: a number (ms since 1970)`);
+    f[k] = v;
+  }
+  return f;
+}
+
 function seqsOf(body: unknown): number[] {
   const seqs = (body as { seqs?: unknown }).seqs;
   if (!Array.isArray(seqs) || seqs.length === 0 || seqs.some((s) => typeof s !== 'number')) {
@@ -110,8 +137,17 @@ export class ConsoleApi {
       });
     }
     if (a === 'dead-letters' && (b === 'redrive' || b === 'drop') && m === 'POST') {
-      const seqs = seqsOf(await readJson(req));
-      const r = b === 'redrive' ? await ops.redrive({ seqs }) : await ops.drop({ seqs });
+      const body = await readJson(req);
+      const all = (body as { all?: unknown }).all === true;
+      // Everything matching a filter (the admin API checks confirm: 'all'), or the seqs ticked.
+      const sel = all
+        ? {
+            all: true,
+            confirm: (body as { confirm?: unknown }).confirm as 'all',
+            filter: bodyFilterOf((body as { filter?: unknown }).filter),
+          }
+        : { seqs: seqsOf(body) };
+      const r = b === 'redrive' ? await ops.redrive(sel) : await ops.drop(sel);
       this.d.live.broadcast('dead-letters', { changed: true });
       return ok(r);
     }
