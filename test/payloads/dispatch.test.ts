@@ -8,7 +8,7 @@ import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
-import type { PluginSpec } from '@hubspoke/runtime';
+import { JetStreamPublisher, type PluginSpec } from '@hubspoke/runtime';
 import { appendEnvelopeFields, encodeEnvelope } from '@hubspoke/sdk';
 import { serve } from '@hubspoke/sdk/serve';
 import { testLog } from '../fixtures/fabric.js';
@@ -347,6 +347,30 @@ describe('edge payloads, edge connected straight to the hub', () => {
     } finally {
       await nc.close();
       await cp?.close();
+    }
+  });
+
+  test("the publisher's Nats-Msg-Id reaches JetStream: a second publish with the id is a duplicate, stored once", async () => {
+    // JetStreamPublisher encodes a publish that carries only the id itself (not through nats.js's MsgHdrs).
+    const cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [], payloads: fast });
+    const nc = await connect({ servers: hub.url });
+    const publisher = new JetStreamPublisher(nc);
+    try {
+      const jsm = await jetstreamManager(nc);
+      const env = encodeEnvelope({ id: 'hdr-1', namespace: 'eu', edgeId: 'hdr', payload: Buffer.from('x') });
+      const first = await publisher.publish('hs.pay.eu.hdr', env, { msgId: '01JHDRTEST0000000000000001' });
+      const again = await publisher.publish('hs.pay.eu.hdr', env, { msgId: '01JHDRTEST0000000000000001' });
+      assert.deepEqual([first.duplicate, again.duplicate, again.seq], [false, true, first.seq]);
+      const stored = await jsm.streams.getMessage('HS_PAYLOADS', { seq: first.seq });
+      assert.equal(stored?.header.get('Nats-Msg-Id'), '01JHDRTEST0000000000000001');
+      // With other headers too, nats.js's MsgHdrs carries them all.
+      const other = await publisher.publish('hs.pay.eu.hdr', env, { msgId: 'hdr-2', headers: { 'Hs-Test': 'yes' } });
+      const m = await jsm.streams.getMessage('HS_PAYLOADS', { seq: other.seq });
+      assert.deepEqual([m?.header.get('Nats-Msg-Id'), m?.header.get('Hs-Test')], ['hdr-2', 'yes']);
+    } finally {
+      publisher.close();
+      await nc.close();
+      await cp.close();
     }
   });
 

@@ -351,7 +351,7 @@ export class Lane {
   }
 
   /**
-   * Writes the next claim while the one that landed still covers half its payloads, so the lane does not wait a
+   * Writes the next claim while the one that landed still covers a quarter of its payloads, so the lane does not wait a
    * hub round trip every `claimSize` payloads (12% of a control plane's time in the leaf bench). Like every claim
    * it starts at the payload in hand and covers only payloads already queued, at most MAX_CLAIM in all: what a
    * replica that dies may have claimed without offering stays within the bound docs/payloads.md gives.
@@ -362,7 +362,7 @@ export class Lane {
     if (this.claimWriting || this.dead || !c || q.length < 2 || (q[q.length - 1] as JsMsg).seq <= c.through) return;
     let left = 0;
     for (let i = 1; i < q.length && (q[i] as JsMsg).seq <= c.through; i++) left++;
-    if (left > this.claimSize >> 1) return;
+    if (left > this.claimSize >> 2) return;
     let through = this.nextClaimThrough(seq);
     if (this.inherited && this.inherited.through > through) through = this.inherited.through;
     if (through <= c.through) return;
