@@ -140,6 +140,11 @@ describe('each payload once through edge, leaf, hub and control-plane faults', (
       }
       assert.match(names[0] as string, /^HS_OUTBOX_[0-9a-f]{32}$/);
       assert.deepEqual(new Set(names).size, 1, `one id across three starts: ${names.join(', ')}`);
+      // Each open sets the outbox's limits again, and its dedup window: 45 s (longer than an append's 30 s of
+      // retries), not JetStream's 2 minutes.
+      await (await open()).close();
+      const config = (await jsm.streams.info(names[0] as string)).config;
+      assert.equal(config.duplicate_window, 45_000_000_000);
     } finally {
       await nc.close();
     }

@@ -30,6 +30,13 @@ export interface OutboxLimits {
 export const LEGACY_OUTBOX_STREAM = 'HS_OUTBOX';
 const FULL_CODES = new Set([10077, 10078, 10047]); // maximum messages / bytes exceeded, insufficient resources
 const EPOCH_PREFIX = 'hubspoke outbox ';
+/** How long an append is tried again through a leaf that does not answer (`append`'s `waitMs`). */
+const APPEND_WAIT_MS = 30_000;
+/**
+ * The outbox drops a copy of an id stored this recently: longer than an append's retries. Not JetStream's default
+ * 2 minutes: the leaf keeps an entry per payload for the whole window (3.4 million at 28 k/s).
+ */
+const DUPLICATE_WINDOW_NS = (APPEND_WAIT_MS + 15_000) * 1_000_000;
 /** The longest a payload the hub has stays on the edge's disk while more come. */
 const PURGE_MAX_MS = 10_000;
 
@@ -93,6 +100,7 @@ export class Outbox {
       max_msgs: limits.maxMessages,
       max_bytes: limits.maxBytes,
       num_replicas: 1,
+      duplicate_window: DUPLICATE_WINDOW_NS,
     };
     let name: string | undefined;
     for await (const n of jsm.streams.names(subject)) {
@@ -119,7 +127,8 @@ export class Outbox {
     if (
       epoch === undefined ||
       info.config.max_msgs !== limits.maxMessages ||
-      info.config.max_bytes !== limits.maxBytes
+      info.config.max_bytes !== limits.maxBytes ||
+      info.config.duplicate_window !== DUPLICATE_WINDOW_NS
     ) {
       epoch ??= randomUUID();
       info = await jsm.streams.update(name, { ...info.config, ...config, description: `${EPOCH_PREFIX}${epoch}` });
@@ -144,7 +153,7 @@ export class Outbox {
    * restarting, or the connection to it is being re-made) the same payload is offered again, with the same id
    * so the outbox keeps one copy, for up to `waitMs`.
    */
-  async append(data: Uint8Array, id: string, waitMs = 30_000): Promise<number> {
+  async append(data: Uint8Array, id: string, waitMs = APPEND_WAIT_MS): Promise<number> {
     const deadline = Date.now() + waitMs;
     let backoff: Backoff | undefined; // made on the first failure only (this runs once per payload)
     for (;;) {
