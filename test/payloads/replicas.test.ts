@@ -207,7 +207,8 @@ describe('control-plane replicas under faults', () => {
   });
   test('a replica that joins gets its share of the edges, each handed over cleanly: none lost, none offered twice, in order', async () => {
     await using s = await site();
-    const a = await s.replica();
+    // Their logs at info: each hand-over of a rebalance is a line.
+    const a = await s.replica({ LOG_LEVEL: 'info' });
     const ids = ['join-1', 'join-2', 'join-3', 'join-4'];
     const edges = await Promise.all(ids.map((id) => s.edge(id)));
     const sent = new Map(ids.map((id) => [id, 0]));
@@ -227,7 +228,7 @@ describe('control-plane replicas under faults', () => {
     let b: NodeProcess;
     try {
       await waitFor(() => s.tally.handledCount >= 200, { timeoutMs: 20000, message: 'dispatch under way' });
-      b = await s.replica();
+      b = await s.replica({ LOG_LEVEL: 'info' });
       await waitFor(() => edgesOf(b).size >= 2, { timeoutMs: 20000, message: 'the new replica has no two edges' });
       const atJoin = s.tally.handledCount;
       await waitFor(() => s.tally.handledCount >= atJoin + 200, { timeoutMs: 20000, message: 'dispatch goes on' });
@@ -245,6 +246,8 @@ describe('control-plane replicas under faults', () => {
     assert.equal(s.tally.flagged, 0, 'a clean hand-over offers nothing twice');
     assert.deepEqual(s.tally.firstNotOne, [], 'every first offer has deliveryCount 1');
     assert.equal(edgesOf(b).size, 2, 'two edges each');
+    const handOvers = [a, b].flatMap((p) => p.lines.filter((l) => l.includes('edge handed to another replica')));
+    assert.equal(handOvers.length, 2, `two edges moved, each once: ${handOvers.join('\n')}`);
     for (const edge of edgesOf(b)) {
       assert.ok(
         a.lines.some((l) => l.startsWith(`handled ${edge} `)),

@@ -109,10 +109,18 @@ export class Ownership {
     return Math.max(1, n);
   }
 
-  /** Edges with a live owner, across the replicas. */
+  /**
+   * Edges with a live owner, across the replicas, and those given up in the last `leaseMs` (on their way to another
+   * replica). Without the latter, a rebalance that just gave edges away saw the share drop until they were taken,
+   * and gave away more: an edge could move twice.
+   */
   ownedEdges(): number {
+    const now = performance.now();
     let n = 0;
-    for (const [key, s] of this.seen) if (key.startsWith(OWNER) && !this.isDead(s)) n++;
+    for (const [key, s] of this.seen) {
+      if (!key.startsWith(OWNER)) continue;
+      if (!this.isDead(s) || (s.value === '' && now - s.seenAt <= this.leaseMs)) n++;
+    }
     return Math.max(n, this.mine.size);
   }
 
