@@ -110,3 +110,26 @@ test('a heartbeat never carries a new revision with the rejection it replaces (n
   ]);
   await cfg.stop();
 });
+
+test("a heartbeat's config digest leaves out a record still being applied, and one the plugin refused", async () => {
+  const plugin = new Tuned();
+  const digests: { at: string; digest: string }[] = [];
+  let cfg: EdgeConfig | undefined;
+  plugin.seen = (c) => cfg && digests.push({ at: `onConfigChange@${c.revision}`, digest: cfg.configDigest() });
+  const e = await edgeConfig(plugin, (key) => cfg && digests.push({ at: `kept ${key}`, digest: cfg.configDigest() }));
+  cfg = e.cfg;
+  const empty = cfg.configDigest();
+
+  await e.push({ scope: ALL, key: 'plugin.tuned', revision: 1, value: { refuse: true } });
+  assert.equal(cfg.configDigest(), empty, 'a refused record is not in the digest');
+  await e.push({ scope: ALL, key: 'plugin.tuned', revision: 2, value: { refuse: false } });
+  const applied = cfg.configDigest();
+  assert.notEqual(applied, empty, 'the kept record is in the digest');
+
+  assert.deepEqual(digests, [
+    { at: 'onConfigChange@1', digest: empty },
+    { at: 'onConfigChange@2', digest: empty },
+    { at: 'kept _all.plugin.tuned', digest: empty },
+  ]);
+  await cfg.stop();
+});

@@ -74,6 +74,11 @@ export class EdgeConfig {
   /** The config store the records held came from (undefined: not known, as kept by an older edge). */
   private store: string | undefined;
   private digest: string | undefined;
+  /**
+   * The record being applied (taken into memory for the plugin to read, not kept yet) and what was held before
+   * it: the digest leaves it out until it is kept, so a heartbeat never reports a config still being applied.
+   */
+  private applying: { id: string; before: ConfigRecord | undefined } | undefined;
   private chain: Promise<void> = Promise.resolve();
   private subs: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -185,8 +190,15 @@ export class EdgeConfig {
     return this.applied;
   }
 
-  /** The digest of the records held. */
+  /** The digest of the records held (kept: not one still being applied). */
   configDigest(): string {
+    const a = this.applying;
+    if (a) {
+      const kept = new Map(this.stored);
+      if (a.before) kept.set(a.id, a.before);
+      else kept.delete(a.id);
+      return configDigest(kept.values());
+    }
     return (this.digest ??= configDigest(this.stored.values()));
   }
 
@@ -307,22 +319,30 @@ export class EdgeConfig {
       else this.stored.delete(id);
       this.digest = undefined;
     };
+    this.applying = { id, before: cur };
     if (force) this.stored.delete(id);
     else this.keep(r);
     this.digest = undefined;
-    if (own && this.live) {
-      const refusal = await this.offerOwn(own, r, change);
-      if (refusal) {
-        restore();
-        return this.reject(id, r, refusal);
-      }
-    }
     try {
-      await (force ? this.o.kv.delete(`${r.scope}.${r.key}`) : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
-    } catch (err) {
-      // Not kept, so not applied: the next snapshot brings it again (the digest still differs).
-      restore();
-      throw err;
+      if (own && this.live) {
+        const refusal = await this.offerOwn(own, r, change);
+        if (refusal) {
+          restore();
+          return this.reject(id, r, refusal);
+        }
+      }
+      try {
+        await (force
+          ? this.o.kv.delete(`${r.scope}.${r.key}`)
+          : this.o.kv.put(`${r.scope}.${r.key}`, JSON.stringify(r)));
+      } catch (err) {
+        // Not kept, so not applied: the next snapshot brings it again (the digest still differs).
+        restore();
+        throw err;
+      }
+    } finally {
+      this.applying = undefined;
+      this.digest = undefined;
     }
     // One step, no await between: a heartbeat sees the revision and the rejection it clears change together.
     this.rejected.delete(id);
