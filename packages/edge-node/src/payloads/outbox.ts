@@ -194,9 +194,8 @@ export class Outbox {
   async purgeForwarded(): Promise<void> {
     const through = this.forwardedSeq;
     if (through <= this.purgedThrough) return;
-    // A purge that ends inside a block of the leaf's store rewrites the rest of that block (up to 16 MB with the
-    // default 1 GiB limit; ~100 ms of the leaf's CPU measured at full speed): purge when the hub has a quarter of
-    // the outbox's capacity, when it has everything, or every PURGE_MAX_MS, not at every answer of the hub.
+    // Purging at every answer of the hub cost the leaf 36% more CPU than never purging (measured at full speed):
+    // purge when the hub has a quarter of the outbox's capacity, when it has everything, or every PURGE_MAX_MS.
     const due =
       through - this.purgedThrough >= this.purgeBatch ||
       through >= this.lastSeq ||
