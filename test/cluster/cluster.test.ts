@@ -125,9 +125,11 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
 
   test('each node killed in turn mid-flow, stream and KV leaders included: none lost, none repeated unflagged, in order', async (t) => {
     const r = new Receiver();
+    // The control plane's log (info and up), for the report of a stalled round.
+    const cpLog: Line[] = [];
     const cp = await startControlPlane({
       natsUrl: hub.urls,
-      log: testLog(),
+      log: collect(cpLog),
       plugins: [r],
       jetstream: { replicas: 3 },
     });
@@ -162,6 +164,45 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
         }
         return hub.nodes.find((n) => !killed.has(n)) as NatsServer;
       };
+      // What a stalled round reports: where the payloads are, what the hub says of the stream and its source, and
+      // the nodes' last log lines about them.
+      const whereThingsAre = async (before: number): Promise<string> => {
+        const info = await hub.jsm.streams
+          .info('HS_PAYLOADS', { subjects_filter: 'hs.*.eu.e-cluster' })
+          .catch((e: unknown) => String(e));
+        const stream =
+          typeof info === 'string'
+            ? info
+            : JSON.stringify({
+                subjects: info.state.subjects,
+                lastSeq: info.state.last_seq,
+                leader: info.cluster?.leader,
+                replicas: info.cluster?.replicas?.map((x) => `${x.name}${x.current ? '' : ' (behind)'}`),
+                sources: info.sources?.map((x) => ({ lag: x.lag, active: x.active, error: x.error })),
+              });
+        const lines = hub.nodes.map((n) =>
+          n
+            .logs()
+            .split('\n')
+            .filter((l) => /HS_PAYLOADS|HS_OUTBOX|KV_hs-dispatch|source|leafnode/i.test(l))
+            .slice(-8)
+            .map((l) => `${n.name}: ${l}`)
+            .join('\n'),
+        );
+        return (
+          `round ${killed.size}, handled ${audit(r.accepted, sent).handled} (${before} at the kill) of ${sent} sent; ` +
+          `outbox pending ${edge.pendingPayloads()}; control plane ${JSON.stringify(cp.payloads.counters)}; ` +
+          `HS_PAYLOADS ${stream}; the control plane's last log lines:\n` +
+          cpLog
+            .slice(-15)
+            .map(
+              (l) =>
+                `  ${String(l['msg'])} ${JSON.stringify({ ...l, msg: undefined, time: undefined, pid: undefined, hostname: undefined })}`,
+            )
+            .join('\n') +
+          `\nthe nodes' last lines about it:\n${lines.join('\n')}`
+        );
+      };
       const plan = [['HS_PAYLOADS'], ['KV_hs-dispatch', 'KV_hs-config', 'KV_hs-edges'], []];
       for (const prefer of plan) {
         await hub.settled(STATE.slice(0, 7));
@@ -173,6 +214,8 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
         await waitFor(() => audit(r.accepted, sent).handled >= before + 100, {
           timeoutMs: 45_000,
           message: `payloads keep being handled with ${victim.name} down`,
+        }).catch(async (err: Error) => {
+          throw new Error(`${err.message}; ${await whereThingsAre(before)}`, { cause: err });
         });
         await victim.restart();
       }
