@@ -193,7 +193,14 @@ export class Lane {
    */
   async check(): Promise<void> {
     const now = performance.now();
-    if (this.dead || this.paused || this.running || now - this.lastActivity < IDLE_CHECK_MS) return;
+    if (this.dead || this.running) return;
+    // Safety nets: payloads queued with no run going (a run that ended early), or a hold left on with room again.
+    if (this.queue.length > 0 && !this.draining && !this.deps.stopping()) void this.run();
+    if (this.paused && this.queue.length < LOW) {
+      this.paused = false;
+      this.reader.resume();
+    }
+    if (this.paused || this.running || now - this.lastActivity < IDLE_CHECK_MS) return;
     if (now - this.lastCheck < IDLE_CHECK_MS) return;
     this.lastCheck = now;
     try {
@@ -381,7 +388,13 @@ export class Lane {
         this.stop();
         throw new RecordConflict('another replica owns the edge');
       }
-      await this.deps.ownership.changed(); // no offer until the lease is renewed (or the edge is lost)
+      // No offer until the lease is renewed (or the edge is lost); looked at again at least twice a second.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.deps.ownership.changed(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, 500))),
+      ]);
+      clearTimeout(timer);
     }
   }
 
