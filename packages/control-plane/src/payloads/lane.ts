@@ -388,13 +388,7 @@ export class Lane {
         this.stop();
         throw new RecordConflict('another replica owns the edge');
       }
-      // No offer until the lease is renewed (or the edge is lost); looked at again at least twice a second.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.deps.ownership.changed(),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, 500))),
-      ]);
-      clearTimeout(timer);
+      await this.deps.ownership.changed(); // no offer until the lease is renewed (or the edge is lost)
     }
   }
 
