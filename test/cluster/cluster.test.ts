@@ -192,6 +192,7 @@ describe('the hub as a 3-node JetStream cluster, replicas 3', { timeout: 480_000
         return (
           `round ${killed.size}, handled ${audit(r.accepted, sent).handled} (${before} at the kill) of ${sent} sent; ` +
           `outbox pending ${edge.pendingPayloads()}; control plane ${JSON.stringify(cp.payloads.counters)}; ` +
+          `lanes ${JSON.stringify(cp.payloads.lanes())}; ` +
           `HS_PAYLOADS ${stream}; the control plane's last log lines:\n` +
           cpLog
             .slice(-15)

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { JetStreamPublisher, type PluginSpec } from '@hubspoke/runtime';
@@ -19,6 +20,19 @@ import { sleep, startNatsServer, waitFor, type NatsServer } from '../helpers/ind
 const body = (p: { payload: Uint8Array }) => JSON.parse(Buffer.from(p.payload).toString()) as { n: number };
 
 const fast = { maxDeliveries: 3, backoffInitialMs: 20, backoffMaxMs: 100 };
+
+/** Stores `n` payloads of edge `eu/<edge>` in HS_PAYLOADS as an edge without a leaf would (bodies 0…n-1). */
+async function publishBacklog(js: ReturnType<typeof jetstream>, edge: string, n: number): Promise<void> {
+  for (let from = 0; from < n; from += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, n - from) }, (_, i) => {
+        const k = from + i;
+        const env = encodeEnvelope({ id: `${edge}-${k}`, namespace: 'eu', edgeId: edge, payload: Buffer.from(`${k}`) });
+        return js.publish(`hs.pay.eu.${edge}`, env, { msgID: `${edge}-${k}` });
+      }),
+    );
+  }
+}
 
 describe('edge payloads, edge connected straight to the hub', () => {
   let hub: NatsServer;
@@ -304,20 +318,7 @@ describe('edge payloads, edge connected straight to the hub', () => {
       // The stream as a control plane makes it, before any runs: the backlog waits there.
       cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [], payloads: fast });
       await cp.close();
-      for (let from = 0; from < N; from += 500) {
-        await Promise.all(
-          Array.from({ length: 500 }, (_, i) => {
-            const n = from + i;
-            const env = encodeEnvelope({
-              id: `bl-${n}`,
-              namespace: 'eu',
-              edgeId: 'backlog',
-              payload: Buffer.from(`${n}`),
-            });
-            return js.publish('hs.pay.eu.backlog', env, { msgID: `bl-${n}` });
-          }),
-        );
-      }
+      await publishBacklog(js, 'backlog', N);
       assert.equal(
         (await jsm.streams.info('HS_PAYLOADS', { subjects_filter: 'hs.pay.eu.backlog' })).state.subjects?.[
           'hs.pay.eu.backlog'
@@ -344,6 +345,50 @@ describe('edge payloads, edge connected straight to the hub', () => {
         r.accepted.every((p) => p.deliveryCount === 1),
         'deliveryCount 1 for every first offer',
       );
+    } finally {
+      await nc.close();
+      await cp?.close();
+    }
+  });
+
+  test('a control plane closed with payloads queued and claimed: it leaves no claim, the next offers each with deliveryCount 1', async () => {
+    const N = 4000;
+    const nc = await connect({ servers: hub.url });
+    const num = (p: { payload: Uint8Array }) => Number(Buffer.from(p.payload).toString());
+    let cp: ControlPlane | undefined;
+    try {
+      const js = jetstream(nc);
+      cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [], payloads: fast });
+      await cp.close();
+      await publishBacklog(js, 'closed-queued', N);
+      // A fast receiver: the lane's claims grow to cover many queued payloads ahead of the one in hand.
+      const first = new Receiver();
+      let closing: Promise<void> | undefined;
+      first.decide = (p) => {
+        if (num(p) === 1000) closing = (cp as ControlPlane).close();
+        return true;
+      };
+      cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [first], payloads: fast });
+      await waitFor(() => closing !== undefined, { timeoutMs: 20_000, message: 'the first closes at payload 1000' });
+      await closing;
+      const kv = await new Kvm(nc).open('hs-dispatch');
+      const rec = (await kv.get('edge.eu.closed-queued'))?.json<{ streamSeq: number; claim?: unknown }>();
+      assert.ok(rec, 'the record was written at the close');
+      assert.equal(rec.claim, undefined, `no claim left, nothing after the cursor was offered: ${JSON.stringify(rec)}`);
+      const second = new Receiver();
+      cp = await startControlPlane({ natsUrl: hub.url, log: testLog(), plugins: [second], payloads: fast });
+      const done = first.accepted.length;
+      await waitFor(() => second.accepted.length >= N - done, {
+        timeoutMs: 30_000,
+        message: `the rest handled (${second.accepted.length}/${N - done})`,
+      });
+      assert.deepEqual(
+        [...first.accepted, ...second.accepted].map(num),
+        Array.from({ length: N }, (_, k) => k),
+        'each once, in order, across the two',
+      );
+      const flagged = second.offers.filter((p) => p.deliveryCount !== 1).map(num);
+      assert.deepEqual(flagged, [], 'every payload the first never offered comes with deliveryCount 1');
     } finally {
       await nc.close();
       await cp?.close();

@@ -6,7 +6,7 @@ import { deadLetterStep, DeadLetters } from './dead-letters.js';
 import { decodeStep } from './decode.js';
 import { durableEventStep } from './durable-events.js';
 import type { EdgeRecords } from './edge-record.js';
-import { Lane, type LaneDeps } from './lane.js';
+import { Lane, type LaneDeps, type LaneState } from './lane.js';
 import { offerHandler, PayloadRoutes, receiversOf, routeStep } from './offer.js';
 import type { Ownership } from './ownership.js';
 import type { Delivery, Result } from './pipeline.js';
@@ -174,6 +174,11 @@ export class Dispatcher {
       if (lane) this.lanes.delete(key);
       void this.take(ns, edge);
     }
+  }
+
+  /** Each lane's state, for diagnostics. */
+  lanesState(): LaneState[] {
+    return [...this.lanes.values()].map((l) => l.state());
   }
 
   /** The receivers in load order, and who takes which payload type; plugins are fixed once the node is ready. */

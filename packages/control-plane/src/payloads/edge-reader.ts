@@ -29,6 +29,10 @@ export class EdgeReader {
   private generation = 0;
   private wake: (() => void) | undefined;
   private reading = false;
+  /** What the reader does now, for diagnostics. */
+  private stage: 'stopped' | 'starting' | 'held' | 'fetching' = 'stopped';
+  private startedAt = 0;
+  private batches = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -43,10 +47,17 @@ export class EdgeReader {
     return this.reading;
   }
 
+  /** For diagnostics: what the reader does, since when it reads, and how many batches it asked for. */
+  state(): { stage: string; reading: boolean; sinceMs: number; batches: number } {
+    return { stage: this.stage, reading: this.reading, sinceMs: Date.now() - this.startedAt, batches: this.batches };
+  }
+
   /** (Re)starts reading at `fromSeq`. */
   async start(fromSeq: number): Promise<void> {
     this.stop();
     const generation = ++this.generation;
+    this.stage = 'starting';
+    this.startedAt = Date.now();
     try {
       const consumer = await orderedConsumer(this.js, PAYLOAD_STREAM, this.subject, {
         deliver_policy: DeliverPolicy.StartSequence,
@@ -70,6 +81,7 @@ export class EdgeReader {
   stop(): void {
     this.generation++;
     this.reading = false;
+    this.stage = 'stopped';
     this.batch?.stop();
     this.batch = undefined;
     this.resume();
@@ -79,9 +91,12 @@ export class EdgeReader {
     try {
       while (generation === this.generation) {
         if (!this.wanted()) {
+          this.stage = 'held';
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
+        this.stage = 'fetching';
+        this.batches++;
         // A callback instead of the iterator: one promise per batch, not one per message. nats.js's fetch
         // takes it as consume() does (the option is not in its FetchOptions type).
         const batch = await consumer.fetch({

@@ -28,10 +28,37 @@ export interface LaneDeps {
   legacyFloor: number;
 }
 
+/** A lane's state, for diagnostics (`PayloadDispatch.lanes()`). */
+export interface LaneState {
+  ns: string;
+  edge: string;
+  dead: boolean;
+  running: boolean;
+  paused: boolean;
+  draining: boolean;
+  /** Where the run waits now (`idle` when it is not running). */
+  waiting: string;
+  queued: number;
+  lastQueued: number;
+  streamSeq: number;
+  persistedSeq: number;
+  claimThrough: number | undefined;
+  owns: boolean;
+  holds: boolean;
+  leaseAgeMs: number;
+  msSinceActivity: number;
+  reader: ReturnType<EdgeReader['state']>;
+}
+
 /** Queue bounds: past HIGH the reader asks for no more, below LOW it asks again. */
 const HIGH = 2048;
 const LOW = 1024;
-const MAX_CLAIM = 64;
+/**
+ * The most payloads one claim covers (docs/payloads.md: what a replica that dies may have claimed without offering).
+ * With 64, the leaf bench's control plane wrote its record once per 28 payloads, and spent about a fifth of its
+ * CPU less with 256 (A/B in docs/performance.md).
+ */
+export const MAX_CLAIM = 256;
 /** A claim used up faster than this doubles the next one; slower, the next claims one payload. */
 const FAST_CLAIM_MS = 20;
 const IDLE_CHECK_MS = 1000;
@@ -75,6 +102,10 @@ export class Lane {
   private lastActivity = performance.now();
   private lastCheck = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The last offer about to be made: the payload in hand and its `deliveryCount`. */
+  private headOffer: { seq: number; count: number } | undefined;
+  /** Where the run waits now, for diagnostics. */
+  private waiting = 'idle';
   /** Being handed to another replica: no payload is started. */
   private draining = false;
   dead = false;
@@ -131,6 +162,29 @@ export class Lane {
 
   get busy(): boolean {
     return this.running;
+  }
+
+  state(): LaneState {
+    const o = this.deps.ownership;
+    return {
+      ns: this.ns,
+      edge: this.edge,
+      dead: this.dead,
+      running: this.running,
+      paused: this.paused,
+      draining: this.draining,
+      waiting: this.running ? this.waiting : 'idle',
+      queued: this.queue.length,
+      lastQueued: this.lastQueued,
+      streamSeq: this.rec.streamSeq,
+      persistedSeq: this.persisted.streamSeq,
+      claimThrough: this.persisted.claim?.through,
+      owns: o.owns(this.ns, this.edge),
+      holds: o.holds(this.ns, this.edge),
+      leaseAgeMs: o.leaseAgeMs,
+      msSinceActivity: Math.round(performance.now() - this.lastActivity),
+      reader: this.reader.state(),
+    };
   }
 
   /** Resolves when the payload in hand (if any) is dealt with and the lane's run ended. */
@@ -256,6 +310,7 @@ export class Lane {
           nextOffer: this.nextOfferOf(m.seq),
           beforeOffer: (count) => this.beforeOffer(m.seq, count),
         };
+        this.waiting = 'handler';
         const r = await this.handler(d);
         if (r.kind === 'stopped') break;
         this.queue.shift();
@@ -299,6 +354,7 @@ export class Lane {
    * the few microtasks between this check and the receiver's call.
    */
   private beforeOffer(seq: number, count: number): Promise<void> | undefined {
+    this.headOffer = { seq, count };
     // The common case, without a promise: this replica owns the edge and the claim that landed covers the payload
     // (no wait for a write in flight: the next claim, written ahead).
     if (
@@ -315,11 +371,13 @@ export class Lane {
 
   private async recordOffer(seq: number, count: number): Promise<void> {
     for (;;) {
+      this.waiting = 'lease';
       await this.untilOwner();
       if (this.covers(seq, count)) {
         if (count === 1) this.claimAhead(seq);
         return;
       }
+      this.waiting = 'record write';
       await this.writes;
       if (!this.deps.ownership.owns(this.ns, this.edge)) continue;
       if (this.covers(seq, count)) return;
@@ -335,6 +393,7 @@ export class Lane {
       this.rec.claim = { through, first: seq, offered: count };
       const p = this.commit(true);
       this.writes = p.catch(() => undefined);
+      this.waiting = 'claim write';
       await p;
       if (this.deps.ownership.owns(this.ns, this.edge)) return;
     }
@@ -347,7 +406,10 @@ export class Lane {
 
   /**
    * Where a new claim from the payload in hand (`seq`, the head of the queue) ends: the payloads queued after it,
-   * `claimSize` in all. The size doubles (up to MAX_CLAIM) while claims are used up fast, else falls to one.
+   * `claimSize` in all. The size doubles (up to MAX_CLAIM) while claims are used up fast, else falls to one. Only
+   * queued payloads: one that came after a receiver started hanging is never claimed by this replica, so should it
+   * die, that payload's first offer elsewhere says `deliveryCount` 1 (a claim reaching `claimSize` stream sequences
+   * ahead was tried: it flagged those too).
    */
   private nextClaimThrough(seq: number): number {
     const now = performance.now();
@@ -400,10 +462,15 @@ export class Lane {
     const r: EdgeRecord = { ...this.rec };
     const old = this.inherited;
     if (!withClaim) {
-      // Keep a claim while it covers payloads not dealt with yet (a stop in the middle of retries): the next
-      // owner goes on counting from it.
-      const own = this.rec.claim;
-      const keep = own && own.through > r.streamSeq ? own : old && old.through > r.streamSeq ? old : undefined;
+      // Keep the claim of the payload in hand when it was offered and not dealt with (a stop in the middle of
+      // retries): the next owner goes on counting from it. The rest of a claim covers payloads never offered here.
+      // A claim inherited from a dead replica stays while it covers payloads after the cursor.
+      const h = this.headOffer;
+      const inherited = old && old.through > r.streamSeq ? old : undefined;
+      const keep =
+        h && h.seq > r.streamSeq && (this.queue[0] as JsMsg | undefined)?.seq === h.seq
+          ? { first: h.seq, through: Math.max(h.seq, inherited?.through ?? 0), offered: h.count }
+          : inherited;
       if (keep) r.claim = keep;
       else delete r.claim;
     }

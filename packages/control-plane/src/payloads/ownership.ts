@@ -70,6 +70,11 @@ export class Ownership {
     return performance.now() - this.renewedAt < this.leaseMs * 0.9;
   }
 
+  /** Milliseconds since the send of the last renewal that landed (diagnostics). */
+  get leaseAgeMs(): number {
+    return Math.round(performance.now() - this.renewedAt);
+  }
+
   /**
    * Resolves at the next change that can turn `owns` or `holds`: a renewal attempt (landed or not), an owner key
    * changed, or the close. What waits for its lease (the hub was away) wakes then, not on a timer.

@@ -5,6 +5,7 @@ import { DurableDown } from '../events/durable-down.js';
 import { randomUUID } from 'node:crypto';
 import { Dispatcher, type DispatchCounters, type DispatchOptions } from './dispatcher.js';
 import { EdgeRecords } from './edge-record.js';
+import type { LaneState } from './lane.js';
 import { Ownership } from './ownership.js';
 import { OutboxSources } from './sources.js';
 import { DISPATCH_BUCKET, DOWN_STREAM, ensurePayloadStreams, type PayloadStreamOptions } from './streams.js';
@@ -47,6 +48,8 @@ export interface PayloadDispatch {
   close(): void;
   /** Stops the hub sourcing a forgotten edge's outbox; resolves to whether it did. */
   forgetSource(edgeId: string): Promise<boolean>;
+  /** The state of each edge this replica dispatches (for diagnostics: a lane that stands still says why). */
+  lanes(): LaneState[];
 }
 
 /** Creates the payload and dead-letter streams and the dispatch record bucket; dispatch starts once plugins are ready. */
@@ -99,5 +102,6 @@ export async function openPayloadDispatch(ctx: SetupContext, o: PayloadOptions):
       publisher.close();
     },
     forgetSource: (edgeId) => sources.remove(edgeId),
+    lanes: () => dispatcher.lanesState(),
   };
 }
