@@ -1,7 +1,7 @@
 export { startNode } from './node.js';
 export { parseConfig, nameSchema, serversSchema, commonOptionsShape, tlsSchema } from './config.js';
 export { loadPlugins } from './host/load.js';
-export { PluginHost, pluginCall } from './host/host.js';
+export { PluginHost, pluginCall, type PluginCallMap } from './host/host.js';
 export { validatePluginConfig } from './host/config-schema.js';
 export { LocalBus } from './events/local-bus.js';
 export { Fabric } from './events/fabric.js';

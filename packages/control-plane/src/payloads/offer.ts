@@ -7,7 +7,7 @@ import {
   type Envelope,
 } from '@hubspoke/sdk';
 import { handlerScope, pluginCall, type HostedPlugin, type PluginHost } from '@hubspoke/runtime';
-import type { Delivery, Handler, Middleware } from './pipeline.js';
+import type { Delivery, Handler, Middleware, Result } from './pipeline.js';
 
 /** What came of offering a payload to the receivers. */
 export type Outcome =
@@ -84,33 +84,43 @@ export function toEdgePayload(
   };
 }
 
+const NONE: Outcome = { kind: 'none' };
+
 /**
  * Offers a payload to the receivers in load order until one returns true. A throw (or an answer slower than
- * `timeoutMs`) stops the round: the payload is retried later, from the first receiver again.
+ * `timeoutMs`) stops the round: the payload is retried later, from the first receiver again. `map` turns the
+ * outcome into what the promise resolves to. No async layer: one promise per receiver asked, besides the
+ * receiver's own (the await of an async offer, of this function and of each receiver call was a promise and a
+ * promise-hook round each, per payload).
  */
-export async function offerPayload(
+export function offerPayload<R = Outcome>(
   receivers: readonly HostedPlugin[],
   payload: EdgePayload,
   env: Envelope,
   timeoutMs: number,
-): Promise<Outcome> {
+  map: (o: Outcome) => R = (o) => o as R,
+): Promise<R> {
   const scope = {
     payloadId: payload.id,
     ...(env.correlationId ? { correlationId: env.correlationId } : {}),
     ...(env.traceparent ? { traceparent: env.traceparent } : {}),
   };
-  for (const h of receivers) {
+  const from = (i: number): Promise<R> => {
+    const h = receivers[i];
+    if (h === undefined) return Promise.resolve(map(NONE));
     const receiver = h.plugin as unknown as EdgePayloadReceiver;
-    try {
-      const ok = await pluginCall(h.name, 'acceptEdgePayload', timeoutMs, () =>
-        handlerScope.run(scope, () => receiver.acceptEdgePayload(h.ctx, payload)),
-      );
-      if (ok === true) return { kind: 'handled', plugin: h.name };
-    } catch (err) {
-      return { kind: 'threw', plugin: h.name, error: (err as Error).message };
-    }
-  }
-  return { kind: 'none' };
+    return pluginCall(
+      h.name,
+      'acceptEdgePayload',
+      timeoutMs,
+      () => handlerScope.run(scope, () => receiver.acceptEdgePayload(h.ctx, payload)),
+      {
+        ok: (ok): R | Promise<R> => (ok === true ? map({ kind: 'handled', plugin: h.name }) : from(i + 1)),
+        err: (e) => map({ kind: 'threw', plugin: h.name, error: e.message }),
+      },
+    );
+  };
+  return from(0);
 }
 
 /**
@@ -135,20 +145,22 @@ export function routeStep(routes: () => PayloadRoutes, noReceiver: (d: Delivery)
  * times out) asks for a retry; every receiver returning false rejects it for good.
  */
 export function offerHandler(timeoutMs: number, hooks: { onOffer(): void }): Handler {
-  return async (d) => {
+  return (d) => {
     const env = d.env as Envelope;
+    const count = d.nextOffer;
     hooks.onOffer();
-    const payload = toEdgePayload(env, d.ns, d.edge, d.receivedNanos, d.nextOffer);
-    const outcome = await offerPayload(d.receivers ?? [], payload, env, timeoutMs);
-    if (outcome.kind === 'handled') return { kind: 'handled', plugin: outcome.plugin, deliveryCount: d.nextOffer };
-    if (outcome.kind === 'none') {
-      return {
-        kind: 'reject',
-        reason: 'no receiver handled it (every acceptEdgePayload returned false)',
-        plugin: '',
-        attempts: d.nextOffer,
-      };
-    }
-    return { kind: 'reject', reason: outcome.error, plugin: outcome.plugin, attempts: d.nextOffer, retry: true };
+    const payload = toEdgePayload(env, d.ns, d.edge, d.receivedNanos, count);
+    return offerPayload(d.receivers ?? [], payload, env, timeoutMs, (outcome): Result => {
+      if (outcome.kind === 'handled') return { kind: 'handled', plugin: outcome.plugin, deliveryCount: count };
+      if (outcome.kind === 'none') {
+        return {
+          kind: 'reject',
+          reason: 'no receiver handled it (every acceptEdgePayload returned false)',
+          plugin: '',
+          attempts: count,
+        };
+      }
+      return { kind: 'reject', reason: outcome.error, plugin: outcome.plugin, attempts: count, retry: true };
+    });
   };
 }

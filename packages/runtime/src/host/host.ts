@@ -73,14 +73,42 @@ function pluginError(plugin: string, step: string, err: unknown): HubspokeError 
   );
 }
 
-/** Runs `fn`, failing with `HS_ERR_PLUGIN` naming the plugin and the step when it throws or outlasts `ms`. */
-export function pluginCall<T>(plugin: string, step: string, ms: number, fn: () => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+/** What {@link pluginCall} turns the plugin's answer or failure into, in the one promise it returns. */
+export interface PluginCallMap<T, R> {
+  ok(value: T): R | PromiseLike<R>;
+  err(error: HubspokeError): R;
+}
+
+/**
+ * Runs `fn`, failing with `HS_ERR_PLUGIN` naming the plugin and the step when it throws or outlasts `ms`. With
+ * `map`, the answer and the failure are turned into the promise's value instead (what a caller would do in a
+ * `.then` of its own: one promise less per call, for the payload offer at full speed).
+ */
+export function pluginCall<T>(plugin: string, step: string, ms: number, fn: () => T | Promise<T>): Promise<T>;
+export function pluginCall<T, R>(
+  plugin: string,
+  step: string,
+  ms: number,
+  fn: () => T | Promise<T>,
+  map: PluginCallMap<T, R>,
+): Promise<R>;
+export function pluginCall<T, R>(
+  plugin: string,
+  step: string,
+  ms: number,
+  fn: () => T | Promise<T>,
+  map?: PluginCallMap<T, R>,
+): Promise<T | R> {
+  return new Promise<T | R>((resolve, reject) => {
     let settled = false;
+    const fail = (err: HubspokeError): void => {
+      if (map) resolve(map.err(err));
+      else reject(err);
+    };
     const timedOut = (): void => {
       if (settled) return;
       settled = true;
-      reject(new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} did not finish within ${ms} ms`));
+      fail(new HubspokeError(ErrorCode.Plugin, `plugin ${plugin}: ${step} did not finish within ${ms} ms`));
     };
     let timer: NodeJS.Timeout | undefined;
     let deadline: Deadline | undefined;
@@ -101,15 +129,23 @@ export function pluginCall<T>(plugin: string, step: string, ms: number, fn: () =
     try {
       r = fn();
     } catch (err) {
-      if (end()) reject(pluginError(plugin, step, err));
+      if (end()) fail(pluginError(plugin, step, err));
       return;
     }
     Promise.resolve(r).then(
       (v) => {
-        if (end()) resolve(v);
+        if (!end()) return;
+        if (!map) resolve(v);
+        else {
+          try {
+            resolve(map.ok(v));
+          } catch (err) {
+            reject(err as Error);
+          }
+        }
       },
       (err: unknown) => {
-        if (end()) reject(pluginError(plugin, step, err));
+        if (end()) fail(pluginError(plugin, step, err));
       },
     );
   });
