@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startControlPlane, type ControlPlane } from '@hubspoke/control-plane';
+import { AdminClient, startControlPlane, type ControlPlane, type ReplayProgress } from '@hubspoke/control-plane';
 import { startEdgeNode, type EdgeNode } from '@hubspoke/edge-node';
 import {
   addEdge,
@@ -286,6 +286,30 @@ describe('authorization on (hubspoke auth init / edge add / edge revoke)', () =>
       assert.ok(!receiver.offers.some((p) => p.id.startsWith('rogue-')));
       const dlq = await jetstreamManager(cp.node.nc).then((m) => m.streams.info('HS_DLQ', { subjects_filter: '>' }));
       assert.equal(dlq.state.subjects?.['hs.dlq.us.sec-us'], 2);
+      // Nor through a replay of sec-us: the replay offers only what dispatch would (both stay at the hub, on
+      // sec-us's subjects; before, a replay offered them as sec-us's payloads).
+      const replayed = new Receiver('replayed');
+      const ops = await startControlPlane({
+        natsUrl: hub.url,
+        credentials: authPaths(dir).control,
+        plugins: [replayed],
+        log: testLog(),
+        admin: { listen: '127.0.0.1:0' },
+      });
+      const admin = new AdminClient(ops.admin?.address as string, { token: ops.admin?.token as string });
+      try {
+        let last: ReplayProgress | undefined;
+        for await (const p of admin.replay({ filter: { namespace: 'us', edgeId: 'sec-us' }, plugin: 'replayed' })) {
+          last = p;
+        }
+        assert.ok(last?.done && last.error === '', JSON.stringify(last));
+        assert.ok(last.scanned >= 2, `the forged payloads were scanned (${last.scanned})`);
+        const forged = replayed.offers.filter((p) => p.replay?.of.startsWith('rogue-'));
+        assert.deepEqual(forged, [], 'no forged payload offered by the replay');
+      } finally {
+        admin.close();
+        await ops.close();
+      }
     } finally {
       await nc.close();
     }

@@ -1,4 +1,4 @@
-import { decodeEnvelope, type Limits } from '@hubspoke/sdk';
+import { decodeEnvelope, type Envelope, type Limits } from '@hubspoke/sdk';
 import { sourcedPosition } from '@hubspoke/runtime';
 import type { Middleware, Result } from './pipeline.js';
 
@@ -22,20 +22,29 @@ export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Mi
     } catch (err) {
       return reject((err as Error).message);
     }
-    if (d.env.namespace !== d.ns || d.env.edgeId !== d.edge) {
-      const why = `envelope names ${d.env.namespace}/${d.env.edgeId}, subject ${d.ns}/${d.edge}`;
-      return reject(`HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`);
-    }
-    if (d.source !== undefined) {
-      const pos = sourcedPosition(d.edge, d.source);
-      if (typeof pos === 'string') {
-        return reject(
-          `HS_ERR_ENVELOPE_MALFORMED: a payload stored for ${d.ns}/${d.edge} is not from its outbox: ${pos}`,
-        );
-      }
-      d.env.sequence = pos.seq;
-      d.env.sequenceEpoch = pos.epoch;
-    }
+    const why = checkOrigin(d.env, d.ns, d.edge, d.source);
+    if (why !== undefined) return reject(why);
     return next(d);
   };
+}
+
+/**
+ * Why a payload stored on the subject of `ns`/`edge` is not that edge's, or undefined when it is: its envelope
+ * names another edge, or it was sourced (`source`: its `Nats-Stream-Source` header) from another edge's outbox. For
+ * a sourced payload of the edge, sets its outbox position (the stream's id and sequence there) in `env`. Dispatch
+ * dead-letters what fails; replay skips it (a compromised leaf can store payloads on another edge's subject).
+ */
+export function checkOrigin(env: Envelope, ns: string, edge: string, source: string | undefined): string | undefined {
+  if (env.namespace !== ns || env.edgeId !== edge) {
+    const why = `envelope names ${env.namespace}/${env.edgeId}, subject ${ns}/${edge}`;
+    return `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`;
+  }
+  if (source === undefined) return undefined;
+  const pos = sourcedPosition(edge, source);
+  if (typeof pos === 'string') {
+    return `HS_ERR_ENVELOPE_MALFORMED: a payload stored for ${ns}/${edge} is not from its outbox: ${pos}`;
+  }
+  env.sequence = pos.seq;
+  env.sequenceEpoch = pos.epoch;
+  return undefined;
 }

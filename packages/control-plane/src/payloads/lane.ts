@@ -7,7 +7,7 @@ import { EdgeReader } from './edge-reader.js';
 import { RecordConflict, type EdgeRecord, type EdgeRecords } from './edge-record.js';
 import type { Ownership } from './ownership.js';
 import { compose, type Delivery, type Handler, type Middleware, type Result } from './pipeline.js';
-import { streamSourceOf } from './source-header.js';
+import { sourceOf } from './source-header.js';
 import { PAYLOAD_STREAM } from './streams.js';
 
 /** What a lane needs from its dispatcher. */
@@ -65,12 +65,6 @@ const IDLE_CHECK_MS = 1000;
 const IDLE_COMMIT_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The source header of a message sourced from an outbox (every one on `hs.outbox.…`), else undefined. */
-function sourceOf(m: JsMsg): string | undefined {
-  const h = streamSourceOf(m);
-  return h !== '' || m.subject.startsWith('hs.outbox.') ? h : undefined;
-}
 
 /**
  * One owned edge: reads its payloads in stream order and runs each through the pipeline, one at a time (a

@@ -5,7 +5,9 @@ import type { HostedPlugin, PluginHost } from '@hubspoke/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger as Pino } from 'pino';
 import type { ReplayFailure, ReplayProgress, ReplayRequest } from '../admin/types.js';
+import { checkOrigin } from './decode.js';
 import { checkTimes, edgeOfSubject, filterSubject, scan } from './inspect.js';
+import { sourceOf } from './source-header.js';
 import { offerPayload, PayloadRoutes, receiversOf, toEdgePayload } from './offer.js';
 import { PAYLOAD_STREAM } from './streams.js';
 
@@ -141,6 +143,10 @@ export async function replay(
       } catch {
         continue; // it was dead-lettered as malformed; nothing a receiver could take
       }
+      const { ns, edge } = edgeOfSubject(m.subject);
+      // Only what dispatch offers: a payload on an edge's subject that is not that edge's (its envelope names
+      // another, or a compromised leaf sourced it onto this edge's subject) was dead-lettered, never offered.
+      if (checkOrigin(env, ns, edge, sourceOf(m)) !== undefined) continue;
       if (env.topic || (correlation && env.correlationId !== correlation) || seen.has(env.id)) continue;
       seen.add(env.id);
       p.matched++;
@@ -153,7 +159,6 @@ export async function replay(
           }),
           { kind: 'payload', limits: d.limits },
         );
-        const { ns, edge } = edgeOfSubject(m.subject);
         const payload = toEdgePayload(copy, ns, edge, m.info.timestampNanos, 1);
         const list = routes ? routes.for(copy.metadata['type']) : receivers;
         if (list.length === 0) {

@@ -39,3 +39,9 @@ export function streamSourceOf(m: JsMsg): string {
   }
   return '';
 }
+
+/** The source header of a message sourced from an outbox (every one on `hs.outbox.…`), else undefined. */
+export function sourceOf(m: JsMsg): string | undefined {
+  const h = streamSourceOf(m);
+  return h !== '' || m.subject.startsWith('hs.outbox.') ? h : undefined;
+}
