@@ -306,6 +306,26 @@ describe('authorization on (hubspoke auth init / edge add / edge revoke)', () =>
         assert.ok(last.scanned >= 2, `the forged payloads were scanned (${last.scanned})`);
         const forged = replayed.offers.filter((p) => p.replay?.of.startsWith('rogue-'));
         assert.deepEqual(forged, [], 'no forged payload offered by the replay');
+        // Nor through a redrive of its dead letters: republished on sec-us's subject, they would pass as its own.
+        const dead = (await admin.listDeadLetters({ filter: { namespace: 'us', edgeId: 'sec-us' } })).deadLetters;
+        assert.equal(dead.length, 2);
+        for (const req of [
+          { all: true, confirm: 'all' as const, filter: { edgeId: 'sec-us' } },
+          { seqs: [dead[0]?.seq as number] },
+        ]) {
+          await assert.rejects(admin.redrive(req), (e: Error & { code?: string }) => {
+            assert.equal(e.code, 'HS_ERR_INVALID_ARGUMENT');
+            assert.match(e.message, /not the payload of the edge whose subject .* Nothing was redriven/);
+            return true;
+          });
+        }
+        const still = (await admin.listDeadLetters({ filter: { namespace: 'us', edgeId: 'sec-us' } })).deadLetters;
+        assert.equal(still.length, 2, 'both dead letters are still there, to drop');
+        assert.deepEqual(
+          receiver.offers.filter((p) => p.id.startsWith('rogue-')),
+          [],
+          'and never offered',
+        );
       } finally {
         admin.close();
         await ops.close();

@@ -22,6 +22,7 @@ import {
   stored,
   type StoredPayload,
 } from './inspect.js';
+import { isForeign } from './decode.js';
 import { DLQ_STREAM } from './streams.js';
 
 /** What the dead-letter operations need of the control plane. */
@@ -124,6 +125,7 @@ const SEQUENCE_ZERO = Uint8Array.of(0x70, 0x00);
  */
 export async function redrive(d: DeadLetterDeps, req: RedriveRequest): Promise<RedriveReply> {
   const seqs = await selection(d, req, 'redrive');
+  await refuseForeign(d, seqs);
   const reply: RedriveReply = { redriven: [], missing: [] };
   for (const seq of seqs) {
     const m = await getDeadLetter(d.jsm, seq);
@@ -152,6 +154,30 @@ export async function redrive(d: DeadLetterDeps, req: RedriveRequest): Promise<R
     }
   }
   return reply;
+}
+
+/**
+ * Refuses, before anything is redriven, a selection holding a dead letter that is not the payload of the edge whose
+ * subject it is on (its envelope names another edge, or a compromised leaf sourced it from its own outbox onto
+ * that subject: docs/security.md). Redriving republishes it on that subject, where it would pass as that edge's.
+ * @throws HubspokeError `HS_ERR_INVALID_ARGUMENT` naming them
+ */
+async function refuseForeign(d: DeadLetterDeps, seqs: readonly number[]): Promise<void> {
+  const foreign: number[] = [];
+  for (const seq of seqs) {
+    const m = await getDeadLetter(d.jsm, seq);
+    if (m && isForeign(m.header?.get('Hs-Dlq-Reason') ?? '')) foreign.push(seq);
+  }
+  if (foreign.length === 0) return;
+  const list =
+    foreign.length > 10 ? `${foreign.slice(0, 10).join(', ')} and ${foreign.length - 10} more` : foreign.join(', ');
+  throw new HubspokeError(
+    ErrorCode.InvalidArgument,
+    `redrive: dead letter ${list} ${foreign.length > 1 ? 'are' : 'is'} not the payload of the edge whose subject ` +
+      `${foreign.length > 1 ? 'they are' : 'it is'} on (the envelope names another edge, or it was sourced from another ` +
+      `edge's outbox; see its reason): redriven, it would pass as that edge's. Nothing was redriven: drop ` +
+      `${foreign.length > 1 ? 'them' : 'it'}, or redrive the others by seq`,
+  );
 }
 
 /** Deletes dead letters for good. */

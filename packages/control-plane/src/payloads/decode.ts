@@ -28,6 +28,20 @@ export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Mi
   };
 }
 
+const CONTRADICTS = 'HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject';
+const NOT_FROM_OUTBOX_START = 'HS_ERR_ENVELOPE_MALFORMED: a payload stored for';
+const NOT_FROM_OUTBOX_END = 'is not from its outbox';
+
+/**
+ * Whether a dead letter's reason says it is not the payload of the edge whose subject it is on ({@link checkOrigin}
+ * rejected it): redriving it would hand it to receivers as that edge's.
+ */
+export function isForeign(reason: string): boolean {
+  return (
+    reason.startsWith(CONTRADICTS) || (reason.startsWith(NOT_FROM_OUTBOX_START) && reason.includes(NOT_FROM_OUTBOX_END))
+  );
+}
+
 /**
  * Why a payload stored on the subject of `ns`/`edge` is not that edge's, or undefined when it is: its envelope
  * names another edge, or it was sourced (`source`: its `Nats-Stream-Source` header) from another edge's outbox. For
@@ -37,13 +51,11 @@ export function decodeStep(limits: Readonly<Limits>, onRejected: () => void): Mi
 export function checkOrigin(env: Envelope, ns: string, edge: string, source: string | undefined): string | undefined {
   if (env.namespace !== ns || env.edgeId !== edge) {
     const why = `envelope names ${env.namespace}/${env.edgeId}, subject ${ns}/${edge}`;
-    return `HS_ERR_ENVELOPE_MALFORMED: envelope contradicts its subject: ${why}`;
+    return `${CONTRADICTS}: ${why}`;
   }
   if (source === undefined) return undefined;
   const pos = sourcedPosition(edge, source);
-  if (typeof pos === 'string') {
-    return `HS_ERR_ENVELOPE_MALFORMED: a payload stored for ${ns}/${edge} is not from its outbox: ${pos}`;
-  }
+  if (typeof pos === 'string') return `${NOT_FROM_OUTBOX_START} ${ns}/${edge} ${NOT_FROM_OUTBOX_END}: ${pos}`;
   env.sequence = pos.seq;
   env.sequenceEpoch = pos.epoch;
   return undefined;
