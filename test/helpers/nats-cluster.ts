@@ -51,8 +51,19 @@ export async function startCluster(
       });
       return cluster;
     } catch (err) {
+      // What each node says, for a cluster that did not form (a node's monitor port unreachable for 15 s, once:
+      // the cause was not in the error). It is tried again with new ports, like a port taken meanwhile.
+      const report = servers
+        .map((s) => `${s.name} (${s.running ? 'running' : 'exited'}):\n${s.logs().split('\n').slice(-8).join('\n')}`)
+        .join('\n');
       await cluster[Symbol.asyncDispose]();
-      if (!(err instanceof PortInUseError) || attempt >= 3) throw err;
+      if (attempt >= 3) {
+        throw err instanceof PortInUseError
+          ? err
+          : new Error(`${(err as Error).message}; the nodes:\n${report}`, { cause: err });
+      }
+      if (!(err instanceof PortInUseError))
+        console.error(`startCluster: attempt ${attempt} failed (${String(err)}); again\n${report}`);
     }
   }
 }
