@@ -86,8 +86,14 @@ export async function listDeadLetters(d: DeadLetterDeps, req: ListDeadLettersReq
   return { deadLetters, truncated: false };
 }
 
-/** The sequences a redrive or drop acts on: those given, or every dead letter matching the filter now. */
-async function selection(d: DeadLetterDeps, req: RedriveRequest, what: string): Promise<number[]> {
+/** A dead letter a redrive or drop acts on, with its reason when the selection read it. */
+interface Selected {
+  seq: number;
+  reason?: string;
+}
+
+/** The dead letters a redrive or drop acts on: those given, or every dead letter matching the filter now. */
+async function selection(d: DeadLetterDeps, req: RedriveRequest, what: string): Promise<Selected[]> {
   const seqs = req.seqs ?? [];
   if (seqs.length > 0 && req.all)
     throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: give seqs or all, not both`);
@@ -98,10 +104,10 @@ async function selection(d: DeadLetterDeps, req: RedriveRequest, what: string): 
     const bad = seqs.find((s) => !Number.isSafeInteger(s) || s < 1);
     if (bad !== undefined)
       throw new HubspokeError(ErrorCode.InvalidArgument, `${what}: seq ${bad} is not a positive integer`);
-    return [...new Set(seqs)];
+    return [...new Set(seqs)].map((seq) => ({ seq }));
   }
-  const out: number[] = [];
-  for await (const dl of matching(d, req.filter, 0, false)) out.push(dl.seq);
+  const out: Selected[] = [];
+  for await (const dl of matching(d, req.filter, 0, false)) out.push({ seq: dl.seq, reason: dl.reason });
   return out;
 }
 
@@ -124,8 +130,9 @@ const SEQUENCE_ZERO = Uint8Array.of(0x70, 0x00);
  * `Nats-Msg-Id: redrive-<seq>`, so a redrive repeated after a failed delete is dropped by JetStream's dedup.
  */
 export async function redrive(d: DeadLetterDeps, req: RedriveRequest): Promise<RedriveReply> {
-  const seqs = await selection(d, req, 'redrive');
-  await refuseForeign(d, seqs);
+  const selected = await selection(d, req, 'redrive');
+  await refuseForeign(d, selected);
+  const seqs = selected.map((s) => s.seq);
   const reply: RedriveReply = { redriven: [], missing: [] };
   for (const seq of seqs) {
     const m = await getDeadLetter(d.jsm, seq);
@@ -162,11 +169,12 @@ export async function redrive(d: DeadLetterDeps, req: RedriveRequest): Promise<R
  * that subject: docs/security.md). Redriving republishes it on that subject, where it would pass as that edge's.
  * @throws HubspokeError `HS_ERR_INVALID_ARGUMENT` naming them
  */
-async function refuseForeign(d: DeadLetterDeps, seqs: readonly number[]): Promise<void> {
+async function refuseForeign(d: DeadLetterDeps, selected: readonly Selected[]): Promise<void> {
   const foreign: number[] = [];
-  for (const seq of seqs) {
-    const m = await getDeadLetter(d.jsm, seq);
-    if (m && isForeign(m.header?.get('Hs-Dlq-Reason') ?? '')) foreign.push(seq);
+  for (const { seq, reason } of selected) {
+    // A selection by filter read every reason already; seqs given are read here.
+    const why = reason ?? (await getDeadLetter(d.jsm, seq))?.header?.get('Hs-Dlq-Reason') ?? '';
+    if (isForeign(why)) foreign.push(seq);
   }
   if (foreign.length === 0) return;
   const list =
@@ -182,7 +190,7 @@ async function refuseForeign(d: DeadLetterDeps, seqs: readonly number[]): Promis
 
 /** Deletes dead letters for good. */
 export async function drop(d: DeadLetterDeps, req: DropRequest): Promise<DropReply> {
-  const seqs = await selection(d, req, 'drop');
+  const seqs = (await selection(d, req, 'drop')).map((s) => s.seq);
   const reply: DropReply = { dropped: [], missing: [] };
   for (const seq of seqs) {
     try {

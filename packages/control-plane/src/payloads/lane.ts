@@ -96,8 +96,12 @@ export class Lane {
   private lastActivity = performance.now();
   private lastCheck = 0;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** The last offer about to be made: the payload in hand and its `deliveryCount`. */
-  private headOffer: { seq: number; count: number } | undefined;
+  /**
+   * The last offer about to be made: the payload in hand (0: none yet) and its `deliveryCount`. Two numbers, not
+   * an object: they are set once per payload.
+   */
+  private headSeq = 0;
+  private headCount = 0;
   /** Where the run waits now, for diagnostics. */
   private waiting = 'idle';
   /** Being handed to another replica: no payload is started. */
@@ -348,7 +352,8 @@ export class Lane {
    * the few microtasks between this check and the receiver's call.
    */
   private beforeOffer(seq: number, count: number): Promise<void> | undefined {
-    this.headOffer = { seq, count };
+    this.headSeq = seq;
+    this.headCount = count;
     // The common case, without a promise: this replica owns the edge and the claim that landed covers the payload
     // (no wait for a write in flight: the next claim, written ahead).
     if (
@@ -459,11 +464,11 @@ export class Lane {
       // Keep the claim of the payload in hand when it was offered and not dealt with (a stop in the middle of
       // retries): the next owner goes on counting from it. The rest of a claim covers payloads never offered here.
       // A claim inherited from a dead replica stays while it covers payloads after the cursor.
-      const h = this.headOffer;
+      const h = this.headSeq;
       const inherited = old && old.through > r.streamSeq ? old : undefined;
       const keep =
-        h && h.seq > r.streamSeq && (this.queue[0] as JsMsg | undefined)?.seq === h.seq
-          ? { first: h.seq, through: Math.max(h.seq, inherited?.through ?? 0), offered: h.count }
+        h > r.streamSeq && (this.queue[0] as JsMsg | undefined)?.seq === h
+          ? { first: h, through: Math.max(h, inherited?.through ?? 0), offered: this.headCount }
           : inherited;
       if (keep) r.claim = keep;
       else delete r.claim;
